@@ -1,0 +1,41 @@
+// The session's flags, in the spelling `openssl s_client` users already type. Each flag is
+// accepted as -name and --name; `aliases` are GNU-style spellings that mean the same.
+
+export interface FlagSpec {
+  name: string;
+  /** Placeholder for the value, when the flag takes one. */
+  value?: string;
+  aliases?: string[];
+  help: string;
+}
+
+export const SESSION_FLAGS: FlagSpec[] = [
+  { name: 'connect', value: 'host:port', help: 'server to connect to (also accepted as the first argument)' },
+  { name: 'starttls', value: 'proto', help: 'upgrade with the protocol\'s STARTTLS: smtp, lmtp, imap, pop3, sieve' },
+  { name: 'tls', aliases: ['implicit-tls'], help: 'implicit TLS: the handshake starts at once (465, 993, 995)' },
+  { name: 'plain', aliases: ['no-tls'], help: 'no TLS at all: a cleartext session' },
+  { name: 'proto', value: 'proto', aliases: ['protocol'], help: 'protocol spoken, when -tls or -plain is used on an unusual port' },
+  { name: 'crlf', help: 'send CRLF line endings (the default; accepted for s_client compatibility)' },
+  { name: 'lf', help: 'send bare LF line endings, to test a server\'s leniency' },
+  { name: 'quiet', aliases: ['q'], help: 'no connection notes, pre-TLS dialogue or TLS report' },
+  { name: 'brief', help: 'a one-line TLS report' },
+  { name: 'servername', value: 'name', aliases: ['sni'], help: 'SNI name to send (default: the host, unless it is an IP address)' },
+  { name: 'noservername', aliases: ['no-sni'], help: 'send no SNI' },
+  { name: 'name', value: 'name', aliases: ['ehlo', 'helo'], help: 'EHLO/LHLO name (default: this machine\'s FQDN, else [local address])' },
+  { name: 'CAfile', value: 'file', aliases: ['cafile', 'ca-file'], help: 'PEM file of trusted CA certificates (added to the system roots)' },
+  { name: 'CApath', value: 'dir', aliases: ['capath', 'ca-path'], help: 'directory of PEM CA certificates (added to the system roots)' },
+  { name: 'verify_return_error', aliases: ['verify-return-error', 'strict'], help: 'stop when the certificate does not verify' },
+  { name: 'showcerts', aliases: ['show-certs'], help: 'print the PEM of every certificate the server sent' },
+  { name: 'tls1_2', aliases: ['tls1.2'], help: 'use TLS 1.2 only' },
+  { name: 'tls1_3', aliases: ['tls1.3'], help: 'use TLS 1.3 only' },
+  { name: 'cipher', value: 'list', help: 'TLS 1.2 cipher list (OpenSSL syntax)' },
+  { name: 'ciphersuites', value: 'list', help: 'TLS 1.3 cipher suites (OpenSSL syntax)' },
+  { name: 'alpn', value: 'list', help: 'comma-separated ALPN protocols to offer' },
+  { name: 'ign_eof', aliases: ['ign-eof'], help: 'at end of input keep the session open until the server closes' },
+  { name: 'no_ehlo', aliases: ['no-ehlo'], help: 'do not repeat EHLO/CAPABILITY/CAPA after the TLS upgrade' },
+  { name: 'timeout', value: 'seconds', help: 'give up on connect, greeting, TLS and each dialogue step after this (default 30)' },
+  { name: 'ipv4', aliases: ['4'], help: 'use IPv4 only (-4)' },
+  { name: 'ipv6', aliases: ['6'], help: 'use IPv6 only (-6)' },
+  { name: 'help', aliases: ['h'], help: 'show this help' },
+  { name: 'version', aliases: ['v'], help: 'show the version' },
+];

@@ -1,0 +1,47 @@
+// -help text: written from the flag table so it cannot drift from what is accepted.
+import { EXIT_CODES } from '../errors.js';
+import { SESSION_FLAGS } from './flags.js';
+
+const EXIT_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
+  OK: 'the session ended normally (QUIT/LOGOUT, end of input)',
+  INTERNAL: 'a bug in mailprobe',
+  USAGE: 'bad flags or arguments',
+  DNS: 'the host name could not be resolved',
+  CONNECT: 'connection refused or unreachable',
+  TIMEOUT: 'connect, greeting, TLS or a dialogue step timed out',
+  TLS_HANDSHAKE: 'the TLS handshake failed (incl. plaintext on a TLS port)',
+  STARTTLS_UNAVAILABLE: 'STARTTLS not offered or refused, or IMAP PREAUTH',
+  CERT_VERIFY: 'certificate not verified, with -verify_return_error',
+  SERVER_CLOSED: 'the server closed the connection unexpectedly',
+  STARTTLS_INJECTION: 'plaintext after the STARTTLS go-ahead (response injection)',
+  PROTOCOL: 'the server broke the protocol or refused the dialogue (e.g. EHLO)',
+  INTERRUPTED: 'interrupted with Ctrl-C',
+};
+
+export function helpText(): string {
+  const flagLines = SESSION_FLAGS.map((flag) => {
+    const spelled = flag.name === 'ipv4' ? '4' : flag.name === 'ipv6' ? '6' : flag.name;
+    const left = `  -${spelled}${flag.value ? ` ${flag.value}` : ''}`;
+    return `${left.padEnd(28)} ${flag.help}`;
+  });
+  const exitLines = Object.entries(EXIT_CODES).map(
+    ([name, code]) => `  ${String(code).padStart(3)}  ${EXIT_MEANINGS[name as keyof typeof EXIT_CODES]}`,
+  );
+  return [
+    'Usage: mailprobe [flags] host[:port]',
+    '       mailprobe -connect host:port [-starttls smtp|lmtp|imap|pop3|sieve | -tls | -plain] [flags]',
+    '',
+    'Connects to a mail server, upgrades with STARTTLS or implicit TLS, shows a TLS and',
+    'certificate report, then sends every line you type verbatim (CRLF-terminated) and shows',
+    'every server line as it arrives, with control bytes escaped.',
+    '',
+    'Flags (single or double dash: -connect and --connect are the same):',
+    ...flagLines,
+    '',
+    'Without -starttls/-tls/-plain the port decides: 465, 993, 995 implicit TLS; 25 and 587',
+    'STARTTLS smtp; 143 imap; 110 pop3; 4190 sieve; 24 lmtp; any other port implicit TLS.',
+    '',
+    'Exit codes:',
+    ...exitLines,
+  ].join('\n');
+}

@@ -1,0 +1,67 @@
+// main(argv, io) → exit code. Nothing below bin/ calls process.exit.
+import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { EXIT_CODES, MailprobeError } from '../errors.js';
+import { runSession } from '../session/run.js';
+import { Printer } from '../terminal/printer.js';
+import { colourLevel, palette } from '../terminal/style.js';
+import { SESSION_FLAGS } from './flags.js';
+import { helpText } from './help.js';
+import { normaliseArgv } from './normalise.js';
+import { parseSessionArgs } from './program.js';
+import { resolveSession } from './resolve.js';
+
+export interface MainIo {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  onInterrupt?(handler: () => void): () => void;
+}
+
+export function processIo(): MainIo {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    onInterrupt(handler) {
+      process.on('SIGINT', handler);
+      return () => process.off('SIGINT', handler);
+    },
+  };
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `mailprobe ${pkg.version}`;
+}
+
+export async function main(argv: string[], io: MainIo): Promise<number> {
+  const printer = new Printer(io.stdout, io.stderr, palette(colourLevel(io.env, !!io.stdout.isTTY)));
+  try {
+    const { flags, positional } = parseSessionArgs(normaliseArgv(argv, SESSION_FLAGS));
+    if (flags.help) {
+      io.stdout.write(helpText() + '\n');
+      return EXIT_CODES.OK;
+    }
+    if (flags.version) {
+      io.stdout.write(version() + '\n');
+      return EXIT_CODES.OK;
+    }
+    const { options, modeNote } = resolveSession(flags, positional);
+    const sessionPrinter = new Printer(io.stdout, io.stderr, printer.palette, options.quiet);
+    if (modeNote) sessionPrinter.note(modeNote);
+    return await runSession(options, sessionPrinter, io);
+  } catch (error) {
+    const failure =
+      error instanceof MailprobeError
+        ? error
+        : new MailprobeError('INTERNAL', `unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
+            cause: error,
+            hint: 'this is a bug in mailprobe; please report it with the command you ran',
+          });
+    printer.error(failure);
+    return failure.exitCode;
+  }
+}

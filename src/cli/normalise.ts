@@ -1,0 +1,87 @@
+// Commander rejects multi-letter short flags, so openssl's single-dash long flags
+// (`-connect`, `-starttls`) are rewritten to their canonical `--name` before it parses.
+import { usageError } from '../errors.js';
+import type { FlagSpec } from './flags.js';
+
+export interface NormalisedArgv {
+  argv: string[];
+}
+
+function lookupTable(flags: FlagSpec[]): Map<string, FlagSpec> {
+  const table = new Map<string, FlagSpec>();
+  for (const flag of flags) {
+    table.set(flag.name, flag);
+    for (const alias of flag.aliases ?? []) table.set(alias, flag);
+  }
+  return table;
+}
+
+/** Levenshtein distance, case-insensitive: used only to suggest a flag. */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  let prev = Array.from({ length: t.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= s.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= t.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[t.length];
+}
+
+export function closestFlag(name: string, flags: FlagSpec[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const flag of flags) {
+    for (const candidate of [flag.name, ...(flag.aliases ?? [])]) {
+      const distance = editDistance(name, candidate);
+      if (!best || distance < best.distance) best = { name: flag.name, distance };
+    }
+  }
+  if (!best) return undefined;
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return best.distance <= limit ? best.name : undefined;
+}
+
+/**
+ * Rewrites `-flag`, `--flag`, `-flag=value` and `--alias` into `--canonical [value]`.
+ * Values are taken from the next argument, so `-connect -weird-host` is not mistaken for a flag.
+ * Throws a usage error naming the closest known flag for anything unknown.
+ */
+export function normaliseArgv(argv: string[], flags: FlagSpec[]): string[] {
+  const table = lookupTable(flags);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      out.push(arg);
+      continue;
+    }
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const inline = eq >= 0 ? body.slice(eq + 1) : undefined;
+    const spec = table.get(name) ?? table.get(name.replace(/-/g, '_'));
+    if (!spec) {
+      const suggestion = closestFlag(name, flags);
+      throw usageError(
+        `unknown flag ${arg}` + (suggestion ? `; did you mean -${suggestion}?` : ''),
+        'run mailprobe -help for the list of flags',
+      );
+    }
+    out.push(`--${spec.name}`);
+    if (spec.value) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw usageError(`-${spec.name} needs a value (${spec.value})`);
+      out.push(value);
+    } else if (inline !== undefined) {
+      throw usageError(`-${spec.name} takes no value, but was given "${inline}"`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,143 @@
+// From parsed flags to validated session options: target, mode, protocol, TLS settings.
+// When no flag chooses the mode the port does, and the note says which it chose.
+import { usageError } from '../errors.js';
+import { PORT_DEFAULTS, protocolByName, UNSUPPORTED_STARTTLS, PROTOCOLS, type ModeName } from '../protocols/registry.js';
+import { raw } from '../protocols/raw/index.js';
+import type { ProtocolSpec } from '../protocols/types.js';
+import type { SessionOptions } from '../session/options.js';
+import { parseTarget } from './target.js';
+
+export interface SessionFlags {
+  connect?: string;
+  starttls?: string;
+  tls?: boolean;
+  plain?: boolean;
+  proto?: string;
+  crlf?: boolean;
+  lf?: boolean;
+  quiet?: boolean;
+  brief?: boolean;
+  servername?: string;
+  noservername?: boolean;
+  name?: string;
+  CAfile?: string;
+  CApath?: string;
+  verify_return_error?: boolean;
+  showcerts?: boolean;
+  tls1_2?: boolean;
+  tls1_3?: boolean;
+  cipher?: string;
+  ciphersuites?: string;
+  alpn?: string;
+  ign_eof?: boolean;
+  no_ehlo?: boolean;
+  timeout?: string;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+export interface Resolved {
+  options: SessionOptions;
+  /** Said to the user when the port, not a flag, chose the mode. */
+  modeNote?: string;
+}
+
+const SPOKEN = [...PROTOCOLS.keys()].filter((name) => name !== 'raw').join(', ');
+
+function protocolFlag(name: string, flag: string): ProtocolSpec {
+  const spec = protocolByName(name);
+  if (spec && spec.name !== 'raw') return spec;
+  if (UNSUPPORTED_STARTTLS.includes(name.toLowerCase())) {
+    throw usageError(`${flag} ${name} is an openssl protocol mailprobe does not speak`, `mailprobe speaks ${SPOKEN}`);
+  }
+  throw usageError(`unknown protocol "${name}" for ${flag}`, `choose one of ${SPOKEN}`);
+}
+
+function exclusive(flags: SessionFlags, names: (keyof SessionFlags)[]): void {
+  const given = names.filter((name) => flags[name] !== undefined && flags[name] !== false);
+  if (given.length > 1) throw usageError(`${given.map((n) => `-${n}`).join(' and ')} cannot be used together`);
+}
+
+function parseTimeout(text: string | undefined): number {
+  if (text === undefined) return 30_000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
+    throw usageError(`-timeout ${text} is not a number of seconds between 0 and 86400`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+export function resolveSession(flags: SessionFlags, positional: string[]): Resolved {
+  if (positional.length > 1) throw usageError(`unexpected argument "${positional[1]}"`, 'give one server, as -connect host:port');
+  if (flags.connect && positional[0] && flags.connect !== positional[0]) {
+    throw usageError(`two servers given: -connect ${flags.connect} and ${positional[0]}`);
+  }
+  const targetText = flags.connect ?? positional[0];
+  if (!targetText) throw usageError('no server given', 'use mailprobe -connect host:port (e.g. -connect mail.example.com:587)');
+  exclusive(flags, ['starttls', 'tls', 'plain']);
+  exclusive(flags, ['tls1_2', 'tls1_3']);
+  exclusive(flags, ['ipv4', 'ipv6']);
+  exclusive(flags, ['servername', 'noservername']);
+  exclusive(flags, ['crlf', 'lf']);
+
+  const target = parseTarget(targetText);
+  const starttls = flags.starttls ? protocolFlag(flags.starttls, '-starttls') : undefined;
+  const proto = flags.proto ? protocolFlag(flags.proto, '-proto') : undefined;
+  if (starttls && proto && starttls !== proto) throw usageError(`-starttls ${starttls.name} and -proto ${proto.name} disagree`);
+
+  let port = target.port;
+  let mode: ModeName;
+  let protocol: ProtocolSpec;
+  let modeNote: string | undefined;
+  if (starttls) {
+    mode = 'starttls';
+    protocol = starttls;
+    port ??= starttls.defaultPort;
+  } else {
+    const chosen = flags.tls ? 'tls' : flags.plain ? 'plain' : undefined;
+    if (port === undefined) {
+      if (!proto) throw usageError(`no port given for ${target.host}`, 'write host:port, e.g. mail.example.com:587, or give -starttls PROTO');
+      port = chosen === 'tls' && proto.implicitTlsPort ? proto.implicitTlsPort : proto.defaultPort;
+    }
+    const byPort = PORT_DEFAULTS.get(port);
+    protocol = proto ?? (byPort ? (protocolByName(byPort.protocol) as ProtocolSpec) : raw);
+    if (chosen) mode = chosen;
+    else if (byPort && (!proto || proto.name === byPort.protocol)) {
+      mode = byPort.mode;
+      modeNote = `port ${port}: ${mode === 'tls' ? 'implicit TLS' : `STARTTLS ${protocol.name}`} (chosen by the port; -tls, -plain or -starttls choose otherwise)`;
+    } else {
+      mode = 'tls';
+      modeNote = `port ${port}: implicit TLS, as openssl s_client does for an unknown port (-starttls PROTO or -plain choose otherwise)`;
+    }
+  }
+
+  const options: SessionOptions = {
+    host: target.host,
+    port,
+    family: flags.ipv4 ? 4 : flags.ipv6 ? 6 : undefined,
+    mode,
+    protocol,
+    tls: {
+      host: target.host,
+      servername: flags.servername,
+      noServername: flags.noservername,
+      caFile: flags.CAfile,
+      caPath: flags.CApath,
+      tls12Only: flags.tls1_2,
+      tls13Only: flags.tls1_3,
+      cipher: flags.cipher,
+      ciphersuites: flags.ciphersuites,
+      alpn: flags.alpn ? flags.alpn.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
+    },
+    clientName: flags.name,
+    quiet: !!flags.quiet,
+    brief: !!flags.brief,
+    showCerts: !!flags.showcerts,
+    verifyReturnError: !!flags.verify_return_error,
+    lineEnding: flags.lf ? '\n' : '\r\n',
+    ignEof: !!flags.ign_eof,
+    noEhlo: !!flags.no_ehlo,
+    timeoutMs: parseTimeout(flags.timeout),
+  };
+  return { options, modeNote };
+}

@@ -1,0 +1,59 @@
+// One error base class: every failure mailprobe reports carries a stable code, the exit
+// code that code maps to, and (where it has one) the cause, the command and the reply.
+
+export const EXIT_CODES = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  DNS: 3,
+  CONNECT: 4,
+  TIMEOUT: 5,
+  TLS_HANDSHAKE: 6,
+  STARTTLS_UNAVAILABLE: 7,
+  CERT_VERIFY: 8,
+  SERVER_CLOSED: 9,
+  STARTTLS_INJECTION: 10,
+  PROTOCOL: 11,
+  INTERRUPTED: 130,
+} as const;
+
+export type ErrorCode = keyof typeof EXIT_CODES;
+
+export interface ErrorDetails {
+  cause?: unknown;
+  command?: string;
+  reply?: string;
+  /** Raw bytes worth showing (escaped) under the message, e.g. injected plaintext. */
+  bytes?: Buffer;
+  /** A second line: what the user can do about it. */
+  hint?: string;
+}
+
+export class MailprobeError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  readonly command?: string;
+  readonly reply?: string;
+  readonly bytes?: Buffer;
+  readonly hint?: string;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'MailprobeError';
+    this.code = code;
+    this.exitCode = EXIT_CODES[code];
+    this.command = details.command;
+    this.reply = details.reply;
+    this.bytes = details.bytes;
+    this.hint = details.hint;
+  }
+}
+
+export const usageError = (message: string, hint?: string) => new MailprobeError('USAGE', message, { hint });
+export const protocolError = (message: string, details?: ErrorDetails) =>
+  new MailprobeError('PROTOCOL', message, details);
+export const startTlsUnavailable = (message: string, details?: ErrorDetails) =>
+  new MailprobeError('STARTTLS_UNAVAILABLE', message, details);
+export const serverClosed = (message: string, details?: ErrorDetails) =>
+  new MailprobeError('SERVER_CLOSED', message, details);
+export const timeoutError = (message: string, details?: ErrorDetails) => new MailprobeError('TIMEOUT', message, details);

@@ -1,0 +1,34 @@
+// Every protocol by name, and which one a well-known port implies.
+import { imap } from './imap/index.js';
+import { lmtp } from './lmtp/index.js';
+import { pop3 } from './pop3/index.js';
+import { sieve } from './sieve/index.js';
+import { smtp } from './smtp/index.js';
+import type { ProtocolName, ProtocolSpec } from './types.js';
+
+export const PROTOCOLS: ReadonlyMap<ProtocolName, ProtocolSpec> = new Map(
+  [smtp, lmtp, imap, pop3, sieve].map((spec) => [spec.name, spec]),
+);
+
+/** s_client's -starttls names that mailprobe does not speak, so the error can say so. */
+export const UNSUPPORTED_STARTTLS = ['ftp', 'xmpp', 'xmpp-server', 'irc', 'postgres', 'mysql', 'nntp', 'ldap'];
+
+export function protocolByName(name: string): ProtocolSpec | undefined {
+  const key = name.toLowerCase() === 'managesieve' ? 'sieve' : name.toLowerCase();
+  return PROTOCOLS.get(key as ProtocolName);
+}
+
+export type ModeName = 'starttls' | 'tls' | 'plain';
+
+/** The mode and protocol a port implies when no flag chooses (465/993/995 implicit TLS, ...). */
+export const PORT_DEFAULTS: ReadonlyMap<number, { mode: ModeName; protocol: ProtocolName }> = new Map([
+  [25, { mode: 'starttls', protocol: 'smtp' }],
+  [587, { mode: 'starttls', protocol: 'smtp' }],
+  [465, { mode: 'tls', protocol: 'smtp' }],
+  [24, { mode: 'starttls', protocol: 'lmtp' }],
+  [143, { mode: 'starttls', protocol: 'imap' }],
+  [993, { mode: 'tls', protocol: 'imap' }],
+  [110, { mode: 'starttls', protocol: 'pop3' }],
+  [995, { mode: 'tls', protocol: 'pop3' }],
+  [4190, { mode: 'starttls', protocol: 'sieve' }],
+]);

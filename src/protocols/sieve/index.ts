@@ -1,0 +1,20 @@
+import { verbOf } from '../framerBase.js';
+import type { ProtocolSpec } from '../types.js';
+import { SieveFramer } from './framer.js';
+import { sieveStatus } from './response.js';
+import { sieveCapabilitiesAfterTls, sieveStartTls } from './starttls.js';
+
+export const sieve: ProtocolSpec = {
+  name: 'sieve',
+  label: 'ManageSieve',
+  defaultPort: 4190,
+  quitCommand: () => 'LOGOUT',
+  createFramer: () => new SieveFramer(),
+  startTls: (exchange) => sieveStartTls(exchange),
+  afterTls: (exchange) => sieveCapabilitiesAfterTls(exchange),
+  // After the handshake the server speaks first, so the capabilities are read even with -no_ehlo.
+  readsCapabilitiesUnasked: true,
+  isStartTlsCommand: (line) => verbOf(line) === 'STARTTLS',
+  isStartTlsGoAhead: (reply) => sieveStatus(reply.last.text) === 'OK',
+  isQuitCommand: (line) => verbOf(line) === 'LOGOUT',
+};

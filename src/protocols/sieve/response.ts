@@ -1,0 +1,28 @@
+// ManageSieve responses (RFC 5804 §4): data lines, then one line starting OK, NO or BYE.
+import type { Tone } from '../types.js';
+
+export function sieveStatus(line: string): 'OK' | 'NO' | 'BYE' | undefined {
+  const match = /^(OK|NO|BYE)(?=$|[ (])/i.exec(line);
+  return match ? (match[1].toUpperCase() as 'OK' | 'NO' | 'BYE') : undefined;
+}
+
+export function toneOfSieve(line: string): Tone {
+  switch (sieveStatus(line)) {
+    case 'OK':
+      return 'ok';
+    case 'NO':
+      return 'tempfail';
+    case 'BYE':
+      return 'bye';
+    default:
+      return 'info';
+  }
+}
+
+/** Splits a capability line `"SASL" "PLAIN LOGIN"` into its quoted strings. */
+export function quotedStrings(line: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"/g;
+  for (let match = re.exec(line); match; match = re.exec(line)) out.push(match[1].replace(/\\(.)/g, '$1'));
+  return out;
+}

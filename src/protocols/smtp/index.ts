@@ -1,0 +1,26 @@
+// SMTP as a table of data plus its dialogue; LMTP reuses it with LHLO.
+import { verbOf } from '../framerBase.js';
+import type { ProtocolSpec } from '../types.js';
+import { parseEhloCapabilities } from './capabilities.js';
+import { SmtpFramer } from './framer.js';
+import { replyCode } from './reply.js';
+import { hello, smtpStartTls } from './starttls.js';
+
+export function smtpFamily(lmtp: boolean): ProtocolSpec {
+  const verb = lmtp ? 'LHLO' : 'EHLO';
+  return {
+    name: lmtp ? 'lmtp' : 'smtp',
+    label: lmtp ? 'LMTP' : 'SMTP',
+    defaultPort: lmtp ? 24 : 25,
+    implicitTlsPort: lmtp ? undefined : 465,
+    quitCommand: () => 'QUIT',
+    createFramer: () => new SmtpFramer(lmtp),
+    startTls: (exchange, context) => smtpStartTls(exchange, verb, context),
+    afterTls: async (exchange, context) => parseEhloCapabilities(await hello(exchange, verb, context)),
+    isStartTlsCommand: (line) => line.trim().toUpperCase() === 'STARTTLS',
+    isStartTlsGoAhead: (reply) => replyCode(reply) === 220,
+    isQuitCommand: (line) => verbOf(line) === 'QUIT',
+  };
+}
+
+export const smtp = smtpFamily(false);

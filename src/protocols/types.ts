@@ -1,0 +1,90 @@
+// What every protocol folder provides. Protocols never print: they return lines with a
+// tone, and the terminal layer decides how those look.
+
+export type ProtocolName = 'smtp' | 'lmtp' | 'imap' | 'pop3' | 'sieve' | 'raw';
+
+/** What a server line means, for colouring and for the session's own decisions. */
+export type Tone = 'ok' | 'intermediate' | 'tempfail' | 'permfail' | 'info' | 'bye' | 'malformed' | 'literal';
+
+export interface ServerLine {
+  /** The line's bytes without its line ending. */
+  bytes: Buffer;
+  /** The same bytes as latin1 text, for matching protocol tokens (which are ASCII). */
+  text: string;
+  ending: 'crlf' | 'lf' | 'none';
+  tone: Tone;
+  /** This line completes a reply (SMTP final line, IMAP tagged line or continuation, ...). */
+  final: boolean;
+  /** Part of a line too long to hold: more of the same line follows or preceded it. */
+  continued?: boolean;
+  /** Raw literal data inside an IMAP/sieve response, never parsed for tags or codes. */
+  literal?: boolean;
+}
+
+/**
+ * Turns server bytes, in chunks of any size, into lines, and keeps the protocol's state:
+ * what the client sent decides which server lines complete a reply.
+ */
+export interface Framer {
+  push(chunk: Buffer): ServerLine[];
+  /** Tells the framer a line went to the server; returns how many replies it now waits for. */
+  sent(line: string): number;
+  /** True while the user is typing message content (SMTP DATA) rather than commands. */
+  inContent(): boolean;
+  /** Bytes received but not yet part of a complete line. */
+  pendingBytes(): number;
+  /** Hands out the incomplete line so far (to show a prompt without a line ending). */
+  takePartial(): ServerLine | undefined;
+  /** Removes and returns bytes not yet framed (needed when STARTTLS hands the socket on). */
+  drain(): Buffer;
+}
+
+export interface Reply {
+  lines: ServerLine[];
+  /** The line that completed the reply. */
+  last: ServerLine;
+}
+
+/** The dialogue a STARTTLS implementation talks through; the session implements it. */
+export interface Exchange {
+  send(line: string): void;
+  reply(stage: string): Promise<Reply>;
+}
+
+export interface DialogueContext {
+  /** EHLO/LHLO name. */
+  clientName: string;
+  /** The next IMAP tag (a1, a2, ...), shared with the session so tags never repeat. */
+  nextTag(): string;
+}
+
+export interface Capabilities {
+  /** Upper-cased keywords, e.g. STARTTLS, AUTH, SIZE, IDLE, SASL. */
+  keywords: Set<string>;
+  /** Upper-cased parameters by keyword: AUTH → [PLAIN, LOGIN]. */
+  params: Map<string, string[]>;
+  /** SASL mechanisms the server offers, however the protocol spells them. */
+  authMechanisms: string[];
+}
+
+export interface ProtocolSpec {
+  name: ProtocolName;
+  label: string;
+  defaultPort: number;
+  implicitTlsPort?: number;
+  /** Command that ends the session politely. */
+  quitCommand(context: DialogueContext): string;
+  /** The server repeats its capabilities after TLS without being asked (ManageSieve). */
+  readsCapabilitiesUnasked?: boolean;
+  createFramer(): Framer;
+  /** Reads the greeting and runs the dialogue until the server says go ahead with TLS. */
+  startTls(exchange: Exchange, context: DialogueContext): Promise<Capabilities>;
+  /** Asks for capabilities again over TLS (sieve servers send them unasked). */
+  afterTls(exchange: Exchange, context: DialogueContext): Promise<Capabilities | undefined>;
+  /** Does this line, typed by the user, ask the server to start TLS? */
+  isStartTlsCommand(line: string): boolean;
+  /** Is this reply the go-ahead for a STARTTLS the user typed? */
+  isStartTlsGoAhead(reply: Reply): boolean;
+  /** Does this line end the session (QUIT, LOGOUT)? */
+  isQuitCommand(line: string): boolean;
+}

@@ -1,0 +1,12 @@
+// The EHLO/LHLO name: this machine's FQDN when it has one, else the address literal of
+// the local end of the connection (RFC 5321 §4.1.3), never a made-up example name.
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+
+export function defaultClientName(localAddress: string | undefined): string {
+  const name = hostname();
+  if (name.includes('.') && !name.endsWith('.localdomain') && !isIP(name)) return name;
+  if (!localAddress) return '[127.0.0.1]';
+  const address = localAddress.replace(/^::ffff:(?=\d+\.)/, '');
+  return isIP(address) === 6 ? `[IPv6:${address}]` : `[${address}]`;
+}

@@ -1,0 +1,239 @@
+// The live connection to the server: one socket (plain, then maybe TLS), the protocol's
+// framer, and the rules of STARTTLS: once a go-ahead is awaited, nothing after the reply
+// is read as plaintext; any such byte is held and reported as injection, never shown as
+// if it came over TLS.
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { MailprobeError, serverClosed, timeoutError } from '../errors.js';
+import type { Exchange, Framer, ProtocolSpec, Reply, ServerLine } from '../protocols/types.js';
+import type { Printer } from '../terminal/printer.js';
+import { handshake, type TlsInfo } from '../transport/handshake.js';
+import type { TlsSettings } from '../transport/tlsOptions.js';
+import { describeNetError } from '../transport/connect.js';
+
+export interface ConnectionOptions {
+  lineEnding: '\r\n' | '\n';
+  timeoutMs: number;
+  /** Hide the dialogue mailprobe runs itself (greeting, EHLO, STARTTLS) — for -quiet. */
+  quietDialogue: boolean;
+  where: string;
+}
+
+export const GREETING_NOTE_MS = 3000;
+export const GREETING_WAIT_NOTE =
+  'no greeting yet: mailprobe waits for the server to speak first and never talks first (servers with greet-pause delay on purpose)';
+
+type Waiter = { resolve(reply: Reply): void; reject(error: Error): void };
+
+const ENDINGS = { crlf: Buffer.from('\r\n'), lf: Buffer.from('\n'), none: Buffer.alloc(0) };
+
+export class ServerConnection implements Exchange {
+  socket: Socket | TLSSocket;
+  tls?: TlsInfo;
+  closed = false;
+  /** Replies the server still owes for what was sent. */
+  outstanding: number;
+  /** Set once a quit command (QUIT/LOGOUT) went out. */
+  quitSent = false;
+  /** The user or the session is handling replies: dialogue waiters are not used. */
+  onReply?: (reply: Reply) => void;
+  onLines?: (lines: ServerLine[]) => void;
+  onClose?: (error?: MailprobeError) => void;
+  onIdle?: () => void;
+  /** Every byte received, for timing the greeting. */
+  bytesReceived = 0;
+
+  private current: ServerLine[] = [];
+  private waiters: Waiter[] = [];
+  private expectingGoAhead = false;
+  private held: Buffer[] | undefined;
+  private closeError?: MailprobeError;
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+
+  constructor(
+    socket: Socket | TLSSocket,
+    readonly protocol: ProtocolSpec,
+    readonly framer: Framer,
+    private readonly printer: Printer,
+    private readonly options: ConnectionOptions,
+    /** Replies owed before anything is sent: the greeting, unless TLS came first. */
+    greetingOwed = true,
+  ) {
+    this.socket = socket;
+    this.outstanding = greetingOwed ? 1 : 0;
+    this.attach(socket);
+  }
+
+  private attach(socket: Socket | TLSSocket): void {
+    socket.on('data', this.onData);
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      this.closeError = err instanceof MailprobeError ? err : describeNetError(err, this.options.where);
+    });
+    socket.once('close', () => this.handleClose());
+  }
+
+  private handleClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const partial = this.framer.takePartial();
+    if (partial) this.display([partial]);
+    const error = this.closeError;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error ?? serverClosed('the server closed the connection'));
+    this.onClose?.(error);
+  }
+
+  /** Sends one line with the chosen ending; piped input arrives as latin1 so its bytes pass unchanged. */
+  send(line: string, by: 'user' | 'mailprobe' = 'mailprobe', echo = true, encoding: BufferEncoding = 'utf8'): boolean {
+    if (this.closed) return false;
+    const expected = this.framer.sent(line);
+    this.outstanding += expected;
+    if (expected > 0 && this.protocol.isStartTlsCommand(line)) this.expectingGoAhead = true;
+    if (expected > 0 && this.protocol.isQuitCommand(line)) this.quitSent = true;
+    if (echo && !(by === 'mailprobe' && this.options.quietDialogue && !this.onReply)) this.printer.sent(line, by);
+    return this.socket.write(line + this.options.lineEnding, encoding);
+  }
+
+  /** Raw bytes (message content) that need no framing; true when the socket wants more. */
+  sendRaw(bytes: Buffer | string): boolean {
+    return this.closed ? false : this.socket.write(bytes);
+  }
+
+  reply(stage: string): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(this.closeError ?? serverClosed(`the server closed the connection before the ${stage} reply`));
+        return;
+      }
+      const seconds = this.options.timeoutMs / 1000;
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(timeoutError(`no ${stage} reply from the server after ${seconds} s`, {
+          hint: stage === 'greeting'
+            ? 'if this port expects TLS from the start, try -tls; otherwise raise -timeout'
+            : 'raise -timeout if the server is just slow',
+        }));
+      }, this.options.timeoutMs);
+      const waiter: Waiter = {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error instanceof MailprobeError ? error : serverClosed(`the server closed the connection during ${stage}`));
+        },
+      };
+      this.waiters.push(waiter);
+      if (stage === 'greeting' && this.bytesReceived === 0) {
+        // Greet-pause servers wait on purpose; say why nothing happens yet.
+        const slow = setTimeout(() => {
+          if (this.bytesReceived === 0 && !this.closed) this.printer.note(GREETING_WAIT_NOTE);
+        }, GREETING_NOTE_MS);
+        slow.unref();
+        const done = () => clearTimeout(slow);
+        const { resolve: res, reject: rej } = waiter;
+        waiter.resolve = (reply) => (done(), res(reply));
+        waiter.reject = (error) => (done(), rej(error));
+      }
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
+    if (this.held) {
+      this.held.push(chunk);
+      return;
+    }
+    const lines = this.framer.push(chunk);
+    let shown: ServerLine[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      shown.push(line);
+      this.current.push(line);
+      if (!line.final) continue;
+      const reply: Reply = { lines: this.current, last: line };
+      this.current = [];
+      this.outstanding = Math.max(0, this.outstanding - 1);
+      if (this.expectingGoAhead) {
+        // Everything after the answer to STARTTLS waits until it is known whether TLS starts.
+        this.expectingGoAhead = false;
+        this.held = [...lines.slice(i + 1).map(serialise), this.framer.drain()].filter((b) => b.length > 0);
+        this.display(shown);
+        this.deliver(reply);
+        return;
+      }
+      this.display(shown);
+      shown = [];
+      this.deliver(reply);
+    }
+    this.display(shown);
+    if (this.outstanding === 0 && !this.framer.inContent()) this.onIdle?.();
+  }
+
+  private display(lines: ServerLine[]): void {
+    if (lines.length === 0) return;
+    if (this.onLines) this.onLines(lines);
+    else if (!this.options.quietDialogue) this.printer.server(lines);
+  }
+
+  private deliver(reply: Reply): void {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.resolve(reply);
+    else this.onReply?.(reply);
+  }
+
+  /** A reply to STARTTLS has come and the bytes after it are held until TLS is decided. */
+  answeringStartTls(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** After a reply to STARTTLS that was not a go-ahead: read on as before. */
+  releaseHeld(): void {
+    const held = this.held;
+    this.held = undefined;
+    for (const chunk of held ?? []) this.receive(chunk);
+    if (this.outstanding === 0) this.onIdle?.();
+  }
+
+  /** Bytes the server sent after its go-ahead and before the handshake. */
+  heldBytes(): Buffer {
+    return Buffer.concat([...(this.held ?? []), this.framer.drain()]);
+  }
+
+  /** Hands the socket to TLS after the go-ahead; fails closed on any plaintext that followed it. */
+  async upgrade(settings: TlsSettings): Promise<TlsInfo> {
+    const socket = this.socket as Socket;
+    socket.removeListener('data', this.onData);
+    const injected = this.heldBytes();
+    this.held = undefined;
+    if (injected.length > 0) {
+      socket.destroy();
+      throw new MailprobeError(
+        'STARTTLS_INJECTION',
+        'the server sent plaintext after its STARTTLS go-ahead and before TLS began (STARTTLS response injection), so mailprobe stops',
+        { bytes: injected, hint: 'someone between you and the server may be tampering with the connection' },
+      );
+    }
+    socket.removeAllListeners('close');
+    socket.removeAllListeners('error');
+    let result;
+    try {
+      result = await handshake(socket, settings, this.options.timeoutMs);
+    } catch (error) {
+      this.closed = true;
+      throw error;
+    }
+    this.socket = result.socket;
+    this.tls = result.info;
+    this.attach(result.socket);
+    return result.info;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function serialise(line: ServerLine): Buffer {
+  return Buffer.concat([line.bytes, ENDINGS[line.ending]]);
+}

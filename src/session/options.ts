@@ -1,0 +1,23 @@
+// What a session needs to know, already validated by the CLI.
+import type { ModeName } from '../protocols/registry.js';
+import type { ProtocolSpec } from '../protocols/types.js';
+import type { TlsSettings } from '../transport/tlsOptions.js';
+
+export interface SessionOptions {
+  host: string;
+  port: number;
+  family?: 4 | 6;
+  mode: ModeName;
+  protocol: ProtocolSpec;
+  tls: TlsSettings;
+  /** EHLO/LHLO name; undefined means "work it out from this machine". */
+  clientName?: string;
+  quiet: boolean;
+  brief: boolean;
+  showCerts: boolean;
+  verifyReturnError: boolean;
+  lineEnding: '\r\n' | '\n';
+  ignEof: boolean;
+  noEhlo: boolean;
+  timeoutMs: number;
+}

@@ -1,0 +1,67 @@
+// Line editing and history on a terminal (node:readline). Output that arrives while the
+// user types is printed above the prompt and the half-typed line is redrawn intact.
+import { clearLine, createInterface, cursorTo } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Printer } from '../terminal/printer.js';
+
+export interface TerminalHandlers {
+  line(line: string): void;
+  end(): void;
+  interrupt(): void;
+}
+
+export interface TerminalInput {
+  close(): void;
+}
+
+export const PROMPT = '> ';
+
+export function startTerminalInput(
+  input: Readable,
+  output: Writable & { isTTY?: boolean },
+  printer: Printer,
+  handlers: TerminalHandlers,
+): TerminalInput {
+  const terminal = !!output.isTTY;
+  const rl = createInterface({ input, output, terminal, prompt: terminal ? PROMPT : '', historySize: 1000 });
+  let closed = false;
+  if (terminal) {
+    printer.hooks = {
+      hide: () => {
+        clearLine(output, 0);
+        cursorTo(output, 0);
+      },
+      show: () => {
+        if (!closed) rl.prompt(true);
+      },
+    };
+  }
+  rl.on('line', (line) => {
+    handlers.line(line);
+    if (terminal && !closed) rl.prompt();
+  });
+  rl.on('close', () => {
+    if (closed) return;
+    closed = true;
+    printer.hooks = undefined;
+    handlers.end();
+  });
+  rl.on('SIGINT', () => {
+    closed = true;
+    printer.hooks = undefined;
+    handlers.interrupt();
+  });
+  if (terminal) rl.prompt();
+  return {
+    close() {
+      if (closed) {
+        rl.close();
+        return;
+      }
+      closed = true;
+      printer.hooks = undefined;
+      if (terminal) output.write('\n');
+      rl.close();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// Everything mailprobe shows goes through here: server lines escaped and coloured, lines
+// sent marked, notes and errors. On a terminal the session installs prompt hooks so a line
+// printed while the user types appears above the prompt and the half-typed line is redrawn.
+import type { Writable } from 'node:stream';
+import type { MailprobeError } from '../errors.js';
+import type { ServerLine } from '../protocols/types.js';
+import { escapeBytes, escapeText } from './escape.js';
+import type { Palette } from './style.js';
+
+export interface PromptHooks {
+  /** Clears the prompt line before output. */
+  hide(): void;
+  /** Redraws the prompt and what the user has typed so far. */
+  show(): void;
+}
+
+/** Marks in front of lines that went to the server. */
+export const SENT_MARK = { user: '-> ', mailprobe: '~> ' } as const;
+
+export class Printer {
+  hooks?: PromptHooks;
+
+  constructor(
+    private readonly out: Writable,
+    private readonly err: Writable,
+    readonly palette: Palette,
+    readonly quiet = false,
+  ) {}
+
+  private write(stream: Writable, lines: string[]): void {
+    if (lines.length === 0) return;
+    this.hooks?.hide();
+    stream.write(lines.join('\n') + '\n');
+    this.hooks?.show();
+  }
+
+  lines(lines: string[]): void {
+    this.write(this.out, lines);
+  }
+
+  formatServer(line: ServerLine): string {
+    const text = escapeBytes(line.bytes, this.palette.escape);
+    const shown = line.literal ? text : this.palette.tone(line.tone, text);
+    return line.ending === 'none' && !line.literal ? shown + this.palette.note(' \u2026') : shown;
+  }
+
+  server(lines: ServerLine[]): void {
+    this.write(this.out, lines.map((line) => this.formatServer(line)));
+  }
+
+  sent(text: string, by: keyof typeof SENT_MARK): void {
+    this.write(this.out, [this.palette.sent(SENT_MARK[by] + escapeText(text, this.palette.escape))]);
+  }
+
+  note(text: string): void {
+    if (!this.quiet) this.write(this.out, [this.palette.note(`-- ${text}`)]);
+  }
+
+  warn(text: string): void {
+    this.write(this.err, [this.palette.warn(`mailprobe: warning: ${text}`)]);
+  }
+
+  /** One line saying what went wrong and what to do; any raw bytes follow, escaped. */
+  error(error: MailprobeError): void {
+    const message = escapeText(error.message) + (error.hint ? `; ${escapeText(error.hint)}` : '');
+    const lines = [this.palette.error(`mailprobe: ${message}`)];
+    if (error.reply) lines.push(...error.reply.split('\n').map((line) => `   server said: ${escapeText(line, this.palette.escape)}`));
+    if (error.bytes?.length) {
+      lines.push(`   bytes received (${error.bytes.length}): ${escapeBytes(error.bytes, this.palette.escape)}`);
+    }
+    this.write(this.err, lines);
+  }
+}

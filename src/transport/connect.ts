@@ -1,0 +1,59 @@
+// TCP connection with errors turned into mailprobe's own: name resolution, refused or
+// unreachable, and timeouts, each with its exit code.
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { MailprobeError, timeoutError, usageError } from '../errors.js';
+
+export interface TcpOptions {
+  host: string;
+  port: number;
+  family?: 4 | 6;
+  timeoutMs: number;
+}
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA', 'EAI_ADDRFAMILY']);
+
+export function describeNetError(err: NodeJS.ErrnoException, where: string): MailprobeError {
+  const code = err.code ?? '';
+  if (DNS_CODES.has(code)) {
+    return new MailprobeError('DNS', `cannot resolve ${where}: ${code === 'EAI_AGAIN' ? 'DNS lookup timed out or failed temporarily' : 'no such host'}`, {
+      cause: err,
+      hint: 'check the spelling, or give an IP address',
+    });
+  }
+  if (code === 'ECONNREFUSED') {
+    return new MailprobeError('CONNECT', `connection refused by ${where}`, {
+      cause: err,
+      hint: 'nothing listens on that port: check the port number and that the server runs',
+    });
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return new MailprobeError('SERVER_CLOSED', `the connection to ${where} was reset by the server`, { cause: err });
+  }
+  return new MailprobeError('CONNECT', `cannot connect to ${where}: ${err.message}`, { cause: err });
+}
+
+export function connectTcp(options: TcpOptions, where: string): Promise<Socket> {
+  const { host, port, family, timeoutMs } = options;
+  const literal = isIP(host);
+  if (family && literal && literal !== family) {
+    return Promise.reject(usageError(`-${family} was given but ${host} is an IPv${literal} address`));
+  }
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host, port, family: family ?? 0, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(timeoutError(`no connection to ${where} after ${timeoutMs / 1000} s`, {
+        hint: 'a firewall may be dropping packets; check the address and port, or raise -timeout',
+      }));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(describeNetError(err, where));
+    });
+  });
+}

@@ -1,0 +1,123 @@
+// Runs the TLS handshake over a connected socket (implicit TLS, or after a STARTTLS
+// go-ahead) and gathers everything the report shows.
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { MailprobeError, timeoutError } from '../errors.js';
+import { describeCertificate, type CertificateInfo } from './certificate.js';
+import { TlsRecordGuard } from './tlsGuard.js';
+import { identityName, sniName, tlsConnectionOptions, type TlsSettings } from './tlsOptions.js';
+import { judgeCertificate, type Verdict } from './verify.js';
+
+export interface TlsInfo {
+  protocol: string;
+  cipher: string;
+  keyExchange?: string;
+  alpn?: string;
+  sni?: string;
+  chain: CertificateInfo[];
+  ocspStapled: boolean;
+  verdict: Verdict;
+}
+
+/** Raised when the server answered the handshake with something that is not TLS. */
+export class NotTlsError extends MailprobeError {
+  constructor(readonly received: Buffer, cause?: unknown) {
+    super('TLS_HANDSHAKE', 'the server answered the TLS handshake with plaintext', { cause, bytes: received });
+  }
+}
+
+function peerChain(socket: TLSSocket): { peer?: PeerCertificate; chain: CertificateInfo[] } {
+  const peer = socket.getPeerCertificate(true);
+  if (!peer || !peer.raw) return { chain: [] };
+  const chain: CertificateInfo[] = [];
+  const seen = new Set<string>();
+  for (let cert: PeerCertificate | undefined = peer; cert?.raw; cert = (cert as { issuerCertificate?: PeerCertificate }).issuerCertificate) {
+    if (seen.has(cert.fingerprint256)) break;
+    seen.add(cert.fingerprint256);
+    chain.push(describeCertificate(cert.raw));
+  }
+  return { peer, chain };
+}
+
+function keyExchangeOf(socket: TLSSocket): string | undefined {
+  const info = socket.getEphemeralKeyInfo();
+  if (!info || typeof info !== 'object' || !('type' in info)) return undefined;
+  const { type, name, size } = info as { type?: string; name?: string; size?: number };
+  return [name ?? type, size ? `${size} bits` : undefined].filter(Boolean).join(', ');
+}
+
+export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number): Promise<{ socket: TLSSocket; info: TlsInfo }> {
+  const options = tlsConnectionOptions(settings);
+  const guard = new TlsRecordGuard(raw);
+  return new Promise((resolve, reject) => {
+    let ocspStapled = false;
+    const socket = tlsConnect({ ...options, socket: guard as unknown as Socket });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(timeoutError(`the TLS handshake did not finish within ${timeoutMs / 1000} s`, {
+        hint: 'the server may not speak TLS on this port',
+      }));
+    }, timeoutMs);
+    socket.on('OCSPResponse', (response: Buffer) => {
+      ocspStapled = response.length > 0;
+    });
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      const { peer, chain } = peerChain(socket);
+      const name = identityName(settings);
+      const cipher = socket.getCipher();
+      resolve({
+        socket,
+        info: {
+          protocol: socket.getProtocol() ?? 'unknown',
+          cipher: cipher.standardName || cipher.name,
+          keyExchange: keyExchangeOf(socket),
+          alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined,
+          sni: sniName(settings),
+          chain,
+          ocspStapled,
+          verdict: judgeCertificate(
+            socket.authorizationError ? String(socket.authorizationError) : undefined,
+            peer,
+            chain[0],
+            name,
+          ),
+        },
+      });
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (guard.notTls) {
+        reject(new NotTlsError(guard.notTls, err));
+        return;
+      }
+      reject(describeTlsError(err));
+    });
+  });
+}
+
+function describeTlsError(err: NodeJS.ErrnoException): MailprobeError {
+  const code = err.code ?? '';
+  if (code === 'ECONNRESET' || /socket disconnected|ECONNRESET/i.test(err.message)) {
+    return new MailprobeError('TLS_HANDSHAKE', 'the server closed the connection during the TLS handshake', {
+      cause: err,
+      hint: 'it may not support the TLS versions or ciphers offered (try without -tls1_3/-cipher), or may not speak TLS here',
+    });
+  }
+  const reason = (err as { reason?: string }).reason ?? err.message;
+  if (/wrong version number|packet length too long|http request/i.test(reason)) {
+    return new MailprobeError('TLS_HANDSHAKE', `TLS handshake failed: ${reason}`, {
+      cause: err,
+      hint: 'this port speaks plaintext: try -starttls PROTO, or -plain',
+    });
+  }
+  if (/unsupported protocol|no protocols available|version too low/i.test(reason)) {
+    return new MailprobeError('TLS_HANDSHAKE', `TLS handshake failed: no TLS version in common (${reason})`, {
+      cause: err,
+      hint: 'the server may only speak TLS 1.0/1.1, which this Node.js build refuses',
+    });
+  }
+  return new MailprobeError('TLS_HANDSHAKE', `TLS handshake failed: ${reason}`, { cause: err });
+}
