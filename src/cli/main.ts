@@ -17,6 +17,8 @@ export interface MainIo {
   stderr: Writable;
   env: NodeJS.ProcessEnv;
   onInterrupt?(handler: () => void): () => void;
+  /** Registers a handler for errors that escaped every other handler. */
+  onFatal?(handler: (error: unknown) => void): void;
 }
 
 export function processIo(): MainIo {
@@ -28,6 +30,10 @@ export function processIo(): MainIo {
     onInterrupt(handler) {
       process.on('SIGINT', handler);
       return () => process.off('SIGINT', handler);
+    },
+    onFatal(handler) {
+      process.on('uncaughtException', handler);
+      process.on('unhandledRejection', handler);
     },
   };
 }
@@ -52,7 +58,9 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     const { options, modeNote } = resolveSession(flags, positional);
     const sessionPrinter = new Printer(io.stdout, io.stderr, printer.palette, options.quiet);
     if (modeNote) sessionPrinter.note(modeNote);
-    return await runSession(options, sessionPrinter, io);
+    // An error thrown from an event handler must still end as one line and an exit code.
+    const fatal = new Promise<never>((_, reject) => io.onFatal?.(reject));
+    return await Promise.race([runSession(options, sessionPrinter, io), fatal]);
   } catch (error) {
     const failure =
       error instanceof MailprobeError

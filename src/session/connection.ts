@@ -167,7 +167,7 @@ export class ServerConnection implements Exchange {
       this.deliver(reply);
     }
     this.display(shown);
-    if (this.outstanding === 0 && !this.framer.inContent()) this.onIdle?.();
+    if (this.outstanding === 0 || this.framer.inContent()) this.onIdle?.();
   }
 
   private display(lines: ServerLine[]): void {

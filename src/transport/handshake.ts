@@ -58,8 +58,8 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
         hint: 'the server may not speak TLS on this port',
       }));
     }, timeoutMs);
-    socket.on('OCSPResponse', (response: Buffer) => {
-      ocspStapled = response.length > 0;
+    socket.on('OCSPResponse', (response: Buffer | null) => {
+      ocspStapled = !!response && response.length > 0;
     });
     socket.once('secureConnect', () => {
       clearTimeout(timer);

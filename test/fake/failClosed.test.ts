@@ -1,0 +1,166 @@
+// STARTTLS was asked for and cannot happen: mailprobe stops with exit 7 and never goes
+// on in cleartext (nothing after the refusal reaches the server).
+import { describe, expect, it } from 'vitest';
+import { expectLine, fakeServer, type Handler } from '../support/fakeServer.js';
+import { runMailprobe } from '../support/runMailprobe.js';
+
+async function run(handler: Handler, args: string[]) {
+  const server = await fakeServer(handler);
+  try {
+    const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, ...args], { input: 'AUTH PLAIN AHVzZXIAcGFzcw==\nQUIT\n' });
+    return { ...result, received: server.received };
+  } finally {
+    await server.close();
+  }
+}
+
+const smtpWithEhlo = (ehlo: string, starttlsReply?: string): Handler => async (client) => {
+  client.send('220 mx.test ESMTP\r\n');
+  await expectLine(client, /^EHLO /);
+  client.send(ehlo);
+  if (!starttlsReply) return void (await client.line().catch(() => {}));
+  await expectLine(client, /^STARTTLS$/);
+  client.send(starttlsReply);
+  await client.line().catch(() => {});
+};
+
+describe('fail closed', () => {
+  const cases: { name: string; handler: Handler; args: string[]; message: RegExp; sent: string[] }[] = [
+    {
+      name: 'SMTP without STARTTLS in EHLO',
+      handler: smtpWithEhlo('250-mx.test\r\n250-AUTH PLAIN\r\n250 SIZE 10\r\n'),
+      args: ['-starttls', 'smtp'],
+      message: /does not offer STARTTLS in its EHLO reply/,
+      sent: ['EHLO [127.0.0.1]'],
+    },
+    {
+      name: 'SMTP advertising XSTARTTLSX (not a whole keyword)',
+      handler: smtpWithEhlo('250-mx.test\r\n250-XSTARTTLSX\r\n250 STARTTLSX\r\n'),
+      args: ['-starttls', 'smtp'],
+      message: /does not offer STARTTLS/,
+      sent: ['EHLO [127.0.0.1]'],
+    },
+    {
+      name: 'SMTP answering STARTTLS with 454',
+      handler: smtpWithEhlo('250-mx.test\r\n250 STARTTLS\r\n', '454 4.7.0 TLS not available due to local problem\r\n'),
+      args: ['-starttls', 'smtp'],
+      message: /refused STARTTLS \(454\).*temporarily unavailable/,
+      sent: ['EHLO [127.0.0.1]', 'STARTTLS'],
+    },
+    {
+      name: 'SMTP answering STARTTLS with 502',
+      handler: smtpWithEhlo('250-mx.test\r\n250 STARTTLS\r\n', '502 5.5.1 command not implemented\r\n'),
+      args: ['-starttls', 'smtp'],
+      message: /refused STARTTLS \(502\)/,
+      sent: ['EHLO [127.0.0.1]', 'STARTTLS'],
+    },
+    {
+      name: 'LMTP without STARTTLS in LHLO',
+      handler: async (client) => {
+        client.send('220 lmtp ready\r\n');
+        await expectLine(client, /^LHLO /);
+        client.send('250-lmtp\r\n250 PIPELINING\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'lmtp'],
+      message: /does not offer STARTTLS in its LHLO reply/,
+      sent: ['LHLO [127.0.0.1]'],
+    },
+    {
+      name: 'IMAP PREAUTH greeting',
+      handler: async (client) => {
+        client.send('* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] logged in as root\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'imap'],
+      message: /greeted with PREAUTH/,
+      sent: [],
+    },
+    {
+      name: 'IMAP without STARTTLS in CAPABILITY',
+      handler: async (client) => {
+        client.send('* OK ready\r\n');
+        const line = await expectLine(client, /^a1 CAPABILITY$/);
+        client.send(`* CAPABILITY IMAP4rev1 XSTARTTLS AUTH=PLAIN\r\n${line.split(' ')[0]} OK done\r\n`);
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'imap'],
+      message: /does not offer STARTTLS in its CAPABILITY reply/,
+      sent: ['a1 CAPABILITY'],
+    },
+    {
+      name: 'IMAP answering STARTTLS with NO',
+      handler: async (client) => {
+        client.send('* OK ready\r\n');
+        await expectLine(client, /^a1 CAPABILITY$/);
+        client.send('* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\n');
+        await expectLine(client, /^a2 STARTTLS$/);
+        client.send('a2 NO not now\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'imap'],
+      message: /refused STARTTLS \(NO\)/,
+      sent: ['a1 CAPABILITY', 'a2 STARTTLS'],
+    },
+    {
+      name: 'POP3 without STLS in CAPA',
+      handler: async (client) => {
+        client.send('+OK POP3 ready\r\n');
+        await expectLine(client, /^CAPA$/);
+        client.send('+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'pop3'],
+      message: /does not offer STLS/,
+      sent: ['CAPA'],
+    },
+    {
+      name: 'POP3 answering STLS with -ERR',
+      handler: async (client) => {
+        client.send('+OK POP3 ready\r\n');
+        await expectLine(client, /^CAPA$/);
+        client.send('+OK\r\nSTLS\r\n.\r\n');
+        await expectLine(client, /^STLS$/);
+        client.send('-ERR TLS broken\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'pop3'],
+      message: /refused STLS/,
+      sent: ['CAPA', 'STLS'],
+    },
+    {
+      name: 'ManageSieve without STARTTLS in its capabilities',
+      handler: async (client) => {
+        client.send('"IMPLEMENTATION" "fake"\r\n"SASL" "PLAIN"\r\nOK "ready"\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'sieve'],
+      message: /does not offer STARTTLS in its capabilities/,
+      sent: [],
+    },
+    {
+      name: 'ManageSieve answering STARTTLS with NO',
+      handler: async (client) => {
+        client.send('"IMPLEMENTATION" "fake"\r\n"STARTTLS"\r\nOK "ready"\r\n');
+        await expectLine(client, /^STARTTLS$/);
+        client.send('NO "no TLS today"\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'sieve'],
+      message: /refused STARTTLS/,
+      sent: ['STARTTLS'],
+    },
+  ];
+
+  for (const c of cases) {
+    it(`stops with exit 7: ${c.name}`, async () => {
+      const result = await run(c.handler, c.args);
+      expect(result.code).toBe(7);
+      expect(result.stderr).toMatch(c.message);
+      expect(result.stderr.split('\n')[0]).toMatch(/^mailprobe: /);
+      expect(result.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+      // Nothing typed by the user (credentials, QUIT) ever went out in cleartext.
+      expect(result.received).toEqual(c.sent);
+    });
+  }
+});

@@ -1,0 +1,131 @@
+// In-process fake mail servers on 127.0.0.1, port 0: each test scripts only the bytes it
+// needs, and can switch the same socket to TLS as a real STARTTLS server does.
+import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket, createSecureContext, type SecureContextOptions } from 'node:tls';
+
+export interface FakeClient {
+  /** Writes bytes exactly as given. */
+  send(data: string | Buffer): void;
+  /** The next line from the client, without its line ending. Rejects if the client closes. */
+  line(): Promise<string>;
+  /** Turns the connection into a TLS server connection (after a STARTTLS go-ahead). */
+  upgrade(tls: SecureContextOptions): Promise<void>;
+  end(): void;
+  destroy(): void;
+  /** Every line received, in order, with line endings as "\r\n" or "\n". */
+  readonly raw: string[];
+  readonly socket: Socket;
+}
+
+export interface FakeServer {
+  port: number;
+  /** Every line every client sent, without endings. */
+  received: string[];
+  /** Errors thrown by a handler (a test fails on them). */
+  errors: unknown[];
+  close(): Promise<void>;
+}
+
+export type Handler = (client: FakeClient) => Promise<void>;
+
+export async function fakeServer(handler: Handler, options: { implicitTls?: SecureContextOptions } = {}): Promise<FakeServer> {
+  const received: string[] = [];
+  const errors: unknown[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((raw) => {
+    sockets.add(raw);
+    raw.on('close', () => sockets.delete(raw));
+    raw.on('error', () => {});
+    let socket: Socket = raw;
+    let buffer = '';
+    const lines: string[] = [];
+    const rawLines: string[] = [];
+    let waiting: { resolve(line: string): void; reject(error: Error): void } | undefined;
+    let closed = false;
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString('latin1');
+      for (let lf = buffer.indexOf('\n'); lf >= 0; lf = buffer.indexOf('\n')) {
+        const withEnding = buffer.slice(0, lf + 1);
+        buffer = buffer.slice(lf + 1);
+        rawLines.push(withEnding);
+        const line = withEnding.replace(/\r?\n$/, '');
+        received.push(line);
+        if (waiting) {
+          const w = waiting;
+          waiting = undefined;
+          w.resolve(line);
+        } else lines.push(line);
+      }
+    };
+    const onClose = () => {
+      closed = true;
+      waiting?.reject(new Error('client closed'));
+      waiting = undefined;
+    };
+    const listen = (s: Socket) => {
+      s.on('data', onData);
+      s.on('close', onClose);
+      s.on('error', () => {});
+    };
+    const client: FakeClient = {
+      send: (data) => {
+        if (!socket.destroyed) socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+      },
+      line: () =>
+        new Promise((resolve, reject) => {
+          const next = lines.shift();
+          if (next !== undefined) resolve(next);
+          else if (closed) reject(new Error('client closed'));
+          else waiting = { resolve, reject };
+        }),
+      upgrade: (tls) =>
+        new Promise((resolve, reject) => {
+          socket.removeListener('data', onData);
+          socket.removeListener('close', onClose);
+          const secure = new TLSSocket(socket, { isServer: true, secureContext: createSecureContext(tls) });
+          secure.once('secure', () => resolve());
+          secure.once('error', reject);
+          socket = secure;
+          listen(secure);
+        }),
+      end: () => socket.end(),
+      destroy: () => socket.destroy(),
+      raw: rawLines,
+      get socket() {
+        return socket;
+      },
+    };
+    const start = async () => {
+      if (options.implicitTls) {
+        await client.upgrade(options.implicitTls);
+      } else listen(raw);
+      await handler(client);
+    };
+    start().catch((error: unknown) => {
+      if (!(error instanceof Error && /client closed/.test(error.message))) errors.push(error);
+      raw.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return {
+    port: address.port,
+    received,
+    errors,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Waits for the client's next line and checks it. */
+export async function expectLine(client: FakeClient, pattern: RegExp): Promise<string> {
+  const line = await client.line();
+  if (!pattern.test(line)) throw new Error(`expected ${pattern}, client sent ${JSON.stringify(line)}`);
+  return line;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
