@@ -92,8 +92,8 @@ export class LineSplitter {
     const bytes = Buffer.from(this.buffer.subarray(0, take));
     this.buffer = this.buffer.subarray(take + endingLength);
     this.literalLeft -= take + endingLength;
-    // The response line goes on after the literal: its text is the continuation.
-    if (this.literalLeft === 0) this.resumed = ending === 'none';
+    // The response line goes on after the literal, whatever the literal ended with.
+    if (this.literalLeft === 0) this.resumed = true;
     return { bytes, ending, continued: false, start: false, literal: true };
   }
 }

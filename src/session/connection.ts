@@ -139,6 +139,14 @@ export class ServerConnection implements Exchange {
   }
 
   private receive(chunk: Buffer): void {
+    if (this.bytesReceived === 0 && !this.tls && looksLikeTlsRecord(chunk)) {
+      this.closeError = new MailprobeError('TLS_HANDSHAKE', 'the server speaks TLS on this port: its first bytes are a TLS record, not a greeting', {
+        bytes: chunk.subarray(0, 64),
+        hint: 'this port expects TLS from the start: try -tls',
+      });
+      this.socket.destroy();
+      return;
+    }
     this.bytesReceived += chunk.length;
     if (this.held) {
       this.held.push(chunk);
@@ -232,6 +240,11 @@ export class ServerConnection implements Exchange {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** A TLS record header: handshake or alert content type, version 3.x. */
+function looksLikeTlsRecord(chunk: Buffer): boolean {
+  return chunk.length >= 3 && (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03 && chunk[2] <= 0x04;
 }
 
 function serialise(line: ServerLine): Buffer {

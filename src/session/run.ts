@@ -65,6 +65,12 @@ class Session {
       this.piped = new LineInput(this.io.stdin, () => this.pump());
     }
     if (connection.closed) this.onServerClose();
+    // In plaintext and implicit TLS the greeting comes in the session: time it out here.
+    else if (connection.outstanding > 0 && connection.bytesReceived === 0) {
+      connection.reply('greeting').catch((error: unknown) => {
+        if (!connection.closed) this.fail(error);
+      });
+    }
     return done.then((code) => {
       removeInterrupt?.();
       return code;

@@ -1,0 +1,148 @@
+// Each protocol's STARTTLS dialogue and implicit TLS against fake servers: what mailprobe
+// sends, in what order, and that capabilities are asked for again over TLS.
+import { describe, expect, it } from 'vitest';
+import { expectLine, fakeServer, type FakeClient } from '../support/fakeServer.js';
+import { runMailprobe } from '../support/runMailprobe.js';
+import { testPki, tlsOf } from '../support/pkiOnce.js';
+
+async function session(handler: (client: FakeClient) => Promise<void>, args: string[], input = '', implicit = false) {
+  const server = await fakeServer(handler, implicit ? { implicitTls: tlsOf(testPki().leaf) } : {});
+  try {
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-CAfile', testPki().ca.cert, ...args], { input });
+    expect(server.errors).toEqual([]);
+    return { ...result, received: server.received };
+  } finally {
+    await server.close();
+  }
+}
+
+describe('STARTTLS dialogues', () => {
+  it('IMAP: greeting, CAPABILITY, tagged STARTTLS, CAPABILITY again, LOGOUT at the end', async () => {
+    const result = await session(async (client) => {
+      client.send('* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n');
+      await expectLine(client, /^a1 CAPABILITY$/);
+      client.send('* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\na1 OK done\r\n');
+      await expectLine(client, /^a2 STARTTLS$/);
+      client.send('a2 OK Begin TLS negotiation now\r\n');
+      await client.upgrade(tlsOf(testPki().leaf));
+      await expectLine(client, /^a3 CAPABILITY$/);
+      client.send('* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\na3 OK done\r\n');
+      const fetch = await expectLine(client, /^x1 FETCH/);
+      client.send(`* 1 FETCH (BODY[] {12}\r\nx1 OK fake\r\n)\r\n${fetch.split(' ')[0]} OK fetched\r\n`);
+      await expectLine(client, /^a4 LOGOUT$/);
+      client.send('* BYE logging out\r\na4 OK bye\r\n');
+      client.end();
+    }, ['-starttls', 'imap'], 'x1 FETCH 1 BODY[]\n');
+    expect(result.code).toBe(0);
+    expect(result.received).toEqual(['a1 CAPABILITY', 'a2 STARTTLS', 'a3 CAPABILITY', 'x1 FETCH 1 BODY[]', 'a4 LOGOUT']);
+    expect(result.stdout).toContain('* CAPABILITY IMAP4rev1 AUTH=PLAIN');
+    // The literal's content is shown, but its "x1 OK fake" did not end the FETCH early.
+    expect(result.stdout).toMatch(/x1 OK fake\n\)\nx1 OK fetched/);
+  });
+
+  it('POP3: greeting, CAPA, STLS, CAPA again', async () => {
+    const result = await session(async (client) => {
+      client.send('+OK POP3 ready\r\n');
+      await expectLine(client, /^CAPA$/);
+      client.send('+OK\r\nSTLS\r\nUSER\r\n.\r\n');
+      await expectLine(client, /^STLS$/);
+      client.send('+OK Begin TLS\r\n');
+      await client.upgrade(tlsOf(testPki().leaf));
+      await expectLine(client, /^CAPA$/);
+      client.send('+OK\r\nUSER\r\nSASL PLAIN LOGIN\r\n.\r\n');
+      await expectLine(client, /^LIST$/);
+      client.send('+OK 2 messages\r\n1 100\r\n2 200\r\n.\r\n');
+      await expectLine(client, /^QUIT$/);
+      client.send('+OK bye\r\n');
+      client.end();
+    }, ['-starttls', 'pop3'], 'LIST\n');
+    expect(result.code).toBe(0);
+    expect(result.received).toEqual(['CAPA', 'STLS', 'CAPA', 'LIST', 'QUIT']);
+    expect(result.stdout).toContain('SASL PLAIN LOGIN');
+    expect(result.stdout).toMatch(/2 200\n\.\n/);
+  });
+
+  it('ManageSieve: capability greeting, STARTTLS, capabilities re-sent unasked', async () => {
+    const result = await session(async (client) => {
+      client.send('"IMPLEMENTATION" "fake sieve"\r\n"SASL" ""\r\n"STARTTLS"\r\nOK "ready"\r\n');
+      await expectLine(client, /^STARTTLS$/);
+      client.send('OK "Begin TLS"\r\n');
+      await client.upgrade(tlsOf(testPki().leaf));
+      client.send('"IMPLEMENTATION" "fake sieve"\r\n"SASL" "PLAIN"\r\nOK "TLS ok"\r\n');
+      await expectLine(client, /^LISTSCRIPTS$/);
+      client.send('"main" ACTIVE\r\nOK "listed"\r\n');
+      await expectLine(client, /^LOGOUT$/);
+      client.send('OK "bye"\r\n');
+      client.end();
+    }, ['-starttls', 'sieve'], 'LISTSCRIPTS\n');
+    expect(result.code).toBe(0);
+    expect(result.received).toEqual(['STARTTLS', 'LISTSCRIPTS', 'LOGOUT']);
+    expect(result.stdout).toContain('"SASL" "PLAIN"');
+    expect(result.stdout).toContain('OK "listed"');
+  });
+
+  it('LMTP: LHLO, and one reply per accepted recipient after the final dot', async () => {
+    const result = await session(async (client) => {
+      client.send('220 lmtp ready\r\n');
+      await expectLine(client, /^LHLO /);
+      client.send('250-lmtp\r\n250 STARTTLS\r\n');
+      await expectLine(client, /^STARTTLS$/);
+      client.send('220 go\r\n');
+      await client.upgrade(tlsOf(testPki().leaf));
+      await expectLine(client, /^LHLO /);
+      client.send('250-lmtp\r\n250 8BITMIME\r\n');
+      await expectLine(client, /^MAIL FROM/);
+      client.send('250 ok\r\n');
+      await expectLine(client, /^RCPT TO:<a@x>/);
+      client.send('250 ok a\r\n');
+      await expectLine(client, /^RCPT TO:<b@x>/);
+      client.send('250 ok b\r\n');
+      await expectLine(client, /^DATA$/);
+      client.send('354 go\r\n');
+      await expectLine(client, /^hello$/);
+      await expectLine(client, /^\.$/);
+      client.send('250 delivered to a\r\n');
+      await new Promise((r) => setTimeout(r, 100));
+      client.send('452 mailbox of b full\r\n');
+      await expectLine(client, /^QUIT$/);
+      client.send('221 bye\r\n');
+      client.end();
+    }, ['-starttls', 'lmtp'], 'MAIL FROM:<s@x>\nRCPT TO:<a@x>\nRCPT TO:<b@x>\nDATA\nhello\n.\n');
+    expect(result.code).toBe(0);
+    // QUIT waited for both per-recipient replies.
+    expect(result.stdout).toMatch(/452 mailbox of b full\n~> QUIT/);
+  });
+});
+
+describe('implicit TLS', () => {
+  it('handshakes at once on port-chosen TLS and reads the greeting over TLS', async () => {
+    const result = await session(async (client) => {
+      client.send('220 smtps ready\r\n');
+      await expectLine(client, /^EHLO x$/);
+      client.send('250-smtps\r\n250 AUTH PLAIN\r\n');
+      await expectLine(client, /^QUIT$/);
+      client.send('221 bye\r\n');
+      client.end();
+    }, ['-tls', '-proto', 'smtp'], 'EHLO x\n', true);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Verdict verified/);
+    expect(result.stdout.indexOf('Verdict')).toBeLessThan(result.stdout.indexOf('220 smtps ready'));
+    expect(result.received).toEqual(['EHLO x', 'QUIT']);
+  });
+
+  it('gives a one-line report with -brief and none with -quiet', async () => {
+    const handler = async (client: FakeClient) => {
+      client.send('* OK imaps ready\r\n');
+      await expectLine(client, /LOGOUT$/);
+      client.send('* BYE\r\na1 OK bye\r\n');
+      client.end();
+    };
+    const brief = await session(handler, ['-tls', '-proto', 'imap', '-brief'], '', true);
+    expect(brief.code).toBe(0);
+    expect(brief.stdout).toMatch(/^TLS TLSv1\.3 TLS_AES_256_GCM_SHA384 X25519, 253 bits, cert CN=localhost, \d+ days left, verified$/m);
+    expect(brief.stdout).not.toContain('SHA-256');
+    const quiet = await session(handler, ['-tls', '-proto', 'imap', '-quiet'], '', true);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toBe('* OK imaps ready\n* BYE\na1 OK bye\n');
+  });
+});
