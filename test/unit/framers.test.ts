@@ -1,0 +1,201 @@
+// Reply framing for every protocol, fed in arbitrary chunks: the same bytes in one chunk
+// or byte by byte give the same lines and the same reply boundaries.
+import { describe, expect, it } from 'vitest';
+import { ImapFramer } from '../../src/protocols/imap/framer.js';
+import { LineSplitter } from '../../src/protocols/lineSplitter.js';
+import { Pop3Framer } from '../../src/protocols/pop3/framer.js';
+import { SieveFramer } from '../../src/protocols/sieve/framer.js';
+import { SmtpFramer } from '../../src/protocols/smtp/framer.js';
+import type { Framer } from '../../src/protocols/types.js';
+
+type Step = { sent: string } | { recv: string };
+
+/** Runs a conversation through a framer, splitting server bytes with `split`. */
+function frame(framer: Framer, steps: Step[], split: (bytes: Buffer) => Buffer[]) {
+  const out: string[] = [];
+  for (const step of steps) {
+    if ('sent' in step) {
+      out.push(`sent ${step.sent} → ${framer.sent(step.sent)}`);
+      continue;
+    }
+    for (const chunk of split(Buffer.from(step.recv, 'latin1'))) {
+      for (const line of framer.push(chunk)) {
+        out.push(`${line.final ? 'FINAL' : 'line'} ${line.tone}${line.literal ? ' literal' : ''} ${line.text}`);
+      }
+    }
+  }
+  return out;
+}
+
+const whole = (b: Buffer) => [b];
+const bytewise = (b: Buffer) => [...b].map((x) => Buffer.from([x]));
+const random = (b: Buffer) => {
+  const out: Buffer[] = [];
+  let seed = b.length * 7919;
+  for (let i = 0; i < b.length; ) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const n = 1 + (seed % 7);
+    out.push(b.subarray(i, i + n));
+    i += n;
+  }
+  return out;
+};
+
+function sameInAnyChunking(make: () => Framer, steps: Step[]) {
+  const a = frame(make(), steps, whole);
+  expect(frame(make(), steps, bytewise)).toEqual(a);
+  expect(frame(make(), steps, random)).toEqual(a);
+  return a;
+}
+
+describe('SMTP', () => {
+  it('ends a multi-line reply on its last line, split across writes', () => {
+    const lines = sameInAnyChunking(() => new SmtpFramer(), [
+      { recv: '220-mx ESMTP\r\n220 ready\r\n' },
+      { sent: 'EHLO a' },
+      { recv: '250-mx\r\n250-STARTTLS\r\n250 SIZE 10\r\n' },
+    ]);
+    expect(lines).toEqual([
+      'line ok 220-mx ESMTP',
+      'FINAL ok 220 ready',
+      'sent EHLO a → 1',
+      'line ok 250-mx',
+      'line ok 250-STARTTLS',
+      'FINAL ok 250 SIZE 10',
+    ]);
+  });
+
+  it('knows DATA content needs no reply until the dot, and tones by class', () => {
+    const framer = new SmtpFramer();
+    framer.push(Buffer.from('220 hi\r\n'));
+    expect(framer.state()).toBe('COMMAND');
+    framer.sent('DATA');
+    expect(framer.push(Buffer.from('354 go\r\n'))[0]).toMatchObject({ tone: 'intermediate', final: true });
+    expect(framer.state()).toBe('DATA_CONTENT');
+    expect(framer.sent('QUIT')).toBe(0); // message text, not a command
+    expect(framer.sent('.')).toBe(1);
+    expect(framer.inContent()).toBe(false);
+    expect(framer.push(Buffer.from('451 4.3.0 later\r\n'))[0].tone).toBe('tempfail');
+  });
+
+  it('LMTP waits for one reply per accepted recipient after the dot', () => {
+    const framer = new SmtpFramer(true);
+    framer.push(Buffer.from('220 hi\r\n'));
+    framer.sent('MAIL FROM:<a>');
+    framer.push(Buffer.from('250 ok\r\n'));
+    for (const [rcpt, reply] of [['RCPT TO:<a>', '250 ok'], ['RCPT TO:<b>', '550 no'], ['RCPT TO:<c>', '250 ok']]) {
+      framer.sent(rcpt);
+      framer.push(Buffer.from(`${reply}\r\n`));
+    }
+    framer.sent('DATA');
+    framer.push(Buffer.from('354 go\r\n'));
+    expect(framer.sent('.')).toBe(2);
+  });
+
+  it('marks lines that are not three digits as malformed but still ends on them', () => {
+    const [line] = new SmtpFramer().push(Buffer.from('hello there\r\n'));
+    expect(line).toMatchObject({ tone: 'malformed', final: true });
+  });
+
+  it('cuts an endless line into bounded pieces', () => {
+    const framer = new SmtpFramer(false, 1024);
+    const lines = framer.push(Buffer.alloc(10_000, 0x41));
+    expect(lines.length).toBe(9);
+    expect(lines.every((l) => l.bytes.length === 1024 && l.continued && !l.final)).toBe(true);
+    expect(framer.pendingBytes()).toBeLessThanOrEqual(1024);
+  });
+});
+
+describe('IMAP', () => {
+  it('ends on tagged lines and continuations, never inside a literal', () => {
+    const lines = sameInAnyChunking(() => new ImapFramer(), [
+      { recv: '* OK ready\r\n' },
+      { sent: 'a1 FETCH 1 BODY[]' },
+      { recv: '* 1 FETCH (BODY[] {14}\r\na1 OK inside\r\n)\r\na1 OK done\r\n' },
+      { sent: 'a2 APPEND x {3}' },
+      { recv: '+ go ahead\r\n' },
+    ]);
+    expect(lines).toEqual([
+      'FINAL ok * OK ready',
+      'sent a1 FETCH 1 BODY[] → 1',
+      'line info * 1 FETCH (BODY[] {14}',
+      'line literal literal a1 OK inside',
+      'line info )',
+      'FINAL ok a1 OK done',
+      'sent a2 APPEND x {3} → 1',
+      'FINAL intermediate + go ahead',
+    ]);
+  });
+
+  it('streams a huge announced literal without buffering it', () => {
+    const framer = new ImapFramer(4096);
+    framer.push(Buffer.from('* OK hi\r\n* 1 FETCH (BODY[] {999999999999}\r\n'));
+    const lines = framer.push(Buffer.alloc(100_000, 0x61));
+    expect(lines.every((line) => line.literal && !line.final)).toBe(true);
+    expect(framer.pendingBytes()).toBeLessThanOrEqual(4096);
+  });
+});
+
+describe('POP3', () => {
+  it('reads dot-terminated lists only after the commands that have them', () => {
+    const lines = sameInAnyChunking(() => new Pop3Framer(), [
+      { recv: '+OK ready\r\n' },
+      { sent: 'CAPA' },
+      { recv: '+OK\r\nSTLS\r\nSASL PLAIN\r\n.\r\n' },
+      { sent: 'LIST 1' },
+      { recv: '+OK 1 100\r\n' },
+      { sent: 'RETR 9' },
+      { recv: '-ERR no such message\r\n' },
+    ]);
+    expect(lines).toEqual([
+      'FINAL ok +OK ready',
+      'sent CAPA → 1',
+      'line ok +OK',
+      'line info STLS',
+      'line info SASL PLAIN',
+      'FINAL info .',
+      'sent LIST 1 → 1',
+      'FINAL ok +OK 1 100',
+      'sent RETR 9 → 1',
+      'FINAL permfail -ERR no such message',
+    ]);
+  });
+});
+
+describe('ManageSieve', () => {
+  it('ends responses at OK/NO/BYE and passes literals through', () => {
+    const lines = sameInAnyChunking(() => new SieveFramer(), [
+      { recv: '"IMPLEMENTATION" "x"\r\n"STARTTLS"\r\nOK "hi"\r\n' },
+      { sent: 'GETSCRIPT "a"' },
+      { recv: '{9}\r\nOK fake\r\n\r\nOK "got it"\r\n' },
+      { sent: 'AUTHENTICATE "PLAIN"' },
+      { recv: '"challenge"\r\n' },
+    ]);
+    expect(lines).toEqual([
+      'line info "IMPLEMENTATION" "x"',
+      'line info "STARTTLS"',
+      'FINAL ok OK "hi"',
+      'sent GETSCRIPT "a" → 1',
+      'line info {9}',
+      'line literal literal OK fake',
+      'line info ',
+      'FINAL ok OK "got it"',
+      'sent AUTHENTICATE "PLAIN" → 1',
+      'FINAL intermediate "challenge"',
+    ]);
+  });
+});
+
+describe('LineSplitter', () => {
+  it('keeps line endings apart: CRLF, bare LF, and a partial line taken on demand', () => {
+    const splitter = new LineSplitter();
+    splitter.feed(Buffer.from('a\r\nb\nc\rd'));
+    expect(splitter.next()).toMatchObject({ ending: 'crlf', start: true });
+    expect(splitter.next()).toMatchObject({ ending: 'lf' });
+    expect(splitter.next()).toBeUndefined();
+    const partial = splitter.takePartial();
+    expect(partial?.bytes.toString()).toBe('c\rd');
+    splitter.feed(Buffer.from('e\r\n'));
+    expect(splitter.next()).toMatchObject({ start: false, continued: true, ending: 'crlf' });
+  });
+});
