@@ -6,6 +6,7 @@ import type { Printer } from '../terminal/printer.js';
 import { formatBriefTls, formatTlsReport } from '../terminal/tlsReport.js';
 import { connectTcp } from '../transport/connect.js';
 import { NotTlsError, type TlsInfo } from '../transport/handshake.js';
+import { tlsConnectionOptions } from '../transport/tlsOptions.js';
 import { formatHostPort } from '../transport/address.js';
 import { defaultClientName } from './clientName.js';
 import { ServerConnection } from './connection.js';
@@ -50,6 +51,8 @@ export function checkVerdict(info: TlsInfo, options: SessionOptions): void {
 
 export async function establish(options: SessionOptions, printer: Printer): Promise<Established> {
   const where = formatHostPort(options.host, options.port);
+  // A bad -CAfile/-CApath is a usage error before anything touches the network.
+  tlsConnectionOptions(options.tls);
   printer.note(`connecting to ${where} (${describeMode(options)})`);
   const socket = await connectTcp(
     { host: options.host, port: options.port, family: options.family, timeoutMs: options.timeoutMs },

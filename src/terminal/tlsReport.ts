@@ -49,7 +49,7 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
       `  signature    ${isWeakSignature(leaf.signatureAlgorithm) ? p.warn(`${leaf.signatureAlgorithm} (weak)`) : leaf.signatureAlgorithm ?? 'unknown'}`,
       `  valid        ${validity(leaf, p)}`,
       `  SHA-256      ${leaf.fingerprint256}`,
-      p.bold(`Chain (${info.chain.length} sent by the server)`),
+      p.bold(`Chain (${info.chain.length} certificates, leaf first)`),
       ...info.chain.map((cert, i) => `  ${i} ${safe(cert.subject)}${cert.selfIssued ? ' (self-signed)' : `  <- issued by ${safe(cert.issuer)}`}`),
     );
   }

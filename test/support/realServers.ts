@@ -1,0 +1,662 @@
+/**
+ * Real Postfix and Dovecot for tests, run from private config directories under a
+ * temp dir, on free high loopback ports. The system's mail setup (/etc/postfix,
+ * /etc/dovecot, the system instances) is never touched or needed.
+ *
+ * Facts this relies on (see shared/REAL-SERVERS.md):
+ * - Dovecot treats 127.0.0.1 -> 127.0.0.1 as a secured connection and then allows
+ *   plaintext login before STARTTLS; it listens on 127.0.0.2 by default here so
+ *   pre-TLS behaviour (LOGINDISABLED, no AUTH=PLAIN) is real.
+ * - Both servers need root to start (Postfix refuses otherwise; Dovecot switches users).
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as netConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import type { Pki } from './certs.js';
+
+export type ServerAvailability = { ok: true } | { ok: false; reason: string };
+
+/** Files that must exist, and the Debian package that provides each. */
+const REQUIRED: ReadonlyArray<readonly [string, string]> = [
+  ['/usr/sbin/postfix', 'postfix'],
+  ['/usr/lib/postfix/sbin/smtpd', 'postfix'],
+  ['/usr/sbin/dovecot', 'dovecot-core'],
+  ['/usr/lib/dovecot/imap', 'dovecot-imapd'],
+  ['/usr/lib/dovecot/pop3', 'dovecot-pop3d'],
+  ['/usr/lib/dovecot/lmtp', 'dovecot-lmtpd'],
+  ['/usr/lib/dovecot/managesieve', 'dovecot-managesieved'],
+  ['/usr/bin/swaks', 'swaks'],
+  ['/usr/bin/openssl', 'openssl'],
+];
+
+const isRoot = (): boolean => process.getuid?.() === 0;
+const missingPackages = (): string[] => [...new Set(REQUIRED.filter(([f]) => !existsSync(f)).map(([, pkg]) => pkg))];
+
+let availability: ServerAvailability | undefined;
+
+/**
+ * Makes sure Postfix, Dovecot (imap, pop3, lmtp, managesieve), swaks and openssl are
+ * installed. As root, missing packages are installed with apt-get; otherwise (or if
+ * that fails) the answer says why the servers cannot be used. Memoized per process.
+ */
+export function ensureMailServers(): ServerAvailability {
+  if (availability) return availability;
+  availability = checkAndInstall();
+  return availability;
+}
+
+function checkAndInstall(): ServerAvailability {
+  if (!isRoot()) {
+    const missing = missingPackages();
+    const why = missing.length ? `missing packages: ${missing.join(' ')}; ` : '';
+    return { ok: false, reason: `${why}real Postfix/Dovecot tests need root (Postfix only starts as root)` };
+  }
+  let missing = missingPackages();
+  if (missing.length === 0) return { ok: true };
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const aptOpts = ['-o', 'DPkg::Lock::Timeout=600', '-q'];
+  try {
+    // Postfix's debconf would otherwise ask which kind of mail setup to write to /etc/postfix.
+    execFileSync('debconf-set-selections', {
+      input: 'postfix postfix/main_mailer_type select No configuration\npostfix postfix/mailname string localhost\n',
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    try {
+      execFileSync('apt-get', [...aptOpts, 'update'], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+    } catch {
+      // Another apt may hold the lists lock; the package lists may still be good enough.
+    }
+    execFileSync('apt-get', [...aptOpts, 'install', '-y', '--no-install-recommends', ...missing], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 900_000,
+    });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-5).join('\n') ?? '';
+    return { ok: false, reason: `apt-get install ${missing.join(' ')} failed: ${(err as Error).message}\n${stderr}` };
+  }
+  missing = missingPackages();
+  return missing.length ? { ok: false, reason: `still missing after apt-get: ${missing.join(' ')}` } : { ok: true };
+}
+
+/** Ports handed out in this process, so two probes never return the same port. */
+const handedOut = new Set<number>();
+
+/** Finds a TCP port that is free on `host` (a loopback address) right now. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.once('error', reject);
+      srv.listen({ host, port: 0, exclusive: true }, () => {
+        const addr = srv.address();
+        const p = typeof addr === 'object' && addr ? addr.port : 0;
+        srv.close(() => resolve(p));
+      });
+    });
+    if (port >= 1024 && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+/** A mkdtemp dir that the servers' unprivileged users can traverse. */
+function makeRunDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+function logTail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log written)';
+  }
+}
+
+/**
+ * Runs a command that starts a daemon. Its output goes to `outFile`, not to pipes:
+ * the daemon inherits stdout/stderr, and execFileSync would wait for pipes to close.
+ * Throws an Error whose message includes that output.
+ */
+function runDaemonStarter(cmd: string, args: string[], outFile: string): void {
+  const fd = openSync(outFile, 'a');
+  try {
+    execFileSync(cmd, args, { stdio: ['ignore', fd, fd], timeout: 30_000 });
+  } catch (err) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${(err as Error).message.split('\n')[0]}):\n${logTail(outFile)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Connects once and resolves with what arrived when `expect` matched; rejects on close/error/timeout. */
+function readGreeting(host: string, port: number, tls: boolean, expect: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const sock: Socket = tls
+      ? tlsConnect({ host, port, rejectUnauthorized: false })
+      : netConnect({ host, port });
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(text);
+    };
+    const timer = setTimeout(() => done(new Error(`no greeting within ${timeoutMs} ms`)), timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      text += chunk;
+      if (expect.test(text)) done();
+    });
+    sock.on('error', (err) => done(err));
+    sock.on('close', () => done(new Error(`closed before greeting; got ${JSON.stringify(text)}`)));
+  });
+}
+
+interface GreetingCheck {
+  name: string;
+  port: number;
+  tls: boolean;
+  expect: RegExp;
+}
+
+/** Polls every check until its greeting arrives; throws with the log tail after `timeoutMs`. */
+async function waitForGreetings(host: string, checks: GreetingCheck[], logFile: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const c of checks) {
+    let lastErr = '';
+    for (;;) {
+      try {
+        await readGreeting(host, c.port, c.tls, c.expect, Math.max(500, Math.min(3000, deadline - Date.now())));
+        break;
+      } catch (err) {
+        lastErr = (err as Error).message;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`${c.name} on ${host}:${c.port} did not greet within ${timeoutMs} ms (${lastErr}).\n` +
+          `Log ${logFile}:\n${logTail(logFile)}`);
+      }
+      await sleep(50);
+    }
+  }
+}
+
+/** True while `pid` runs; a zombie (exited, not yet reaped by init) counts as gone. */
+const pidAlive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL (of the process group when `group`). */
+async function terminate(pid: number, group: boolean, graceMs = 5000): Promise<void> {
+  const target = group ? -pid : pid;
+  try {
+    process.kill(target, 'SIGTERM');
+  } catch {
+    return; // already gone
+  }
+  const deadline = Date.now() + graceMs;
+  while (pidAlive(pid) && Date.now() < deadline) await sleep(25);
+  if (pidAlive(pid)) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** Daemons still running at process exit (if a test forgot stop()): killed synchronously. */
+const running = new Map<string, { pidFile: string; group: boolean }>();
+function killAllSync(): void {
+  for (const [dir, { pidFile, group }] of running) {
+    const pid = readPid(pidFile);
+    if (pid) {
+      try {
+        process.kill(group ? -pid : pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  running.clear();
+}
+process.once('exit', killAllSync);
+// On a signal: clean up, then let the signal do what it would have done.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  const onSignal = (): void => {
+    killAllSync();
+    process.removeListener(sig, onSignal);
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  process.on(sig, onSignal);
+}
+
+const bindFailed = (log: string): boolean => /address already in use/i.test(log);
+
+// ---------------------------------------------------------------- Dovecot
+
+export interface DovecotInstance {
+  /** Address every listener is bound to ("127.0.0.2" unless opts.host). */
+  host: string;
+  imap: number;
+  imaps: number;
+  pop3: number;
+  pop3s: number;
+  sieve: number;
+  lmtp: number;
+  /** A passwd-file user with a plain-text password. */
+  user: string;
+  password: string;
+  /** Dovecot auth socket for Postfix SASL (smtpd_sasl_type = dovecot); mode 0666. */
+  authSocket: string;
+  /** Temp dir holding config, logs (dovecot.log), mail and sockets. */
+  dir: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export interface DovecotOptions {
+  host?: string;
+}
+
+const DOVECOT_USER = 'mailprobe';
+const DOVECOT_PASSWORD = 'mailprobe-test-password';
+
+function dovecotConfig(dir: string, host: string, pki: Pki, ports: Omit<DovecotPorts, never>): string {
+  const dh = '/usr/share/dovecot/dh.pem';
+  return `# generated by test/support/realServers.ts
+instance_name = mailprobe-${basename(dir)}
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+hostname = localhost
+protocols = imap pop3 lmtp sieve
+listen = ${host}
+shutdown_clients = yes
+
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_uid = nobody
+mail_gid = nogroup
+mail_location = maildir:~/Maildir
+namespace inbox {
+  inbox = yes
+}
+
+ssl = yes
+ssl_cert = <${pki.leaf.cert}
+ssl_key = <${pki.leaf.key}
+ssl_min_protocol = TLSv1.2
+${existsSync(dh) ? `ssl_dh = <${dh}` : ''}
+
+disable_plaintext_auth = yes
+auth_mechanisms = plain login cram-md5 scram-sha-256
+auth_failure_delay = 0
+auth_verbose = yes
+# "user@localhost" (LMTP recipients from Postfix) and "user" are the same account.
+auth_username_format = %Ln
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN ${dir}/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=${dir}/mail/%n
+}
+
+service imap-login {
+  inet_listener imap {
+    port = ${ports.imap}
+  }
+  inet_listener imaps {
+    port = ${ports.imaps}
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = ${ports.pop3}
+  }
+  inet_listener pop3s {
+    port = ${ports.pop3s}
+    ssl = yes
+  }
+}
+service managesieve-login {
+  inet_listener sieve {
+    port = ${ports.sieve}
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    port = ${ports.lmtp}
+  }
+}
+service auth {
+  unix_listener auth-postfix {
+    mode = 0666
+  }
+}
+protocol lmtp {
+  postmaster_address = postmaster@localhost
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+}
+`;
+}
+
+interface DovecotPorts {
+  imap: number;
+  imaps: number;
+  pop3: number;
+  pop3s: number;
+  sieve: number;
+  lmtp: number;
+}
+
+/** Starts a private Dovecot (imap, imaps, pop3, pop3s, managesieve, lmtp) using pki.leaf. */
+export async function startDovecot(pki: Pki, opts: DovecotOptions = {}): Promise<DovecotInstance> {
+  const host = opts.host ?? '127.0.0.2';
+  // A port can be taken between probing and binding; retry with fresh ports then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDovecotOnce(pki, host);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof PortRaceError)) throw err;
+    }
+  }
+}
+
+class PortRaceError extends Error {}
+
+async function startDovecotOnce(pki: Pki, host: string): Promise<DovecotInstance> {
+  const dir = makeRunDir('mailprobe-dovecot-');
+  const ports: DovecotPorts = {
+    imap: await freePort(host),
+    imaps: await freePort(host),
+    pop3: await freePort(host),
+    pop3s: await freePort(host),
+    sieve: await freePort(host),
+    lmtp: await freePort(host),
+  };
+  const conf = join(dir, 'dovecot.conf');
+  const logFile = join(dir, 'dovecot.log');
+  const pidFile = join(dir, 'run', 'master.pid');
+  writeFileSync(conf, dovecotConfig(dir, host, pki, ports));
+  writeFileSync(join(dir, 'users'), `${DOVECOT_USER}:{PLAIN}${DOVECOT_PASSWORD}\n`);
+  // Mail homes are created by Dovecot as the mail user (nobody).
+  mkdirSync(join(dir, 'mail'));
+  chownSync(join(dir, 'mail'), uidOf('nobody'), gidOf('nogroup'));
+
+  const stop = async (): Promise<void> => {
+    const pid = readPid(pidFile);
+    // Dovecot's master leads a process group; TERM to the whole group is much faster
+    // (~0.1 s) than letting the master wind its children down (~1 s).
+    if (pid) await terminate(pid, true);
+    running.delete(dir);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    runDaemonStarter('/usr/sbin/dovecot', ['-c', conf], join(dir, 'start.out'));
+  } catch (err) {
+    const out = `${(err as Error).message}\nLog ${logFile}:\n${logTail(logFile)}`;
+    await stop();
+    if (bindFailed(out)) throw new PortRaceError(out);
+    throw new Error(out);
+  }
+  running.set(dir, { pidFile, group: true });
+
+  try {
+    await waitForGreetings(
+      host,
+      [
+        { name: 'dovecot imap', port: ports.imap, tls: false, expect: /^\* OK .*\r\n/ },
+        { name: 'dovecot imaps', port: ports.imaps, tls: true, expect: /^\* OK .*\r\n/ },
+        { name: 'dovecot pop3', port: ports.pop3, tls: false, expect: /^\+OK .*\r\n/ },
+        { name: 'dovecot pop3s', port: ports.pop3s, tls: true, expect: /^\+OK .*\r\n/ },
+        { name: 'dovecot managesieve', port: ports.sieve, tls: false, expect: /^OK .*\r\n/m },
+        { name: 'dovecot lmtp', port: ports.lmtp, tls: false, expect: /^220 .*\r\n/ },
+      ],
+      logFile,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    host,
+    ...ports,
+    user: DOVECOT_USER,
+    password: DOVECOT_PASSWORD,
+    authSocket: join(dir, 'run', 'auth-postfix'),
+    dir,
+    logFile,
+    stop,
+  };
+}
+
+function uidOf(user: string): number {
+  return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+}
+function gidOf(group: string): number {
+  const entry = execFileSync('getent', ['group', group], { encoding: 'utf8' }).trim();
+  return Number(entry.split(':')[2]);
+}
+
+// ---------------------------------------------------------------- Postfix
+
+export interface PostfixInstance {
+  /** "127.0.0.1": all three smtpd services are bound there. */
+  host: string;
+  /** Port-25-like: STARTTLS offered (may); AUTH only after STARTTLS (if dovecot given). */
+  smtp: number;
+  /** Port-587-like: STARTTLS required (encrypt), AUTH after STARTTLS, relay only when authenticated. */
+  submission: number;
+  /** Port-465-like: implicit TLS (wrapper mode), AUTH, relay only when authenticated. */
+  submissions: number;
+  /** Temp dir holding etc/ (main.cf, master.cf), spool/, data/ and maillog. */
+  dir: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export interface PostfixOptions {
+  /** Dovecot for SASL AUTH (its authSocket) and for local delivery via its LMTP port. Without it: no AUTH, mail discarded. */
+  dovecot?: DovecotInstance;
+}
+
+interface PostfixPorts {
+  smtp: number;
+  submission: number;
+  submissions: number;
+}
+
+function postfixMainCf(dir: string, pki: Pki, dovecot: DovecotInstance | undefined): string {
+  const local = dovecot ? `lmtp:inet:${dovecot.host}:${dovecot.lmtp}` : 'discard:mailprobe test server';
+  return `# generated by test/support/realServers.ts
+compatibility_level = 3.6
+queue_directory = ${dir}/spool
+data_directory = ${dir}/data
+mail_owner = postfix
+setgid_group = postdrop
+
+# Logging to a file (via the postlog service in master.cf).
+maillog_file = ${dir}/maillog
+maillog_file_prefixes = ${dir}
+
+# Nothing ever leaves the machine: loopback only, no DNS, remote mail discarded.
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = localhost
+mydomain = localdomain
+myorigin = $myhostname
+mydestination = $myhostname, localhost.$mydomain
+# Empty: a loopback client is treated like any internet client (no relaying without AUTH).
+mynetworks =
+relayhost =
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+default_transport = discard:mailprobe test server
+relay_transport = discard:mailprobe test server
+local_transport = ${local}
+local_recipient_maps =
+alias_maps =
+alias_database =
+biff = no
+smtputf8_enable = yes
+
+# TLS: the test leaf certificate (localhost, 127.0.0.1, 127.0.0.2, ::1).
+smtpd_tls_cert_file = ${pki.leaf.cert}
+smtpd_tls_key_file = ${pki.leaf.key}
+smtpd_tls_security_level = may
+smtpd_tls_auth_only = yes
+smtpd_tls_loglevel = 1
+smtpd_tls_received_header = yes
+smtp_tls_security_level = none
+lmtp_tls_security_level = none
+
+# SASL via Dovecot, only after TLS (smtpd_tls_auth_only).
+smtpd_sasl_auth_enable = ${dovecot ? 'yes' : 'no'}
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = ${dovecot ? dovecot.authSocket : 'private/auth'}
+smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination
+`;
+}
+
+function postfixMasterCf(ports: PostfixPorts, sasl: boolean): string {
+  const auth = sasl ? 'yes' : 'no';
+  return `# generated by test/support/realServers.ts (nothing chrooted)
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+127.0.0.1:${ports.smtp} inet n - n - - smtpd
+127.0.0.1:${ports.submission} inet n - n - - smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=${auth}
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+127.0.0.1:${ports.submissions} inet n - n - - smtpd
+  -o syslog_name=postfix/submissions
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=${auth}
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+pickup     unix  n - n 60   1 pickup
+cleanup    unix  n - n -    0 cleanup
+qmgr       unix  n - n 300  1 qmgr
+tlsmgr     unix  - - n 1000? 1 tlsmgr
+rewrite    unix  - - n -    - trivial-rewrite
+bounce     unix  - - n -    0 bounce
+defer      unix  - - n -    0 bounce
+trace      unix  - - n -    0 bounce
+verify     unix  - - n -    1 verify
+flush      unix  n - n 1000? 0 flush
+proxymap   unix  - - n -    - proxymap
+proxywrite unix  - - n -    1 proxymap
+smtp       unix  - - n -    - smtp
+relay      unix  - - n -    - smtp
+showq      unix  n - n -    - showq
+error      unix  - - n -    - error
+retry      unix  - - n -    - error
+discard    unix  - - n -    - discard
+local      unix  - n n -    - local
+lmtp       unix  - - n -    - lmtp
+anvil      unix  - - n -    1 anvil
+scache     unix  - - n -    1 scache
+postlog    unix-dgram n - n - 1 postlogd
+`;
+}
+
+/** Starts a private Postfix with smtp, submission and submissions services on 127.0.0.1, using pki.leaf. */
+export async function startPostfix(pki: Pki, opts: PostfixOptions = {}): Promise<PostfixInstance> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPostfixOnce(pki, opts.dovecot);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof PortRaceError)) throw err;
+    }
+  }
+}
+
+async function startPostfixOnce(pki: Pki, dovecot: DovecotInstance | undefined): Promise<PostfixInstance> {
+  const host = '127.0.0.1';
+  const dir = makeRunDir('mailprobe-postfix-');
+  const etc = join(dir, 'etc');
+  mkdirSync(etc);
+  // Postfix wants a root-owned queue directory (it creates the subdirectories) and a
+  // data directory owned by mail_owner.
+  mkdirSync(join(dir, 'spool'), { mode: 0o755 });
+  mkdirSync(join(dir, 'data'), { mode: 0o700 });
+  chownSync(join(dir, 'data'), uidOf('postfix'), gidOf('postfix'));
+  const ports: PostfixPorts = {
+    smtp: await freePort(host),
+    submission: await freePort(host),
+    submissions: await freePort(host),
+  };
+  writeFileSync(join(etc, 'main.cf'), postfixMainCf(dir, pki, dovecot));
+  writeFileSync(join(etc, 'master.cf'), postfixMasterCf(ports, dovecot !== undefined));
+  const logFile = join(dir, 'maillog');
+  const pidFile = join(dir, 'spool', 'pid', 'master.pid');
+
+  const stop = async (): Promise<void> => {
+    const pid = readPid(pidFile);
+    // The master is a process-group leader; killing the group takes its children along.
+    if (pid) await terminate(pid, true);
+    running.delete(dir);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    // "postfix start" runs its checks (creating the queue directories), then "master -w".
+    runDaemonStarter('/usr/sbin/postfix', ['-c', etc, 'start'], join(dir, 'start.out'));
+  } catch (err) {
+    const out = `${(err as Error).message}\nLog ${logFile}:\n${logTail(logFile)}`;
+    await stop();
+    if (bindFailed(out)) throw new PortRaceError(out);
+    throw new Error(out);
+  }
+  running.set(dir, { pidFile, group: true });
+
+  try {
+    await waitForGreetings(
+      host,
+      [
+        { name: 'postfix smtp', port: ports.smtp, tls: false, expect: /^220 .*\r\n/ },
+        { name: 'postfix submission', port: ports.submission, tls: false, expect: /^220 .*\r\n/ },
+        { name: 'postfix submissions', port: ports.submissions, tls: true, expect: /^220 .*\r\n/ },
+      ],
+      logFile,
+    );
+  } catch (err) {
+    const text = (err as Error).message;
+    await stop();
+    if (bindFailed(text)) throw new PortRaceError(text);
+    throw err;
+  }
+
+  return { host, ...ports, dir, logFile, stop };
+}
