@@ -1,5 +1,4 @@
 // main(argv, io) → exit code. Nothing below bin/ calls process.exit.
-import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { EXIT_CODES, MailprobeError } from '../errors.js';
 import { runSession } from '../session/run.js';
@@ -38,9 +37,11 @@ export function processIo(): MainIo {
   };
 }
 
+// Set by the bundler from package.json (see scripts/build.mjs).
+declare const MAILPROBE_VERSION: string | undefined;
+
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return `mailprobe ${pkg.version}`;
+  return `mailprobe ${typeof MAILPROBE_VERSION === 'string' ? MAILPROBE_VERSION : 'development build'}`;
 }
 
 export async function main(argv: string[], io: MainIo): Promise<number> {

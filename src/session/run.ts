@@ -46,7 +46,7 @@ class Session {
     this.context = established.context;
   }
 
-  run(): Promise<number> {
+  async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     const connection = this.connection;
     connection.onLines = (lines) => this.printer.server(lines);
@@ -56,7 +56,7 @@ class Session {
     connection.socket.on('drain', () => this.pump());
     const removeInterrupt = this.io.onInterrupt?.(() => this.end(EXIT_CODES.INTERRUPTED));
     if (this.io.stdin.isTTY) {
-      this.terminal = startTerminalInput(this.io.stdin, this.io.stdout, this.printer, {
+      this.terminal = await startTerminalInput(this.io.stdin, this.io.stdout, this.printer, {
         line: (line) => this.typed(line),
         end: () => this.inputEnd(),
         interrupt: () => this.end(EXIT_CODES.INTERRUPTED),

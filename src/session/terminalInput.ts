@@ -1,6 +1,5 @@
 // Line editing and history on a terminal (node:readline). Output that arrives while the
 // user types is printed above the prompt and the half-typed line is redrawn intact.
-import { clearLine, createInterface, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Printer } from '../terminal/printer.js';
 
@@ -16,12 +15,14 @@ export interface TerminalInput {
 
 export const PROMPT = '> ';
 
-export function startTerminalInput(
+/** node:readline is loaded only when a terminal needs it: piped sessions start faster. */
+export async function startTerminalInput(
   input: Readable,
   output: Writable & { isTTY?: boolean },
   printer: Printer,
   handlers: TerminalHandlers,
-): TerminalInput {
+): Promise<TerminalInput> {
+  const { clearLine, createInterface, cursorTo } = await import('node:readline');
   const terminal = !!output.isTTY;
   const rl = createInterface({ input, output, terminal, prompt: terminal ? PROMPT : '', historySize: 1000 });
   let closed = false;

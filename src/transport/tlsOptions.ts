@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
-import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import * as tls from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { usageError } from '../errors.js';
 
 export interface TlsSettings {
@@ -80,7 +81,7 @@ export function tlsConnectionOptions(settings: TlsSettings): ConnectionOptions &
     servername: sniName(settings) ?? '',
     requestOCSP: true,
   };
-  if (extra.length > 0) options.ca = [...rootCertificates, ...extra];
+  if (extra.length > 0) options.ca = [...tls.rootCertificates, ...extra];
   if (settings.tls12Only) Object.assign(options, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
   if (settings.tls13Only) Object.assign(options, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' });
   // Node takes TLS 1.2 ciphers and TLS 1.3 suites in one list.
