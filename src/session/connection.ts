@@ -20,6 +20,7 @@ export interface ConnectionOptions {
 }
 
 export const GREETING_NOTE_MS = 3000;
+export const PARTIAL_LINE_MS = 200;
 export const GREETING_WAIT_NOTE =
   'no greeting yet: mailprobe waits for the server to speak first and never talks first (servers with greet-pause delay on purpose)';
 
@@ -43,6 +44,9 @@ export class ServerConnection implements Exchange {
   /** Every byte received, for timing the greeting. */
   bytesReceived = 0;
 
+  /** Replies have come since connecting (the greeting, unless TLS came first). */
+  greeted: boolean;
+  private partialTimer?: NodeJS.Timeout;
   private current: ServerLine[] = [];
   private waiters: Waiter[] = [];
   private expectingGoAhead = false;
@@ -61,6 +65,7 @@ export class ServerConnection implements Exchange {
   ) {
     this.socket = socket;
     this.outstanding = greetingOwed ? 1 : 0;
+    this.greeted = !greetingOwed;
     this.attach(socket);
   }
 
@@ -159,6 +164,7 @@ export class ServerConnection implements Exchange {
       shown.push(line);
       this.current.push(line);
       if (!line.final) continue;
+      this.greeted = true;
       const reply: Reply = { lines: this.current, last: line };
       this.current = [];
       this.outstanding = Math.max(0, this.outstanding - 1);
@@ -175,7 +181,19 @@ export class ServerConnection implements Exchange {
       this.deliver(reply);
     }
     this.display(shown);
+    this.schedulePartial();
     if (this.outstanding === 0 || this.framer.inContent()) this.onIdle?.();
+  }
+
+  /** Text without a line ending yet (a prompt, a stalled line) is shown after a short pause. */
+  private schedulePartial(): void {
+    clearTimeout(this.partialTimer);
+    if (this.framer.pendingBytes() === 0 || !this.onLines) return;
+    this.partialTimer = setTimeout(() => {
+      const partial = this.held ? undefined : this.framer.takePartial();
+      if (partial) this.display([partial]);
+    }, PARTIAL_LINE_MS);
+    this.partialTimer.unref();
   }
 
   private display(lines: ServerLine[]): void {
@@ -238,6 +256,7 @@ export class ServerConnection implements Exchange {
   }
 
   close(): void {
+    clearTimeout(this.partialTimer);
     this.socket.destroy();
   }
 }

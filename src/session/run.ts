@@ -51,7 +51,10 @@ class Session {
     const connection = this.connection;
     connection.onLines = (lines) => this.printer.server(lines);
     connection.onReply = (reply) => this.onReply(reply);
-    connection.onIdle = () => this.pump();
+    connection.onIdle = () => {
+      if (this.connection.greeted) this.flushTyped();
+      this.pump();
+    };
     connection.onClose = (error) => this.onServerClose(error);
     connection.socket.on('drain', () => this.pump());
     const removeInterrupt = this.io.onInterrupt?.(() => this.end(EXIT_CODES.INTERRUPTED));
@@ -77,13 +80,17 @@ class Session {
     });
   }
 
-  /** A line the user typed on the terminal: sent at once, unless TLS is being set up. */
+  /** A line the user typed on the terminal: sent at once, unless the greeting or TLS is awaited. */
   private typed(line: string): void {
-    if (this.upgrading) {
+    if (this.upgrading || !this.connection.greeted) {
       this.typedWhileBusy.push(line);
       return;
     }
     this.connection.send(line, 'user', false);
+  }
+
+  private flushTyped(): void {
+    for (const line of this.typedWhileBusy.splice(0)) this.typed(line);
   }
 
   /** Sends piped lines while the server owes no reply (and all of DATA content at once). */
@@ -145,7 +152,7 @@ class Session {
       return;
     }
     this.upgrading = false;
-    for (const line of this.typedWhileBusy.splice(0)) this.typed(line);
+    this.flushTyped();
     this.pump();
   }
 

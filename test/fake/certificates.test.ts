@@ -1,12 +1,12 @@
 // The verdict on real handshakes with certificates made at test time: verified with the
 // right CA, or the exact reason it is not; -verify_return_error turns each into exit 8.
 import { describe, expect, it } from 'vitest';
-import { expectLine, fakeServer } from '../support/fakeServer.js';
+import { expectLine, fakeServer, type ServerTls } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 import type { Pki } from '../support/certs.js';
 
-async function verdictFor(pick: (pki: Pki) => { certPem: string; keyPem: string }, extra: string[] = []) {
+async function verdictFor(pick: (pki: Pki) => { certPem: string; keyPem: string }, extra: string[] = [], serverTls: ServerTls = {}) {
   const server = await fakeServer(
     async (client) => {
       client.send('220 ready\r\n');
@@ -14,7 +14,7 @@ async function verdictFor(pick: (pki: Pki) => { certPem: string; keyPem: string 
       client.send('221 bye\r\n');
       client.end();
     },
-    { implicitTls: tlsOf(pick(testPki())) },
+    { implicitTls: { ...tlsOf(pick(testPki())), ...serverTls } },
   );
   try {
     return await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-proto', 'smtp', ...extra]);
@@ -64,6 +64,29 @@ describe('certificate verdicts', () => {
     expect(byName.stdout).toMatch(/SNI sent {5}localhost/);
     const none = await verdictFor((p) => p.leaf, [...ca(), '-noservername']);
     expect(none.stdout).toMatch(/SNI sent {5}none/);
+  });
+
+  it('-alpn offers protocols and the report shows the one chosen', async () => {
+    const result = await verdictFor((p) => p.leaf, [...ca(), '-alpn', 'smtp,imap'], { ALPNProtocols: ['imap'] });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/ALPN {9}imap/);
+  });
+
+  it('-tls1_2 and -cipher choose the version and cipher; a server without them fails the handshake with exit 6', async () => {
+    const result = await verdictFor((p) => p.leaf, [...ca(), '-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/protocol {5}TLSv1\.2/);
+    expect(result.stdout).toMatch(/cipher {7}TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256/);
+    const refused = await verdictFor((p) => p.leaf, [...ca(), '-tls1_2'], { minVersion: 'TLSv1.3' });
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(/^mailprobe: TLS handshake failed/m);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('-ciphersuites chooses the TLS 1.3 suite', async () => {
+    const result = await verdictFor((p) => p.leaf, [...ca(), '-tls1_3', '-ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/cipher {7}TLS_CHACHA20_POLY1305_SHA256/);
   });
 
   it('a missing -CAfile is a usage error, not a stack trace', async () => {

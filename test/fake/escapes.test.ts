@@ -56,4 +56,24 @@ describe('terminal injection from the server', () => {
       await server.close();
     }
   });
+
+  it('shows text without a line ending after a short pause, marked as unfinished', async () => {
+    const server = await fakeServer(async (client) => {
+      client.send('220 ready\r\n');
+      await expectLine(client, /^NOOP$/);
+      client.send('250 partial answer');
+      await new Promise((r) => setTimeout(r, 600));
+      client.send(' completed\r\n');
+      await expectLine(client, /^QUIT$/);
+      client.send('221 bye\r\n');
+      client.end();
+    });
+    try {
+      const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain', '-proto', 'smtp'], { input: 'NOOP\n' });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^250 partial answer \u2026\n completed\n/m);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -9,13 +9,16 @@ export interface FakeClient {
   /** The next line from the client, without its line ending. Rejects if the client closes. */
   line(): Promise<string>;
   /** Turns the connection into a TLS server connection (after a STARTTLS go-ahead). */
-  upgrade(tls: SecureContextOptions): Promise<void>;
+  upgrade(tls: ServerTls): Promise<void>;
   end(): void;
   destroy(): void;
   /** Every line received, in order, with line endings as "\r\n" or "\n". */
   readonly raw: string[];
   readonly socket: Socket;
 }
+
+/** Certificate, key and TLS limits for the server side, plus the ALPN protocols it accepts. */
+export type ServerTls = SecureContextOptions & { ALPNProtocols?: string[] };
 
 export interface FakeServer {
   port: number;
@@ -28,7 +31,7 @@ export interface FakeServer {
 
 export type Handler = (client: FakeClient) => Promise<void>;
 
-export async function fakeServer(handler: Handler, options: { implicitTls?: SecureContextOptions } = {}): Promise<FakeServer> {
+export async function fakeServer(handler: Handler, options: { implicitTls?: ServerTls } = {}): Promise<FakeServer> {
   const received: string[] = [];
   const errors: unknown[] = [];
   const sockets = new Set<Socket>();
@@ -82,7 +85,8 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Secu
         new Promise((resolve, reject) => {
           socket.removeListener('data', onData);
           socket.removeListener('close', onClose);
-          const secure = new TLSSocket(socket, { isServer: true, secureContext: createSecureContext(tls) });
+          const { ALPNProtocols, ...context } = tls;
+          const secure = new TLSSocket(socket, { isServer: true, secureContext: createSecureContext(context), ALPNProtocols });
           secure.once('secure', () => resolve());
           secure.once('error', reject);
           socket = secure;
