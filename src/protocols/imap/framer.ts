@@ -2,7 +2,6 @@
 // untagged lines and literal data never end one.
 import { FramerBase } from '../framerBase.js';
 import type { RawLine } from '../lineSplitter.js';
-import { literalLength } from '../literal.js';
 import type { Framer, ServerLine } from '../types.js';
 import { parseImapLine, toneOfStatus } from './response.js';
 
@@ -14,13 +13,8 @@ export class ImapFramer extends FramerBase implements Framer {
   }
 
   protected classify(raw: RawLine): ServerLine {
-    if (raw.literal) return this.plain(raw);
-    const text = raw.bytes.toString('latin1');
-    if (raw.ending !== 'none') {
-      const literal = literalLength(text);
-      if (literal !== undefined && literal > 0) this.splitter.expectLiteral(literal);
-    }
-    if (!raw.start) return this.plain(raw);
+    const text = this.literalAware(raw);
+    if (text === undefined) return this.plain(raw);
     const parts = parseImapLine(text);
     let final = false;
     if (raw.ending !== 'none') {

@@ -2,7 +2,6 @@
 // holding only a string is a SASL challenge and also ends what the client waits for.
 import { FramerBase, verbOf } from '../framerBase.js';
 import type { RawLine } from '../lineSplitter.js';
-import { literalLength } from '../literal.js';
 import type { Framer, ServerLine } from '../types.js';
 import { sieveStatus, toneOfSieve } from './response.js';
 
@@ -16,13 +15,8 @@ export class SieveFramer extends FramerBase implements Framer {
   }
 
   protected classify(raw: RawLine): ServerLine {
-    if (raw.literal) return this.plain(raw);
-    const text = raw.bytes.toString('latin1');
-    if (raw.ending !== 'none') {
-      const literal = literalLength(text);
-      if (literal !== undefined && literal > 0) this.splitter.expectLiteral(literal);
-    }
-    if (!raw.start) return this.plain(raw);
+    const text = this.literalAware(raw);
+    if (text === undefined) return this.plain(raw);
     const whole = raw.ending !== 'none';
     const status = sieveStatus(text);
     let final = whole && status !== undefined;
