@@ -15,7 +15,7 @@ export interface PromptHooks {
 }
 
 /** Marks in front of lines that went to the server. */
-export const SENT_MARK = { user: '-> ', mailprobe: '~> ' } as const;
+export const SENT_MARK = { user: '-> ', mailprobe: '=> ' } as const;
 
 export class Printer {
   hooks?: PromptHooks;

@@ -110,7 +110,7 @@ describe('STARTTLS dialogues', () => {
     }, ['-starttls', 'lmtp'], 'MAIL FROM:<s@x>\nRCPT TO:<a@x>\nRCPT TO:<b@x>\nDATA\nhello\n.\n');
     expect(result.code).toBe(0);
     // QUIT waited for both per-recipient replies.
-    expect(result.stdout).toMatch(/452 mailbox of b full\n~> QUIT/);
+    expect(result.stdout).toMatch(/452 mailbox of b full\n=> QUIT/);
   });
 });
 

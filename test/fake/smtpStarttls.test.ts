@@ -55,7 +55,7 @@ describe('SMTP STARTTLS', () => {
       expect(result.code).toBe(0);
       const out = result.stdout;
       expect(out).toContain('220-mx.test ESMTP ready');
-      expect(out).toContain('~> EHLO client.test');
+      expect(out).toContain('=> EHLO client.test');
       expect(out).toMatch(/protocol\s+TLSv1\.3/);
       expect(out).toMatch(/subject\s+CN=localhost/);
       expect(out).toMatch(/names \(SAN\)\s+DNS:localhost/);
@@ -91,7 +91,7 @@ describe('SMTP STARTTLS', () => {
       });
       expect(result.code).toBe(0);
       expect(server.received.at(-1)).toBe('QUIT');
-      expect(result.stdout).toContain('~> QUIT');
+      expect(result.stdout).toContain('=> QUIT');
       // The EHLO name is never a made-up example: here, the local address literal.
       expect(server.received[0]).toMatch(/^EHLO (\[127\.0\.0\.1\]|\S+\.\S+)$/);
     } finally {

@@ -123,7 +123,7 @@ if (!availability.ok) {
       expect(after).not.toMatch(/LOGINDISABLED/);
       expect(after).toMatch(/^a OK .*Logged in/m);
       expect(after).toMatch(/^b OK \[READ-WRITE\] Select completed/m);
-      expect(after).toMatch(/^~> a\d+ LOGOUT$/m);
+      expect(after).toMatch(/^=> a\d+ LOGOUT$/m);
       expect(after).toMatch(/^\* BYE Logging out$/m);
     });
 
@@ -141,11 +141,11 @@ if (!availability.ok) {
         input: `USER ${dovecot.user}\nPASS ${dovecot.password}\nSTAT\n`,
       });
       expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/^~> STLS$/m);
+      expect(result.stdout).toMatch(/^=> STLS$/m);
       expect(result.stdout).toMatch(/Verdict verified/);
       expect(result.stdout).toMatch(/^\+OK Logged in\.$/m);
       expect(result.stdout).toMatch(/^\+OK \d+ \d+$/m);
-      expect(result.stdout).toMatch(/^~> QUIT$/m);
+      expect(result.stdout).toMatch(/^=> QUIT$/m);
     });
 
     it('POP3S implicit TLS', async () => {
@@ -164,7 +164,7 @@ if (!availability.ok) {
       expect(result.code).toBe(0);
       const after = result.stdout.slice(result.stdout.indexOf('Verdict'));
       expect(after).toMatch(/^"SASL" "PLAIN/m);
-      expect(after).toMatch(/^~> LOGOUT$/m);
+      expect(after).toMatch(/^=> LOGOUT$/m);
     });
 
     it('LMTP STARTTLS with LHLO', async () => {
@@ -172,11 +172,11 @@ if (!availability.ok) {
         input: '',
       });
       expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/^~> LHLO /m);
+      expect(result.stdout).toMatch(/^=> LHLO /m);
       expect(result.stdout).toMatch(/^250 STARTTLS$/m);
       expect(result.stdout).toMatch(/^220 2\.0\.0 Begin TLS negotiation now\.$/m);
       expect(result.stdout).toMatch(/Verdict verified/);
-      expect(result.stdout).toMatch(/^~> QUIT$/m);
+      expect(result.stdout).toMatch(/^=> QUIT$/m);
     });
   });
 }
