@@ -36,6 +36,11 @@ export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'timeout', value: 'seconds', help: 'give up on connect, greeting, TLS and each dialogue step after this (default 30)' },
   { name: 'ipv4', aliases: ['4'], help: 'use IPv4 only (-4)' },
   { name: 'ipv6', aliases: ['6'], help: 'use IPv6 only (-6)' },
+  { name: 'raw', help: 'no helper commands: lines starting with ":" go to the server too' },
+  { name: 'allow_plaintext_auth', aliases: ['allow-plaintext-auth'], help: 'let :auth and typed credentials go over a cleartext connection' },
+  { name: 'insecure', help: 'let :auth send credentials although the certificate did not verify' },
+  { name: 'pass_file', value: 'file', aliases: ['pass-file'], help: 'read the password or token for :auth from the first line of FILE' },
+  { name: 'log', value: 'file', help: 'write a transcript with timestamps, secrets redacted' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
   { name: 'version', aliases: ['v'], help: 'show the version' },
 ];

@@ -15,6 +15,8 @@ const EXIT_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   SERVER_CLOSED: 'the server closed the connection unexpectedly',
   STARTTLS_INJECTION: 'plaintext after the STARTTLS go-ahead (response injection)',
   PROTOCOL: 'the server broke the protocol or refused the dialogue (e.g. EHLO)',
+  AUTH_FAILED: 'authentication failed, or the server could not prove itself (SCRAM)',
+  CREDENTIALS_REFUSED: 'mailprobe refused to send credentials (cleartext or unverified TLS)',
   INTERRUPTED: 'interrupted with Ctrl-C',
 };
 

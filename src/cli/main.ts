@@ -4,6 +4,7 @@ import { EXIT_CODES, MailprobeError } from '../errors.js';
 import { runSession } from '../session/run.js';
 import { Printer } from '../terminal/printer.js';
 import { colourLevel, palette } from '../terminal/style.js';
+import { Transcript } from '../terminal/transcript.js';
 import { SESSION_FLAGS } from './flags.js';
 import { helpText } from './help.js';
 import { normaliseArgv } from './normalise.js';
@@ -45,7 +46,7 @@ function version(): string {
 }
 
 export async function main(argv: string[], io: MainIo): Promise<number> {
-  const printer = new Printer(io.stdout, io.stderr, palette(colourLevel(io.env, !!io.stdout.isTTY)));
+  let printer = new Printer(io.stdout, io.stderr, palette(colourLevel(io.env, !!io.stdout.isTTY)));
   try {
     const { flags, positional } = parseSessionArgs(normaliseArgv(argv, SESSION_FLAGS));
     if (flags.help) {
@@ -58,6 +59,8 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     }
     const { options, modeNote } = resolveSession(flags, positional);
     const sessionPrinter = new Printer(io.stdout, io.stderr, printer.palette, options.quiet);
+    if (options.log) sessionPrinter.transcript = new Transcript(options.log);
+    printer = sessionPrinter; // failures from here on reach the transcript too
     if (modeNote) sessionPrinter.note(modeNote);
     // An error thrown from an event handler must still end as one line and an exit code.
     const fatal = new Promise<never>((_, reject) => io.onFatal?.(reject));
@@ -71,6 +74,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
             hint: 'this is a bug in mailprobe; please report it with the command you ran',
           });
     printer.error(failure);
+    printer.transcript?.close();
     return failure.exitCode;
   }
 }

@@ -34,6 +34,11 @@ export interface SessionFlags {
   timeout?: string;
   ipv4?: boolean;
   ipv6?: boolean;
+  raw?: boolean;
+  allow_plaintext_auth?: boolean;
+  insecure?: boolean;
+  pass_file?: string;
+  log?: string;
 }
 
 export interface Resolved {
@@ -138,6 +143,11 @@ export function resolveSession(flags: SessionFlags, positional: string[]): Resol
     ignEof: !!flags.ign_eof,
     noEhlo: !!flags.no_ehlo,
     timeoutMs: parseTimeout(flags.timeout),
+    raw: !!flags.raw,
+    allowPlaintextAuth: !!flags.allow_plaintext_auth,
+    insecure: !!flags.insecure,
+    passFile: flags.pass_file,
+    log: flags.log,
   };
   return { options, modeNote };
 }

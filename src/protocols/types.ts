@@ -47,8 +47,34 @@ export interface Reply {
 
 /** The dialogue a STARTTLS implementation talks through; the session implements it. */
 export interface Exchange {
-  send(line: string): void;
+  /** Sends a line; `shown` is what echo and transcript show instead (secrets redacted). */
+  send(line: string, shown?: string): void;
   reply(stage: string): Promise<Reply>;
+}
+
+/** What a SASL exchange step came back as (RFC 4422 §3 profile of each protocol). */
+export type SaslOutcome =
+  | { kind: 'challenge'; base64: string }
+  | { kind: 'success'; base64?: string }
+  | { kind: 'failure' };
+
+/** How one protocol carries SASL: its command, challenges, responses and results. */
+export interface SaslProfile {
+  /** The command that starts the exchange, with the initial response when one is given. */
+  command(mechanism: string, initialBase64: string | undefined, context: DialogueContext): string;
+  /** Whether an initial response may go with the command (IMAP needs SASL-IR). */
+  acceptsInitialResponse(capabilities: Capabilities | undefined): boolean;
+  outcome(reply: Reply): SaslOutcome;
+  /** A response line for a challenge (base64, quoted for ManageSieve). */
+  response(base64: string): string;
+  /** The line that aborts an exchange. */
+  cancel: string;
+}
+
+/** Logging in without SASL: IMAP LOGIN, POP3 USER/PASS. */
+export interface PasswordLogin {
+  name: string;
+  run(exchange: Exchange, user: string, password: string, context: DialogueContext): Promise<{ ok: boolean; reply: Reply }>;
 }
 
 export interface DialogueContext {
@@ -87,4 +113,14 @@ export interface ProtocolSpec {
   isStartTlsGoAhead(reply: Reply): boolean;
   /** Does this line end the session (QUIT, LOGOUT)? */
   isQuitCommand(line: string): boolean;
+  /** The command that asks for capabilities (EHLO name, tagged CAPABILITY, CAPA). */
+  capabilityCommand?(context: DialogueContext): string;
+  /** Capabilities in a reply to `command`, when it was a capability request. */
+  capabilitiesFrom?(command: string, reply: Reply): Capabilities | undefined;
+  /** The base64 text of a SASL challenge line (334 ..., + ..., "..."), if the line is one. */
+  challengeOf?(line: ServerLine): string | undefined;
+  sasl?: SaslProfile;
+  passwordLogin?: PasswordLogin;
+  /** Does the server's capability list allow a plaintext login (no LOGINDISABLED)? */
+  loginAllowed?(capabilities: Capabilities | undefined): boolean;
 }

@@ -37,7 +37,7 @@ export class ServerConnection implements Exchange {
   /** Set once a quit command (QUIT/LOGOUT) went out. */
   quitSent = false;
   /** The user or the session is handling replies: dialogue waiters are not used. */
-  onReply?: (reply: Reply) => void;
+  onReply?: (reply: Reply, command: string) => void;
   onLines?: (lines: ServerLine[]) => void;
   onClose?: (error?: MailprobeError) => void;
   onIdle?: () => void;
@@ -48,6 +48,8 @@ export class ServerConnection implements Exchange {
   greeted: boolean;
   private partialTimer?: NodeJS.Timeout;
   private current: ServerLine[] = [];
+  /** The command each awaited reply answers, oldest first. */
+  private readonly commands: string[] = [];
   private waiters: Waiter[] = [];
   private expectingGoAhead = false;
   private held: Buffer[] | undefined;
@@ -65,6 +67,7 @@ export class ServerConnection implements Exchange {
   ) {
     this.socket = socket;
     this.outstanding = greetingOwed ? 1 : 0;
+    if (greetingOwed) this.commands.push('');
     this.greeted = !greetingOwed;
     this.attach(socket);
   }
@@ -87,15 +90,28 @@ export class ServerConnection implements Exchange {
     this.onClose?.(error);
   }
 
-  /** Sends one line with the chosen ending; piped input arrives as latin1 so its bytes pass unchanged. */
-  send(line: string, by: 'user' | 'mailprobe' = 'mailprobe', echo = true, encoding: BufferEncoding = 'utf8'): boolean {
+  /** Exchange.send: a line mailprobe sends on its own (dialogues, helpers). */
+  send(line: string, shown?: string): boolean {
+    return this.sendLine(line, { by: 'mailprobe', shown });
+  }
+
+  /**
+   * Sends one line with the chosen ending. `shown` replaces the line in echo and transcript
+   * (secrets redacted); piped input arrives as latin1 so its bytes pass unchanged.
+   */
+  sendLine(
+    line: string,
+    how: { by: 'user' | 'mailprobe'; echo?: boolean; encoding?: BufferEncoding; shown?: string },
+  ): boolean {
     if (this.closed) return false;
     const expected = this.framer.sent(line);
     this.outstanding += expected;
+    for (let i = 0; i < expected; i++) this.commands.push(line);
     if (expected > 0 && this.protocol.isStartTlsCommand(line)) this.expectingGoAhead = true;
     if (expected > 0 && this.protocol.isQuitCommand(line)) this.quitSent = true;
-    if (echo && !(by === 'mailprobe' && this.options.quietDialogue && !this.onReply)) this.printer.sent(line, by);
-    return this.socket.write(line + this.options.lineEnding, encoding);
+    const echo = (how.echo ?? true) && !(how.by === 'mailprobe' && this.options.quietDialogue && !this.onReply);
+    this.printer.sent(how.shown ?? line, how.by, echo);
+    return this.socket.write(line + this.options.lineEnding, how.encoding ?? 'utf8');
   }
 
   /** Raw bytes (message content) that need no framing; true when the socket wants more. */
@@ -203,9 +219,10 @@ export class ServerConnection implements Exchange {
   }
 
   private deliver(reply: Reply): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(reply);
-    else this.onReply?.(reply);
+    const command = this.commands.shift() ?? '';
+    // The session learns of every reply (capabilities, tags); a waiting dialogue gets it too.
+    if (this.onReply) this.onReply(reply, command);
+    this.waiters.shift()?.resolve(reply);
   }
 
   /** A reply to STARTTLS has come and the bytes after it are held until TLS is decided. */
@@ -251,6 +268,7 @@ export class ServerConnection implements Exchange {
     }
     this.socket = result.socket;
     this.tls = result.info;
+    this.printer.tls = true;
     this.attach(result.socket);
     return result.info;
   }

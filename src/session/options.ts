@@ -20,4 +20,12 @@ export interface SessionOptions {
   ignEof: boolean;
   noEhlo: boolean;
   timeoutMs: number;
+  /** No helper commands: every line goes to the server as typed. */
+  raw: boolean;
+  allowPlaintextAuth: boolean;
+  /** Send credentials even when the certificate did not verify. */
+  insecure: boolean;
+  passFile?: string;
+  /** Transcript file (--log). */
+  log?: string;
 }

@@ -1,19 +1,27 @@
 // The session after connecting: server lines shown the moment they arrive, the user's
 // lines sent verbatim (a TTY line at once; piped lines each when the last reply is in,
-// DATA content straight through to the final dot), a STARTTLS typed by hand performed,
-// and an orderly end on end of input, Ctrl-D, Ctrl-C or the server closing.
+// DATA content straight through to the final dot), helper commands run, a STARTTLS
+// typed by hand performed, and an orderly end on end of input, Ctrl-D, Ctrl-C or the
+// server closing.
 import type { Readable, Writable } from 'node:stream';
 import { EXIT_CODES, MailprobeError } from '../errors.js';
 import type { Reply } from '../protocols/types.js';
 import type { Printer } from '../terminal/printer.js';
+import { Annotator } from './annotations.js';
+import { CapabilityWatch } from './capabilityWatch.js';
 import { checkVerdict, establish, showTls, type Established } from './establish.js';
+import type { HelperContext } from './helpers/context.js';
+import { parseHelperLine } from './helpers/index.js';
 import { LineInput } from './lineInput.js';
 import type { SessionOptions } from './options.js';
+import { findSecret } from './secrets.js';
 import { startTerminalInput, type TerminalInput } from './terminalInput.js';
+import { UserLineState } from './userLines.js';
 
 export interface SessionIo {
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
   /** Registers a Ctrl-C handler; returns a function that removes it. */
   onInterrupt?(handler: () => void): () => void;
 }
@@ -25,10 +33,16 @@ export async function runSession(options: SessionOptions, printer: Printer, io: 
 
 class Session {
   private readonly connection;
-  private readonly context;
+  private readonly dialogue;
+  private readonly capabilities: CapabilityWatch;
+  private readonly annotator: Annotator;
+  private readonly userLines: UserLineState;
+  private readonly envelope: HelperContext['envelope'] = { to: [] };
   private piped?: LineInput;
   private terminal?: TerminalInput;
+  /** TLS is being set up, or a helper runs: lines wait. */
   private upgrading = false;
+  private helperRunning = false;
   private inputEnded = false;
   private contentLines = 0;
   private contentBytes = 0;
@@ -43,18 +57,19 @@ class Session {
     private readonly io: SessionIo,
   ) {
     this.connection = established.connection;
-    this.context = established.context;
+    this.dialogue = established.context;
+    this.capabilities = new CapabilityWatch(this.connection.protocol, printer);
+    this.annotator = new Annotator(this.connection.protocol);
+    this.userLines = new UserLineState(this.connection.protocol.name, this.dialogue);
+    if (established.capabilities) this.capabilities.update(established.capabilities, !!this.connection.tls);
   }
 
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
     const connection = this.connection;
-    connection.onLines = (lines) => this.printer.server(lines);
-    connection.onReply = (reply) => this.onReply(reply);
-    connection.onIdle = () => {
-      if (this.connection.greeted) this.flushTyped();
-      this.pump();
-    };
+    connection.onLines = (lines) => this.printer.server(lines, this.annotator.annotate);
+    connection.onReply = (reply, command) => this.onReply(reply, command);
+    connection.onIdle = () => this.resume();
     connection.onClose = (error) => this.onServerClose(error);
     connection.socket.on('drain', () => this.pump());
     const removeInterrupt = this.io.onInterrupt?.(() => this.end(EXIT_CODES.INTERRUPTED));
@@ -80,23 +95,34 @@ class Session {
     });
   }
 
-  /** A line the user typed on the terminal: sent at once, unless the greeting or TLS is awaited. */
+  private busy(): boolean {
+    return this.upgrading || this.helperRunning;
+  }
+
+  /** Something finished (a reply, TLS, a helper): send what waits. */
+  private resume(): void {
+    if (this.busy()) return;
+    if (this.connection.greeted) {
+      for (const line of this.typedWhileBusy.splice(0)) this.typed(line);
+    }
+    this.pump();
+  }
+
+  /** A line the user typed on the terminal: sent at once, unless the greeting, TLS or a helper is awaited. */
   private typed(line: string): void {
-    if (this.upgrading || !this.connection.greeted) {
+    const helper = this.connection.framer.inContent() || this.options.raw ? undefined : parseHelperLine(line);
+    const waitForIdle = helper?.kind === 'helper' && this.connection.outstanding > 0;
+    if (this.busy() || !this.connection.greeted || waitForIdle) {
       this.typedWhileBusy.push(line);
       return;
     }
-    this.connection.send(line, 'user', false);
-  }
-
-  private flushTyped(): void {
-    for (const line of this.typedWhileBusy.splice(0)) this.typed(line);
+    this.handle(line);
   }
 
   /** Sends piped lines while the server owes no reply (and all of DATA content at once). */
   private pump(): void {
     const input = this.piped;
-    if (!input || this.upgrading || this.connection.closed) return;
+    if (!input || this.busy() || this.connection.closed) return;
     const { connection } = this;
     const socket = connection.socket;
     socket.cork();
@@ -105,13 +131,90 @@ class Session {
         if (socket.writableNeedDrain) return;
         const line = input.shift() as string;
         if (connection.framer.inContent()) this.content(line);
-        else connection.send(line, 'user', !this.options.quiet, 'latin1');
-        if (connection.answeringStartTls() || this.upgrading) break;
+        else this.handle(line);
+        if (connection.answeringStartTls() || this.busy() || connection.closed) break;
       }
     } finally {
       socket.uncork();
     }
-    if (input.done() && connection.outstanding === 0) this.inputEnd();
+    if (input.done() && connection.outstanding === 0 && !this.busy()) this.inputEnd();
+  }
+
+  /** One command line from the user: a helper, or a line for the server. */
+  private handle(line: string): void {
+    const helper = this.connection.framer.inContent() || this.options.raw ? undefined : parseHelperLine(line);
+    if (helper?.kind === 'helper') {
+      void this.runHelper(helper.helper.run.bind(helper.helper), helper.args);
+      return;
+    }
+    if (helper?.kind === 'unknown') {
+      this.printer.error(new MailprobeError('USAGE', `unknown helper ":${helper.name}"`, { hint: ':help lists them; start the line with "::" to send it as it is' }));
+      return;
+    }
+    this.sendUserLine(helper?.kind === 'verbatim' ? helper.line : line);
+  }
+
+  private sendUserLine(line: string): void {
+    const translated = this.userLines.translate(line);
+    if (translated.credentials && !this.connection.tls && !this.options.allowPlaintextAuth) {
+      const question = 'This line carries credentials and the connection is not encrypted. Send it anyway? [y/N] ';
+      if (!this.terminal || !this.terminal.confirm(question)) {
+        const refusal = new MailprobeError('CREDENTIALS_REFUSED', 'refusing to send credentials over a cleartext connection', {
+          hint: `use TLS (-starttls ${this.connection.protocol.name} or -tls), or give --allow-plaintext-auth`,
+        });
+        if (this.terminal) this.printer.note('not sent');
+        else this.fail(refusal);
+        return;
+      }
+    }
+    this.trackEnvelope(translated.wire);
+    this.annotator.sent(translated.wire);
+    const echo = this.piped ? !this.options.quiet : translated.rewritten;
+    this.connection.sendLine(translated.wire, { by: 'user', echo, encoding: this.piped ? 'latin1' : 'utf8', shown: translated.shown });
+  }
+
+  private trackEnvelope(wire: string): void {
+    const name = this.connection.protocol.name;
+    if (name !== 'smtp' && name !== 'lmtp') return;
+    const from = /^MAIL FROM:\s*<([^>]*)>/i.exec(wire);
+    if (from) {
+      this.envelope.from = from[1];
+      this.envelope.to = [];
+    }
+    const to = /^RCPT TO:\s*<([^>]*)>/i.exec(wire);
+    if (to) this.envelope.to.push(to[1]);
+  }
+
+  private async runHelper(run: (context: HelperContext, args: string) => Promise<void>, args: string): Promise<void> {
+    this.helperRunning = true;
+    try {
+      await run(this.helperContext(), args);
+    } catch (error) {
+      if (!(error instanceof MailprobeError) || this.piped) {
+        // In a script a failed helper ends the session: what follows relied on it.
+        this.fail(error);
+        return;
+      }
+      this.printer.error(error);
+    } finally {
+      this.helperRunning = false;
+    }
+    this.resume();
+  }
+
+  private helperContext(): HelperContext {
+    return {
+      connection: this.connection,
+      protocol: this.connection.protocol,
+      dialogue: this.dialogue,
+      printer: this.printer,
+      options: this.options,
+      capabilities: this.capabilities,
+      envelope: this.envelope,
+      secret: (given, question) =>
+        findSecret(given, { env: this.io.env, passFile: this.options.passFile, prompt: this.terminal?.askSecret }, question),
+      quit: async () => this.sayGoodbye(),
+    };
   }
 
   /** A line of message content: sent without waiting, echoed only as a count. */
@@ -120,18 +223,22 @@ class Session {
       if (!this.options.quiet) this.printer.sent(`(message content: ${this.contentLines} lines, ${this.contentBytes} bytes)`, 'user');
       this.contentLines = 0;
       this.contentBytes = 0;
-      this.connection.send(line, 'user', !this.options.quiet, 'latin1');
+      this.connection.sendLine(line, { by: 'user', echo: !this.options.quiet, encoding: 'latin1' });
       return;
     }
     this.contentLines++;
     this.contentBytes += line.length + this.options.lineEnding.length;
-    this.connection.send(line, 'user', false, 'latin1');
+    this.connection.sendLine(line, { by: 'user', echo: false, encoding: 'latin1' });
   }
 
-  private onReply(reply: Reply): void {
-    if (!this.connection.answeringStartTls()) return;
-    if (!this.connection.protocol.isStartTlsGoAhead(reply)) {
-      this.connection.releaseHeld();
+  private onReply(reply: Reply, command: string): void {
+    const { connection } = this;
+    const capabilities = connection.protocol.capabilitiesFrom?.(command, reply);
+    if (capabilities) this.capabilities.update(capabilities, !!connection.tls);
+    this.userLines.replied(reply.last.tone === 'intermediate');
+    if (!connection.answeringStartTls()) return;
+    if (!connection.protocol.isStartTlsGoAhead(reply)) {
+      connection.releaseHeld();
       return;
     }
     void this.upgradeByHand();
@@ -144,6 +251,8 @@ class Session {
       const info = await this.connection.upgrade(this.options.tls);
       showTls(info, this.printer, this.options);
       checkVerdict(info, this.options);
+      // What was learned before TLS no longer counts.
+      this.capabilities.latest = undefined;
       if (this.connection.protocol.name === 'smtp' || this.connection.protocol.name === 'lmtp') {
         this.printer.note('TLS is up: the server has forgotten the EHLO, so send it again');
       }
@@ -152,8 +261,19 @@ class Session {
       return;
     }
     this.upgrading = false;
-    this.flushTyped();
-    this.pump();
+    this.resume();
+  }
+
+  /** QUIT/LOGOUT (once), then wait for the server to close; close ourselves if it does not. */
+  private sayGoodbye(): void {
+    const { connection } = this;
+    if (connection.closed) return this.end(EXIT_CODES.OK);
+    if (!connection.quitSent) {
+      const quit = connection.protocol.quitCommand(this.dialogue);
+      if (quit) connection.sendLine(quit, { by: 'mailprobe', echo: !this.options.quiet });
+      else connection.socket.end();
+    }
+    this.quitTimer ??= setTimeout(() => connection.close(), this.options.timeoutMs);
   }
 
   /** End of input (pipe done, or Ctrl-D): QUIT/LOGOUT politely unless -ign_eof. */
@@ -168,13 +288,7 @@ class Session {
       connection.close();
       return;
     }
-    if (!connection.quitSent) {
-      const quit = connection.protocol.quitCommand(this.context);
-      if (quit) connection.send(quit, 'mailprobe', !this.options.quiet);
-      else connection.socket.end();
-    }
-    // A server that never closes after QUIT is closed by us.
-    this.quitTimer = setTimeout(() => connection.close(), this.options.timeoutMs);
+    this.sayGoodbye();
   }
 
   private onServerClose(error?: MailprobeError): void {
@@ -198,11 +312,16 @@ class Session {
     }
   }
 
+  private ended = false;
+
   private end(code: number): void {
+    if (this.ended) return;
+    this.ended = true;
     clearTimeout(this.quitTimer);
     this.terminal?.close();
     this.piped?.stop();
     this.connection.close();
+    this.printer.transcript?.close();
     this.finish(code);
   }
 }

@@ -1,6 +1,7 @@
 // Line editing and history on a terminal (node:readline). Output that arrives while the
 // user types is printed above the prompt and the half-typed line is redrawn intact.
 import type { Readable, Writable } from 'node:stream';
+import readlineSync from 'readline-sync';
 import type { Printer } from '../terminal/printer.js';
 
 export interface TerminalHandlers {
@@ -11,6 +12,10 @@ export interface TerminalHandlers {
 
 export interface TerminalInput {
   close(): void;
+  /** Asks for a secret without echo (readline-sync reads the terminal directly). */
+  askSecret(question: string): string | undefined;
+  /** Asks a yes/no question; anything but y/yes is no. */
+  confirm(question: string): boolean;
 }
 
 export const PROMPT = '> ';
@@ -53,7 +58,25 @@ export async function startTerminalInput(
     handlers.interrupt();
   });
   if (terminal) rl.prompt();
+  // node:readline owns the terminal while the session runs; it steps aside while
+  // readline-sync asks, so the keys typed go to the question and are not echoed.
+  const aside = <T>(ask: () => T): T => {
+    rl.pause();
+    printer.hooks?.hide();
+    try {
+      return ask();
+    } finally {
+      rl.resume();
+      if (terminal && !closed) rl.prompt(true);
+    }
+  };
   return {
+    askSecret: (question) =>
+      aside(() => {
+        const answer = readlineSync.question(question, { hideEchoBack: true, mask: '' });
+        return answer;
+      }),
+    confirm: (question) => aside(() => /^y(es)?$/i.test(readlineSync.question(question).trim())),
     close() {
       if (closed) {
         rl.close();

@@ -6,6 +6,7 @@ import type { MailprobeError } from '../errors.js';
 import type { ServerLine } from '../protocols/types.js';
 import { escapeBytes, escapeText } from './escape.js';
 import type { Palette } from './style.js';
+import type { Transcript } from './transcript.js';
 
 export interface PromptHooks {
   /** Clears the prompt line before output. */
@@ -19,6 +20,9 @@ export const SENT_MARK = { user: '-> ', mailprobe: '=> ' } as const;
 
 export class Printer {
   hooks?: PromptHooks;
+  transcript?: Transcript;
+  /** Traffic now goes inside TLS (for the transcript's marks). */
+  tls = false;
 
   constructor(
     private readonly out: Writable,
@@ -34,7 +38,9 @@ export class Printer {
     this.hooks?.show();
   }
 
+  /** mailprobe's own multi-line output (reports): shown, and kept in the transcript as notes. */
   lines(lines: string[]): void {
+    for (const line of lines) this.transcript?.note(stripStyle(line));
     this.write(this.out, lines);
   }
 
@@ -44,25 +50,37 @@ export class Printer {
     return line.ending === 'none' && !line.literal ? shown + this.palette.note(' \u2026') : shown;
   }
 
-  server(lines: ServerLine[]): void {
-    this.write(this.out, lines.map((line) => this.formatServer(line)));
+  /** Server lines, each with an optional annotation (a decoded challenge, a matched tag). */
+  server(lines: ServerLine[], annotate?: (line: ServerLine) => string | undefined): void {
+    const shown: string[] = [];
+    for (const line of lines) {
+      this.transcript?.received(line.bytes, this.tls);
+      const note = annotate?.(line);
+      shown.push(this.formatServer(line) + (note ? this.palette.note(`  ${note}`) : ''));
+    }
+    this.write(this.out, shown);
   }
 
-  sent(text: string, by: keyof typeof SENT_MARK): void {
-    this.write(this.out, [this.palette.sent(SENT_MARK[by] + escapeText(text, this.palette.escape))]);
+  /** A line that went to the server, as shown (secrets already redacted); echo=false logs only. */
+  sent(text: string, by: keyof typeof SENT_MARK, echo = true): void {
+    this.transcript?.sent(text, this.tls);
+    if (echo) this.write(this.out, [this.palette.sent(SENT_MARK[by] + escapeText(text, this.palette.escape))]);
   }
 
   note(text: string): void {
+    this.transcript?.note(text);
     if (!this.quiet) this.write(this.out, [this.palette.note(`-- ${text}`)]);
   }
 
   warn(text: string): void {
+    this.transcript?.note(`warning: ${text}`);
     this.write(this.err, [this.palette.warn(`mailprobe: warning: ${text}`)]);
   }
 
   /** One line saying what went wrong and what to do; any raw bytes follow, escaped. */
   error(error: MailprobeError): void {
     const message = escapeText(error.message) + (error.hint ? `; ${escapeText(error.hint)}` : '');
+    this.transcript?.note(`error: ${message}`);
     const lines = [this.palette.error(`mailprobe: ${message}`)];
     if (error.reply) lines.push(...error.reply.split('\n').map((line) => `   server said: ${escapeText(line, this.palette.escape)}`));
     if (error.bytes?.length) {
@@ -70,4 +88,9 @@ export class Printer {
     }
     this.write(this.err, lines);
   }
+}
+
+/** Removes colour codes (reports are kept as plain text in the transcript). */
+function stripStyle(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, '');
 }

@@ -10,7 +10,7 @@
  * keep the whole PKI fast (~0.3 s). weakRsa1024 and ecdsa have their own keys.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -126,8 +126,19 @@ function osslDate(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** Temp dirs that makePki created itself: removed when the process exits. */
+const ownDirs: string[] = [];
+process.once('exit', () => {
+  for (const d of ownDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * Makes the whole PKI (about 0.5-1 s). Without `dir`, a fresh temp dir is used and
+ * removed again when the process exits; a given `dir` is left to the caller.
+ */
 export function makePki(dir?: string): Pki {
   const root = dir ?? mkdtempSync(join(tmpdir(), 'mailprobe-pki-'));
+  if (dir === undefined) ownDirs.push(root);
   mkdirSync(join(root, 'newcerts'), { recursive: true });
   const conf = join(root, 'openssl.cnf');
   writeFileSync(conf, opensslConfig(root));

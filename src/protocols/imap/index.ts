@@ -2,7 +2,8 @@ import { verbOf } from '../framerBase.js';
 import type { ProtocolSpec } from '../types.js';
 import { ImapFramer } from './framer.js';
 import { parseImapLine } from './response.js';
-import { imapCapability, imapStartTls } from './starttls.js';
+import { imapCapabilities, imapCapability, imapStartTls } from './starttls.js';
+import { continuationChallenge, imapLogin, imapSasl } from './auth.js';
 
 /** The IMAP verb of a line: the word after the tag. */
 function imapVerb(line: string): string {
@@ -25,4 +26,14 @@ export const imap: ProtocolSpec = {
     return parts.kind === 'tagged' && parts.status === 'OK';
   },
   isQuitCommand: (line) => imapVerb(line) === 'LOGOUT' || verbOf(line) === 'LOGOUT',
+  capabilityCommand: (context) => `${context.nextTag()} CAPABILITY`,
+  // CAPABILITY answers, and OKs that carry [CAPABILITY ...] (LOGIN, AUTHENTICATE).
+  capabilitiesFrom: (_command, reply) => {
+    const found = imapCapabilities(reply);
+    return found.keywords.size > 0 ? found : undefined;
+  },
+  challengeOf: (line) => continuationChallenge(line.text),
+  sasl: imapSasl,
+  passwordLogin: imapLogin,
+  loginAllowed: (capabilities) => !capabilities?.keywords.has('LOGINDISABLED'),
 };

@@ -2,6 +2,9 @@ import { verbOf } from '../framerBase.js';
 import type { ProtocolSpec } from '../types.js';
 import { Pop3Framer } from './framer.js';
 import { pop3Capa, pop3StartTls } from './starttls.js';
+import { pop3Sasl, pop3UserPass } from './auth.js';
+import { continuationChallenge } from '../imap/auth.js';
+import { buildCapabilities, keywordLine } from '../capabilities.js';
 
 export const pop3: ProtocolSpec = {
   name: 'pop3',
@@ -15,4 +18,13 @@ export const pop3: ProtocolSpec = {
   isStartTlsCommand: (line) => verbOf(line) === 'STLS',
   isStartTlsGoAhead: (reply) => reply.last.text.startsWith('+OK'),
   isQuitCommand: (line) => verbOf(line) === 'QUIT',
+  capabilityCommand: () => 'CAPA',
+  capabilitiesFrom: (command, reply) =>
+    verbOf(command) === 'CAPA' && reply.lines[0]?.text.startsWith('+OK')
+      ? buildCapabilities(reply.lines.slice(1, -1).map((line) => keywordLine(line.text)), 'SASL')
+      : undefined,
+  challengeOf: (line) => (line.text.startsWith('+OK') ? undefined : continuationChallenge(line.text)),
+  sasl: pop3Sasl,
+  passwordLogin: pop3UserPass,
+  loginAllowed: (capabilities) => !capabilities || capabilities.keywords.size === 0 || capabilities.keywords.has('USER'),
 };

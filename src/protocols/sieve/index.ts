@@ -2,7 +2,8 @@ import { verbOf } from '../framerBase.js';
 import type { ProtocolSpec } from '../types.js';
 import { SieveFramer } from './framer.js';
 import { sieveStatus } from './response.js';
-import { sieveCapabilitiesAfterTls, sieveStartTls } from './starttls.js';
+import { sieveCapabilities, sieveCapabilitiesAfterTls, sieveStartTls } from './starttls.js';
+import { sieveChallenge, sieveSasl } from './auth.js';
 
 export const sieve: ProtocolSpec = {
   name: 'sieve',
@@ -17,4 +18,11 @@ export const sieve: ProtocolSpec = {
   isStartTlsCommand: (line) => verbOf(line) === 'STARTTLS',
   isStartTlsGoAhead: (reply) => sieveStatus(reply.last.text) === 'OK',
   isQuitCommand: (line) => verbOf(line) === 'LOGOUT',
+  capabilityCommand: () => 'CAPABILITY',
+  capabilitiesFrom: (command, reply) =>
+    (verbOf(command) === 'CAPABILITY' || verbOf(command) === 'STARTTLS') && sieveStatus(reply.last.text) === 'OK'
+      ? sieveCapabilities(reply)
+      : undefined,
+  challengeOf: (line) => (line.tone === 'intermediate' ? sieveChallenge(line.text) : undefined),
+  sasl: sieveSasl,
 };

@@ -5,6 +5,7 @@ import { parseEhloCapabilities } from './capabilities.js';
 import { SmtpFramer } from './framer.js';
 import { replyCode } from './reply.js';
 import { hello, smtpStartTls } from './starttls.js';
+import { smtpChallenge, smtpSasl } from './auth.js';
 
 export function smtpFamily(lmtp: boolean): ProtocolSpec {
   const verb = lmtp ? 'LHLO' : 'EHLO';
@@ -20,6 +21,11 @@ export function smtpFamily(lmtp: boolean): ProtocolSpec {
     isStartTlsCommand: (line) => line.trim().toUpperCase() === 'STARTTLS',
     isStartTlsGoAhead: (reply) => replyCode(reply) === 220,
     isQuitCommand: (line) => verbOf(line) === 'QUIT',
+    capabilityCommand: (context) => `${verb} ${context.clientName}`,
+    capabilitiesFrom: (command, reply) =>
+      (verbOf(command) === 'EHLO' || verbOf(command) === 'LHLO') && replyCode(reply) === 250 ? parseEhloCapabilities(reply) : undefined,
+    challengeOf: (line) => smtpChallenge(line.text),
+    sasl: smtpSasl,
   };
 }
 

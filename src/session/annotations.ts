@@ -1,0 +1,39 @@
+// Help that needs no command: base64 challenges decoded next to the raw line, and IMAP
+// tagged completions matched to the command they finish (with how long it took).
+import { decodeBase64Strict, describeDecoded } from '../sasl/index.js';
+import type { ProtocolSpec, ServerLine } from '../protocols/types.js';
+import { parseImapLine } from '../protocols/imap/response.js';
+
+export function describeChallenge(base64: string): string {
+  if (base64 === '') return '→ (empty challenge)';
+  const bytes = decodeBase64Strict(base64);
+  if (!bytes) return '→ (not valid base64)';
+  const decoded = describeDecoded(bytes);
+  return decoded.kind === 'text' ? `→ ${JSON.stringify(decoded.text)}` : `→ binary: ${decoded.hex}`;
+}
+
+export class Annotator {
+  private readonly tags = new Map<string, { verb: string; at: number }>();
+
+  constructor(private readonly protocol: ProtocolSpec) {}
+
+  /** Remembers an IMAP command's tag when it is sent. */
+  sent(wire: string): void {
+    if (this.protocol.name !== 'imap') return;
+    const [tag, verb] = wire.trim().split(/\s+/);
+    if (tag && verb && tag !== '*' && tag !== '+') this.tags.set(tag, { verb: verb.toUpperCase(), at: Date.now() });
+  }
+
+  annotate = (line: ServerLine): string | undefined => {
+    if (line.literal || line.continued) return undefined;
+    const challenge = this.protocol.challengeOf?.(line);
+    if (challenge !== undefined) return describeChallenge(challenge);
+    if (this.protocol.name !== 'imap') return undefined;
+    const parts = parseImapLine(line.text);
+    if (parts.kind !== 'tagged' || !parts.tag) return undefined;
+    const command = this.tags.get(parts.tag);
+    if (!command) return undefined;
+    this.tags.delete(parts.tag);
+    return `(${command.verb}, ${Date.now() - command.at} ms)`;
+  };
+}

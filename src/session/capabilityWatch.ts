@@ -1,0 +1,44 @@
+// Capability awareness: the latest capabilities, and warnings said once each — AUTH
+// offered before TLS, no STARTTLS on a cleartext connection — plus the SIZE limit.
+import type { Capabilities, ProtocolSpec } from '../protocols/types.js';
+import type { Printer } from '../terminal/printer.js';
+
+export class CapabilityWatch {
+  latest?: Capabilities;
+  private readonly said = new Set<string>();
+
+  constructor(
+    private readonly protocol: ProtocolSpec,
+    private readonly printer: Printer,
+  ) {}
+
+  update(capabilities: Capabilities, overTls: boolean): void {
+    this.latest = capabilities;
+    const { keywords } = capabilities;
+    if (!overTls) {
+      const loginOffered = this.protocol.name === 'imap' ? !keywords.has('LOGINDISABLED') : this.protocol.name === 'pop3' && keywords.has('USER');
+      if (capabilities.authMechanisms.length > 0 || loginOffered) {
+        this.once('auth', 'the server offers authentication before TLS: a password sent now crosses the network in cleartext');
+      }
+      const startTls = this.protocol.name === 'pop3' ? 'STLS' : 'STARTTLS';
+      if (!keywords.has(startTls)) this.once('notls', `the server does not offer ${startTls}: this connection cannot be encrypted`);
+    }
+    const size = capabilities.params.get('SIZE')?.[0];
+    if (size && /^\d+$/.test(size) && Number(size) > 0) {
+      this.once(`size${size}`, `the server accepts messages up to ${formatSize(Number(size))} (SIZE ${size})`, true);
+    }
+  }
+
+  private once(key: string, text: string, note = false): void {
+    if (this.said.has(key)) return;
+    this.said.add(key);
+    if (note) this.printer.note(text);
+    else this.printer.warn(text);
+  }
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '')} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KiB`;
+  return `${bytes} bytes`;
+}

@@ -1,0 +1,40 @@
+// What a helper command can use: the live connection, the protocol, the terminal, and
+// the session's memory (capabilities, the last envelope).
+import type { DialogueContext, ProtocolSpec, Reply } from '../../protocols/types.js';
+import type { Printer } from '../../terminal/printer.js';
+import type { CapabilityWatch } from '../capabilityWatch.js';
+import type { ServerConnection } from '../connection.js';
+import type { SessionOptions } from '../options.js';
+
+export interface HelperContext {
+  connection: ServerConnection;
+  protocol: ProtocolSpec;
+  dialogue: DialogueContext;
+  printer: Printer;
+  options: SessionOptions;
+  capabilities: CapabilityWatch;
+  /** The password or token: given, from the environment or file, or asked for without echo. */
+  secret(given: string | undefined, question: string): string;
+  /** The envelope seen last in this session (for the test message's From/To). */
+  envelope: { from?: string; to: string[] };
+  /** Ends the session after the helper (:quit). */
+  quit(): Promise<void>;
+}
+
+export interface Helper {
+  name: string;
+  usage: string;
+  summary: string;
+  run(context: HelperContext, args: string): Promise<void>;
+}
+
+/** Waits for every reply the server still owes (LMTP answers once per recipient). */
+export async function settle(context: HelperContext, stage: string): Promise<Reply[]> {
+  const replies: Reply[] = [];
+  while (context.connection.outstanding > 0) replies.push(await context.connection.reply(stage));
+  return replies;
+}
+
+export function words(args: string): string[] {
+  return args.trim().split(/\s+/).filter(Boolean);
+}
