@@ -169,7 +169,8 @@ class Session {
     }
     this.trackEnvelope(translated.wire);
     this.annotator.sent(translated.wire);
-    const echo = this.piped ? !this.options.quiet : translated.rewritten;
+    // A line mailprobe changed (a tag added) is always shown as sent.
+    const echo = translated.rewritten || (!!this.piped && !this.options.quiet);
     this.connection.sendLine(translated.wire, { by: 'user', echo, encoding: this.piped ? 'latin1' : 'utf8', shown: translated.shown });
   }
 

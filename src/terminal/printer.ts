@@ -72,6 +72,12 @@ export class Printer {
     if (!this.quiet) this.write(this.out, [this.palette.note(`-- ${text}`)]);
   }
 
+  /** The outcome of something the user asked for (a helper): shown even with -quiet. */
+  result(text: string): void {
+    this.transcript?.note(text);
+    this.write(this.out, [this.palette.note(`-- ${text}`)]);
+  }
+
   warn(text: string): void {
     this.transcript?.note(`warning: ${text}`);
     this.write(this.err, [this.palette.warn(`mailprobe: warning: ${text}`)]);

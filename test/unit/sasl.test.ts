@@ -62,16 +62,16 @@ describe('PLAIN (RFC 4616)', () => {
   });
 
   it('a SaslError is a usage error for the user\'s input and AUTH_FAILED for the server\'s', () => {
-    try {
-      createSaslClient('PLAIN', { user: 'a\0', secret: 'p' });
-    } catch (error) {
-      expect((error as SaslError).code).toBe('USAGE');
-    }
-    try {
-      createSaslClient('CRAM-MD5', { user: 'a', secret: 'p' }).respond(empty);
-    } catch (error) {
-      expect((error as SaslError).code).toBe('AUTH_FAILED');
-    }
+    const caught = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return error as SaslError;
+      }
+      throw new Error('expected a SaslError');
+    };
+    expect(caught(() => createSaslClient('PLAIN', { user: 'a\0', secret: 'p' }))).toMatchObject({ code: 'USAGE', exitCode: 2 });
+    expect(caught(() => createSaslClient('CRAM-MD5', { user: 'a', secret: 'p' }).respond(empty))).toMatchObject({ code: 'AUTH_FAILED' });
   });
 });
 

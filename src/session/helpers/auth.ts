@@ -3,7 +3,7 @@
 // cleartext without --allow-plaintext-auth, nor over unverified TLS without --insecure.
 import { MailprobeError } from '../../errors.js';
 import { runSasl } from '../../protocols/saslExchange.js';
-import { createSaslClient, isMechanismName, pickMechanism, type MechanismName } from '../../sasl/index.js';
+import { createSaslClient, pickMechanism, toMechanismName, type MechanismName } from '../../sasl/index.js';
 import type { Helper, HelperContext } from './context.js';
 
 /** Refuses to send credentials where they could be read or sent to an impostor. */
@@ -38,8 +38,9 @@ export function parseAuthArgs(args: string): AuthRequest {
   };
   const request: AuthRequest = {};
   let first = take();
-  if (first && isMechanismName(first)) {
-    request.mechanism = first.toUpperCase() as MechanismName;
+  const mechanism = first === undefined ? undefined : toMechanismName(first);
+  if (mechanism) {
+    request.mechanism = mechanism;
     first = take();
   }
   request.user = first;
@@ -85,7 +86,7 @@ export const authHelper: Helper = {
       throw new MailprobeError('AUTH_FAILED', `${protocol.label} has no way to authenticate here`);
     }
     const how = mechanism ?? login?.name;
-    if (ok) printer.note(`authenticated as ${request.user} with ${how}`);
+    if (ok) printer.result(`authenticated as ${request.user} with ${how}`);
     else printer.warn(`authentication as ${request.user} with ${how} failed: see the server's reply above`);
   },
 };

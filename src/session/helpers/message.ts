@@ -37,7 +37,7 @@ async function smtpData(context: HelperContext, message: Buffer): Promise<Reply[
   printer.sent(`(message content: ${content.length} bytes)`, 'mailprobe', false);
   connection.send('.');
   const replies = await settle(context, 'end of DATA');
-  printer.note(`sent ${formatSize(content.length)} (${content.length} bytes, CRLF line endings, dot-stuffed)`);
+  printer.result(`sent ${formatSize(content.length)} (${content.length} bytes, CRLF line endings, dot-stuffed)`);
   return replies;
 }
 
@@ -54,7 +54,7 @@ async function imapAppend(context: HelperContext, message: Buffer, mailbox: stri
   connection.send('');
   const done = await connection.reply('APPEND');
   const parts = parseImapLine(done.last.text);
-  if (parts.status === 'OK') printer.note(`appended ${formatSize(content.length)} to ${mailbox}`);
+  if (parts.status === 'OK') printer.result(`appended ${formatSize(content.length)} to ${mailbox}`);
   else printer.warn(`APPEND failed: ${done.last.text}`);
 }
 
@@ -71,7 +71,7 @@ export const sendHelper: Helper = {
     }
     for (const reply of await smtpData(context, message)) {
       const id = queueId(reply.last.text);
-      if (id) context.printer.note(`queued as ${id}`);
+      if (id) context.printer.result(`queued as ${id}`);
     }
   },
 };
@@ -101,7 +101,7 @@ export const mailHelper: Helper = {
       const code = replyCode(reply);
       if (code < 200 || code >= 300) throw new MailprobeError('PROTOCOL', `:mail stopped at the end of DATA: the server answered ${text(reply)}`);
       const id = queueId(reply.last.text);
-      context.printer.note(id ? `delivered: queued as ${id}` : 'delivered');
+      context.printer.result(id ? `delivered: queued as ${id}` : 'delivered');
     }
   },
 };

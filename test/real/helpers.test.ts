@@ -1,0 +1,114 @@
+// The session helpers against real Postfix and Dovecot: every SASL mechanism Dovecot
+// offers, a wrong password, and :mail over submission read back over IMAP.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePki, type Pki } from '../support/certs.js';
+import { ensureMailServers, startDovecot, startPostfix, type DovecotInstance, type PostfixInstance } from '../support/realServers.js';
+import { runMailprobe } from '../support/runMailprobe.js';
+
+const availability = ensureMailServers();
+
+describe.runIf(availability.ok)('helpers against real servers', () => {
+  let pki: Pki;
+  let dovecot: DovecotInstance;
+  let postfix: PostfixInstance;
+
+  beforeAll(async () => {
+    pki = makePki();
+    dovecot = await startDovecot(pki);
+    postfix = await startPostfix(pki, { dovecot });
+  });
+
+  afterAll(async () => {
+    await postfix?.stop();
+    await dovecot?.stop();
+  });
+
+  const imap = (input: string, extra: string[] = []) =>
+    runMailprobe(['-connect', `${dovecot.host}:${dovecot.imap}`, '-starttls', 'imap', '-CAfile', pki.ca.cert, '-quiet', ...extra], { input });
+  const submission = (input: string, extra: string[] = []) =>
+    runMailprobe(['-connect', `localhost:${postfix.submission}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert, '-quiet', ...extra], { input });
+
+  it.each(['PLAIN', 'LOGIN', 'CRAM-MD5', 'SCRAM-SHA-256'])('IMAP :auth %s logs in', async (mechanism) => {
+    const result = await imap(`:auth ${mechanism} ${dovecot.user} ${dovecot.password}\nNOOP\n`);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^=> a\\d+ AUTHENTICATE ${mechanism}`, 'm'));
+    expect(result.stdout).toMatch(/^a\d+ OK .*Logged in/m);
+    expect(result.stdout).toContain(`-- authenticated as ${dovecot.user} with ${mechanism}`);
+    expect(result.stdout).not.toContain(dovecot.password);
+    expect(result.stdout).toMatch(/^-> a\d+ NOOP$/m); // typed without a tag, sent with one
+  });
+
+  it('IMAP :auth without a mechanism picks the strongest offered (SCRAM-SHA-256) and verifies the server', async () => {
+    const result = await imap(`:auth ${dovecot.user} ${dovecot.password}\n`);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`-- authenticated as ${dovecot.user} with SCRAM-SHA-256`);
+    // The server's challenge was decoded next to the raw line.
+    expect(result.stdout).toMatch(/^\+ [A-Za-z0-9+/=]+ {2}→ "r=.*,s=.*,i=\d+"$/m);
+  });
+
+  it('POP3 :auth without SASL in CAPA falls back to the mechanisms offered, and a wrong password is shown clearly', async () => {
+    const good = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.pop3}`, '-starttls', 'pop3', '-CAfile', pki.ca.cert, '-quiet'], {
+      input: `:auth PLAIN ${dovecot.user} ${dovecot.password}\nSTAT\n`,
+    });
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^\+OK Logged in\.$/m);
+    const bad = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.pop3}`, '-starttls', 'pop3', '-CAfile', pki.ca.cert, '-quiet'], {
+      input: `:auth PLAIN ${dovecot.user} wrong-password\n`,
+    });
+    expect(bad.code).toBe(0);
+    expect(bad.stdout).toMatch(/^-ERR \[AUTH\] Authentication failed\.$/m);
+    expect(bad.stderr).toContain(`authentication as ${dovecot.user} with PLAIN failed`);
+  });
+
+  it('SMTP submission: :auth PLAIN, a wrong password gives 535, and the password never shows', async () => {
+    const good = await submission(`:auth PLAIN ${dovecot.user} ${dovecot.password}\n`);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^=> AUTH PLAIN \[redacted\]$/m);
+    expect(good.stdout).toMatch(/^235 2\.7\.0 Authentication successful$/m);
+    const bad = await submission(`:auth LOGIN ${dovecot.user} nope\n`);
+    expect(bad.stdout).toMatch(/^334 VXNlcm5hbWU6 {2}→ "Username:"$/m);
+    expect(bad.stdout).toMatch(/^334 UGFzc3dvcmQ6 {2}→ "Password:"$/m);
+    expect(bad.stdout).toMatch(/^535 5\.7\.8 Error: authentication failed/m);
+    expect(bad.stdout).not.toContain('nope');
+  });
+
+  it(':mail over submission delivers a message that IMAP then reads back', async () => {
+    const sent = await submission(`:auth ${dovecot.user} ${dovecot.password}\n:mail ${dovecot.user}@localhost ${dovecot.user}@localhost\n`, [
+      '--pass-file', '/dev/null',
+    ]);
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const id = /-- delivered: queued as (\w+)/.exec(sent.stdout)?.[1];
+    expect(id).toBeDefined();
+    // Postfix hands the message to Dovecot over LMTP; poll IMAP until it is there.
+    let found = '';
+    for (let i = 0; i < 50 && !found.includes('mailprobe test message'); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const read = await imap(`:auth PLAIN ${dovecot.user} ${dovecot.password}\nSELECT INBOX\nFETCH 1:* (BODY[HEADER.FIELDS (SUBJECT MESSAGE-ID)])\n`);
+      found = read.stdout;
+    }
+    expect(found).toMatch(/^Subject: mailprobe test message /m);
+    expect(found).toMatch(/^Message-ID: <[^>]+@localhost>/m);
+  });
+
+  it('writes a transcript with marks, TLS arrows and secrets redacted', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const log = join(mkdtempSync(join(tmpdir(), 'mailprobe-log-')), 'session.log');
+    const result = await runMailprobe(['-connect', `localhost:${postfix.submission}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert, '--log', log], {
+      input: `AUTH PLAIN ${Buffer.from(`\0${dovecot.user}\0${dovecot.password}`).toString('base64')}\n`,
+    });
+    expect(result.code).toBe(0);
+    const text = readFileSync(log, 'utf8');
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z <- 220 /m);
+    expect(text).toMatch(/Z -> EHLO /);
+    expect(text).toMatch(/Z -> STARTTLS$/m);
+    expect(text).toMatch(/Z \*\* Verdict verified/);
+    expect(text).toMatch(/Z ~> AUTH PLAIN \[redacted\]$/m);
+    expect(text).toMatch(/Z <~ 235 2\.7\.0 Authentication successful$/m);
+    expect(text).not.toContain(dovecot.password);
+    expect(text).not.toContain(Buffer.from(`\0${dovecot.user}\0${dovecot.password}`).toString('base64'));
+  });
+});
