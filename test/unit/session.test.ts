@@ -1,0 +1,156 @@
+// The session's pure parts: the IMAP tagger, the redactor, the encoders, helper parsing,
+// message content, secrets.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { crlfContent, dataContent, queueId } from '../../src/protocols/smtp/data.js';
+import { describeChallenge } from '../../src/session/annotations.js';
+import { parseAuthArgs } from '../../src/session/helpers/auth.js';
+import { plainString, unescapeArgument } from '../../src/session/helpers/codec.js';
+import { parseHelperLine } from '../../src/session/helpers/index.js';
+import { findSecret } from '../../src/session/secrets.js';
+import { rfc5322Date, testMessage } from '../../src/session/testMessage.js';
+import { redactCommand, UserLineState } from '../../src/session/userLines.js';
+
+const tagger = () => {
+  let n = 0;
+  return new UserLineState('imap', { clientName: 'x', nextTag: () => `a${++n}` });
+};
+
+describe('IMAP auto-tagging', () => {
+  it.each([
+    ['SELECT INBOX', 'a1 SELECT INBOX', true],
+    ['select inbox', 'a1 select inbox', true],
+    ['uid fetch 1:* FLAGS', 'a1 uid fetch 1:* FLAGS', true],
+    ['x7 SELECT INBOX', 'x7 SELECT INBOX', false], // already tagged
+    ['DONE', 'DONE', false], // ends IDLE: never tagged
+  ])('%s → %s', (typed, wire, rewritten) => {
+    expect(tagger().translate(typed)).toMatchObject({ wire, rewritten });
+  });
+
+  it('does not tag the data after a continuation (a literal being typed)', () => {
+    const state = tagger();
+    expect(state.translate('APPEND INBOX {5}').wire).toBe('a1 APPEND INBOX {5}');
+    state.replied(true);
+    expect(state.translate('FETCH')).toMatchObject({ wire: 'FETCH', rewritten: false });
+    state.replied(false);
+    expect(state.translate('NOOP').wire).toBe('a2 NOOP');
+  });
+});
+
+describe('redaction of credentials the user types', () => {
+  it.each([
+    ['smtp', 'AUTH PLAIN AHVzZXIAcGFzcw==', 'AUTH PLAIN [redacted]', true],
+    ['smtp', 'AUTH LOGIN', 'AUTH LOGIN', false],
+    ['smtp', 'MAIL FROM:<a@b> AUTH=<a@b>', 'MAIL FROM:<a@b> AUTH=<a@b>', false],
+    ['imap', 'a1 LOGIN user secret', 'a1 LOGIN user [redacted]', true],
+    ['imap', 'a1 AUTHENTICATE PLAIN AHVzZXIAcGFzcw==', 'a1 AUTHENTICATE PLAIN [redacted]', true],
+    ['pop3', 'PASS hunter2', 'PASS [redacted]', true],
+    ['pop3', 'USER alice', 'USER alice', false],
+    ['pop3', 'APOP alice c4c9334bac560ecc979e58001b3e22fb', 'APOP alice [redacted]', true],
+    ['sieve', 'AUTHENTICATE "PLAIN" "AHVzZXIAcGFzcw=="', 'AUTHENTICATE "PLAIN" [redacted]', true],
+  ] as const)('%s: %s', (protocol, line, shown, credentials) => {
+    expect(redactCommand(protocol, line)).toMatchObject({ shown, credentials });
+  });
+
+  it('redacts every answer to a challenge until the exchange ends, but not a cancel', () => {
+    const state = new UserLineState('smtp', { clientName: 'x', nextTag: () => 'a1' });
+    expect(state.translate('AUTH LOGIN')).toMatchObject({ shown: 'AUTH LOGIN', credentials: false });
+    state.replied(true);
+    expect(state.translate('dXNlcg==')).toEqual({ wire: 'dXNlcg==', shown: '[redacted]', credentials: true, rewritten: false });
+    state.replied(true);
+    expect(state.translate('*')).toMatchObject({ shown: '*', credentials: false });
+    state.replied(false);
+    expect(state.translate('NOOP')).toMatchObject({ shown: 'NOOP', credentials: false });
+  });
+});
+
+describe('encoders', () => {
+  it('makes the AUTH PLAIN string for any characters', () => {
+    expect(plainString('user', 'password')).toBe('AHVzZXIAcGFzc3dvcmQ=');
+    // The classic Perl pitfalls: "@" and a digit right after NUL.
+    expect(Buffer.from(plainString('me@example.com', '0secret'), 'base64')).toEqual(Buffer.from('\0me@example.com\x000secret'));
+    expect(Buffer.from(plainString('jürgen', 'pässwörd'), 'base64')).toEqual(Buffer.from('\0jürgen\0pässwörd', 'utf8'));
+  });
+
+  it.each([
+    ['\\0user\\0pass', '\0user\0pass'],
+    ['a\\tb\\nc\\\\d', 'a\tb\nc\\d'],
+    ['\\x41\\xff', 'A\xff'],
+    ['trailing\\', 'trailing\\'],
+    ['\\q', '\\q'],
+  ])('unescapes %s', (text, bytes) => {
+    expect(unescapeArgument(text)).toEqual(Buffer.from(bytes, 'latin1'));
+  });
+
+  it('describes challenges: text, binary as hex, invalid base64', () => {
+    expect(describeChallenge('VXNlcm5hbWU6')).toBe('→ "Username:"');
+    expect(describeChallenge('AAEC/w==')).toBe('→ binary: 00 01 02 ff');
+    expect(describeChallenge('!!!!')).toBe('→ (not valid base64)');
+    expect(describeChallenge('')).toBe('→ (empty challenge)');
+  });
+});
+
+describe('helper lines', () => {
+  it.each([
+    [':auth PLAIN bob', { kind: 'helper', args: 'PLAIN bob' }],
+    [':HELP', { kind: 'helper', args: '' }],
+    [':nosuch x', { kind: 'unknown', name: 'nosuch' }],
+    ['::literal colon', { kind: 'verbatim', line: ':literal colon' }],
+    ['NOOP', undefined],
+  ])('%s', (line, parsed) => {
+    const result = parseHelperLine(line);
+    if (parsed === undefined) expect(result).toBeUndefined();
+    else expect(result).toMatchObject(parsed);
+  });
+
+  it.each([
+    ['PLAIN bob s3cret', { mechanism: 'PLAIN', user: 'bob', password: 's3cret' }],
+    ['scram-sha-256 bob', { mechanism: 'SCRAM-SHA-256', user: 'bob', password: undefined }],
+    ['bob pass with spaces', { mechanism: undefined, user: 'bob', password: 'pass with spaces' }],
+    ['bob', { mechanism: undefined, user: 'bob', password: undefined }],
+  ])(':auth %s', (args, request) => {
+    expect(parseAuthArgs(args)).toEqual(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
+  });
+});
+
+describe('message content', () => {
+  it('CRLF-normalises and dot-stuffs for DATA, with a final CRLF', () => {
+    expect(dataContent(Buffer.from('a\n.b\r\n..c\rd')).toString()).toBe('a\r\n..b\r\n...c\r\nd\r\n');
+    expect(crlfContent(Buffer.from('a\n.b')).toString()).toBe('a\r\n.b');
+  });
+
+  it('finds the queue id', () => {
+    expect(queueId('250 2.0.0 Ok: queued as 4Zk3mT0Yx1z9')).toBe('4Zk3mT0Yx1z9');
+    expect(queueId('250 OK id=1tXyZa-000123-AB')).toBe('1tXyZa-000123-AB');
+    expect(queueId('250 ok')).toBeUndefined();
+  });
+
+  it('writes a test message with the headers a server checks', () => {
+    const date = new Date('2026-11-24T11:42:05Z');
+    expect(rfc5322Date(date)).toBe('Tue, 24 Nov 2026 11:42:05 +0000');
+    const text = testMessage('a@example.org', ['b@example.net', 'c@example.net'], '[127.0.0.1]', date).toString();
+    expect(text).toMatch(/^Date: Tue, 24 Nov 2026 11:42:05 \+0000\r\nFrom: <a@example\.org>\r\nTo: <b@example\.net>, <c@example\.net>\r\n/);
+    expect(text).toMatch(/\r\nMessage-ID: <[a-z0-9]+\.[0-9a-f]{12}@example\.org>\r\n/);
+    expect(text).toMatch(/\r\nSubject: mailprobe test message 2026-11-24T11:42:05\.000Z\r\n/);
+    expect(text).not.toMatch(/[^\r]\n/);
+  });
+});
+
+describe('secrets', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'mp-secret-')), 'pw');
+  writeFileSync(file, 'from file\nsecond line\n');
+  it.each([
+    ['given', 'typed', {}, undefined, 'typed'],
+    ['environment', undefined, { MAILPROBE_PASSWORD: 'from env' }, file, 'from env'],
+    ['pass-file', undefined, {}, file, 'from file'],
+  ])('takes the %s first', (_name, given, env, passFile, expected) => {
+    expect(findSecret(given, { env, passFile }, 'Password: ')).toBe(expected);
+  });
+
+  it('asks on the terminal last, and says where to put it when it cannot ask', () => {
+    expect(findSecret(undefined, { env: {}, prompt: () => 'asked' }, 'Password: ')).toBe('asked');
+    expect(() => findSecret(undefined, { env: {} }, 'Password: ')).toThrow(/no password or token given/);
+  });
+});
