@@ -148,7 +148,9 @@ class Session {
       return;
     }
     if (helper?.kind === 'unknown') {
-      this.printer.error(new MailprobeError('USAGE', `unknown helper ":${helper.name}"`, { hint: ':help lists them; start the line with "::" to send it as it is' }));
+      const error = new MailprobeError('USAGE', `unknown helper ":${helper.name}"`, { hint: ':help lists them; start the line with "::" to send it as it is' });
+      if (this.piped) this.fail(error);
+      else this.printer.error(error);
       return;
     }
     this.sendUserLine(helper?.kind === 'verbatim' ? helper.line : line);

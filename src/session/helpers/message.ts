@@ -11,6 +11,9 @@ import { formatSize } from '../capabilityWatch.js';
 import { testMessage } from '../testMessage.js';
 import { settle, words, type Helper, type HelperContext } from './context.js';
 
+/** "35 bytes", or "1.2 KiB (1234 bytes)". */
+const sizeText = (bytes: number) => (bytes < 1024 ? formatSize(bytes) : `${formatSize(bytes)} (${bytes} bytes)`);
+
 const text = (reply: Reply) => reply.lines.map((line) => line.text).join(' / ');
 
 function loadMessage(context: HelperContext, file: string | undefined): Buffer {
@@ -37,7 +40,7 @@ async function smtpData(context: HelperContext, message: Buffer): Promise<Reply[
   printer.sent(`(message content: ${content.length} bytes)`, 'mailprobe', false);
   connection.send('.');
   const replies = await settle(context, 'end of DATA');
-  printer.result(`sent ${formatSize(content.length)} (${content.length} bytes, CRLF line endings, dot-stuffed)`);
+  printer.result(`sent ${sizeText(content.length)}, CRLF line endings, dot-stuffed`);
   return replies;
 }
 
@@ -54,7 +57,7 @@ async function imapAppend(context: HelperContext, message: Buffer, mailbox: stri
   connection.send('');
   const done = await connection.reply('APPEND');
   const parts = parseImapLine(done.last.text);
-  if (parts.status === 'OK') printer.result(`appended ${formatSize(content.length)} to ${mailbox}`);
+  if (parts.status === 'OK') printer.result(`appended ${sizeText(content.length)} to ${mailbox}`);
   else printer.warn(`APPEND failed: ${done.last.text}`);
 }
 
