@@ -128,9 +128,20 @@ function osslDate(ms: number): string {
 
 /** Temp dirs that makePki created itself: removed when the process exits. */
 const ownDirs: string[] = [];
-process.once('exit', () => {
-  for (const d of ownDirs) rmSync(d, { recursive: true, force: true });
-});
+function removeOwnDirs(): void {
+  for (const d of ownDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+process.once('exit', removeOwnDirs);
+// Vitest ends its worker processes with SIGTERM, which skips 'exit' handlers: clean up,
+// then let the signal do what it would have done (unless someone else handles it).
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  const onSignal = (): void => {
+    removeOwnDirs();
+    process.removeListener(sig, onSignal);
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  process.on(sig, onSignal);
+}
 
 /**
  * Makes the whole PKI (about 0.5-1 s). Without `dir`, a fresh temp dir is used and

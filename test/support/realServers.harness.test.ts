@@ -4,7 +4,7 @@
  * No mailprobe code is involved.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,7 @@ describe.skipIf(skip)('real Postfix + Dovecot harness', () => {
   afterAll(async () => {
     await postfix?.stop();
     await dovecot?.stop();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
   });
 
   /** openssl s_client that verifies against the test CA and the peer's IP SAN, then sends `input`. */
@@ -149,6 +150,16 @@ describe.skipIf(skip)('real Postfix + Dovecot harness', () => {
       expect(files.length, `nothing delivered to ${newDir}`).toBeGreaterThan(0);
     });
 
+    it('submission: a wrong password is refused with 535, CRAM-MD5 works', async () => {
+      const swaks = (mech: string, password: string): Promise<RunResult> =>
+        run('swaks', ['--server', `${postfix.host}:${postfix.submission}`, '--tls', '--auth', mech,
+          '--auth-user', dovecot.user, '--auth-password', password, '--quit-after', 'AUTH'], '');
+      const wrong = await swaks('PLAIN', 'not-the-password');
+      expect(wrong.out).toMatch(/<~\* 535 5\.7\.8/);
+      const cram = await swaks('CRAM-MD5', dovecot.password);
+      expect(cram.out).toMatch(/<~ {2}235 2\.7\.0/);
+    });
+
     it('submissions: implicit TLS answers 220', async () => {
       const r = await sClient(postfix.host, postfix.submissions, [], 'EHLO harness\nQUIT\n');
       expect(r.code, r.out).toBe(0);
@@ -165,6 +176,13 @@ describe.skipIf(skip)('real Postfix + Dovecot harness', () => {
       expect(r.code, r.out).toBe(0);
       expect(r.out).toContain(VERIFIED);
       expect(r.out).toMatch(/^a OK .*Logged in/m);
+    });
+
+    it('imap: a wrong password is refused', async () => {
+      const r = await sClient(dovecot.host, dovecot.imap, ['-starttls', 'imap'],
+        `a LOGIN ${dovecot.user} not-the-password\nb LOGOUT\n`);
+      expect(r.out).toMatch(/^a NO \[AUTHENTICATIONFAILED\]/m);
+      expect(r.out).not.toMatch(/^a OK/m);
     });
 
     it('imap: before TLS (on 127.0.0.2) says LOGINDISABLED and offers no AUTH=PLAIN', async () => {

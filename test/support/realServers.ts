@@ -285,7 +285,8 @@ function killAllSync(): void {
   running.clear();
 }
 process.once('exit', killAllSync);
-// On a signal: clean up, then let the signal do what it would have done.
+// Vitest ends its worker processes with SIGTERM, which skips 'exit' handlers: clean up,
+// then let the signal do what it would have done (unless someone else handles it).
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   const onSignal = (): void => {
     killAllSync();
@@ -361,6 +362,15 @@ auth_failure_delay = 0
 auth_verbose = yes
 # "user@localhost" (LMTP recipients from Postfix) and "user" are the same account.
 auth_username_format = %Ln
+# Failed logins are answered on a 500 ms timer even with auth_failure_delay = 0, unless
+# the request carries the "nodelay" field. This first passdb only adds that field: it
+# "succeeds" for anyone, but continue-fail records a failure, so only the passwd-file
+# below can make a login succeed (the harness test checks that wrong passwords fail).
+passdb {
+  driver = static
+  args = nopassword=y nodelay=yes
+  result_success = continue-fail
+}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN ${dir}/users
