@@ -17,5 +17,7 @@ await build({
   define: { MAILPROBE_VERSION: JSON.stringify(pkg.version) },
   // commander is CommonJS and requires Node built-ins: give the bundle a require().
   banner: { js: "import { createRequire as __mailprobeRequire } from 'node:module'; const require = __mailprobeRequire(import.meta.url);" },
+  // readline-sync runs helper scripts that live beside its own files: it cannot be bundled.
+  external: ['readline-sync'],
   logLevel: 'warning',
 });

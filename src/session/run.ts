@@ -16,7 +16,7 @@ import { LineInput } from './lineInput.js';
 import type { SessionOptions } from './options.js';
 import { findSecret } from './secrets.js';
 import { startTerminalInput, type TerminalInput } from './terminalInput.js';
-import { UserLineState } from './userLines.js';
+import { UserLineState, type UserLine } from './userLines.js';
 
 export interface SessionIo {
   stdin: Readable & { isTTY?: boolean };
@@ -159,16 +159,27 @@ class Session {
   private sendUserLine(line: string): void {
     const translated = this.userLines.translate(line);
     if (translated.credentials && !this.connection.tls && !this.options.allowPlaintextAuth) {
-      const question = 'This line carries credentials and the connection is not encrypted. Send it anyway? [y/N] ';
-      if (!this.terminal || !this.terminal.confirm(question)) {
-        const refusal = new MailprobeError('CREDENTIALS_REFUSED', 'refusing to send credentials over a cleartext connection', {
+      if (!this.terminal) {
+        this.fail(new MailprobeError('CREDENTIALS_REFUSED', 'refusing to send credentials over a cleartext connection', {
           hint: `use TLS (-starttls ${this.connection.protocol.name} or -tls), or give --allow-plaintext-auth`,
-        });
-        if (this.terminal) this.printer.note('not sent');
-        else this.fail(refusal);
+        }));
         return;
       }
+      // On a terminal the user decides; nothing else is sent while the question is open.
+      this.helperRunning = true;
+      void this.terminal.confirm('This line carries credentials and the connection is not encrypted. Send it anyway? [y/N] ').then((yes) => {
+        this.helperRunning = false;
+        if (yes) this.sendTranslated(translated);
+        else this.printer.result('not sent');
+        this.resume();
+      });
+      return;
     }
+    this.sendTranslated(translated);
+  }
+
+  private sendTranslated(translated: UserLine): void {
+    this.userLines.sent(translated);
     this.trackEnvelope(translated.wire);
     this.annotator.sent(translated.wire);
     // A line mailprobe changed (a tag added) is always shown as sent.

@@ -14,8 +14,8 @@ export interface TerminalInput {
   close(): void;
   /** Asks for a secret without echo (readline-sync reads the terminal directly). */
   askSecret(question: string): string | undefined;
-  /** Asks a yes/no question; anything but y/yes is no. */
-  confirm(question: string): boolean;
+  /** Asks a yes/no question on the prompt line; anything but y/yes is no. */
+  confirm(question: string): Promise<boolean>;
 }
 
 export const PROMPT = '> ';
@@ -66,6 +66,8 @@ export async function startTerminalInput(
     try {
       return ask();
     } finally {
+      // readline-sync puts the terminal back in cooked mode when it is done.
+      (input as { setRawMode?: (raw: boolean) => void }).setRawMode?.(true);
       rl.resume();
       if (terminal && !closed) rl.prompt(true);
     }
@@ -76,7 +78,11 @@ export async function startTerminalInput(
         const answer = readlineSync.question(question, { hideEchoBack: true, mask: '' });
         return answer;
       }),
-    confirm: (question) => aside(() => /^y(es)?$/i.test(readlineSync.question(question).trim())),
+    confirm: (question) =>
+      new Promise((resolve) => {
+        if (closed) return resolve(false);
+        rl.question(question, (answer) => resolve(/^y(es)?$/i.test(answer.trim())));
+      }),
     close() {
       if (closed) {
         rl.close();

@@ -14,6 +14,8 @@ export interface UserLine {
   credentials: boolean;
   /** The line was changed on the way (a tag added): echo it even on a terminal. */
   rewritten: boolean;
+  /** The line starts a SASL exchange: the lines after it answer challenges. */
+  startsSasl?: boolean;
 }
 
 /** IMAP commands (RFC 3501 and common extensions) that get a tag when typed without one. */
@@ -47,8 +49,12 @@ export class UserLineState {
       rewritten = true;
     }
     const secret = redactCommand(this.protocol, wire);
-    if (secret.sasl) this.saslActive = true;
-    return { wire, shown: secret.shown, credentials: secret.credentials, rewritten };
+    return { wire, shown: secret.shown, credentials: secret.credentials, rewritten, startsSasl: secret.sasl };
+  }
+
+  /** The line went to the server (a line the user declined to send changes nothing). */
+  sent(line: UserLine): void {
+    if (line.startsSasl) this.saslActive = true;
   }
 
   /** A line answering a challenge: secret unless it cancels the exchange. */

@@ -83,6 +83,66 @@ describe.runIf(hasTmux)('interactive session in a real terminal', () => {
     expect(server.received).toEqual(['RSET', 'Q', 'QUIT']);
   });
 
+  it(':auth asks for a missing password without echo, and the secret never reaches the screen', async () => {
+    const { testPki, tlsOf } = await import('../support/pkiOnce.js');
+    let authLine = '';
+    server = await fakeServer(async (c) => {
+      c.send('220 ready\r\n');
+      await expectLine(c, /^EHLO/);
+      c.send('250-mx\r\n250 STARTTLS\r\n');
+      await expectLine(c, /^STARTTLS$/);
+      c.send('220 go\r\n');
+      await c.upgrade(tlsOf(testPki().leaf));
+      await expectLine(c, /^EHLO/);
+      c.send('250-mx\r\n250 AUTH PLAIN\r\n');
+      authLine = await c.line();
+      c.send('235 2.7.0 ok\r\n');
+      await expectLine(c, /^QUIT$/);
+      c.send('221 bye\r\n');
+      c.end();
+    });
+    terminal = new TmuxTerminal([process.execPath, BIN, '-connect', `localhost:${server.port}`, '-starttls', 'smtp', '-CAfile', testPki().ca.cert], {
+      MAILPROBE_PASSWORD: '',
+    });
+    await terminal.waitFor(/^250 AUTH PLAIN$/m);
+    terminal.type(':auth PLAIN bob');
+    terminal.key('Enter');
+    await terminal.waitFor(/Password for bob:$/m);
+    terminal.type('hunter2-secret');
+    terminal.key('Enter');
+    const screen = await terminal.waitFor(/-- authenticated as bob with PLAIN/);
+    expect(screen).not.toContain('hunter2-secret');
+    expect(screen).toMatch(/^=> AUTH PLAIN \[redacted\]$/m);
+    expect(authLine).toBe(`AUTH PLAIN ${Buffer.from('\0bob\0hunter2-secret').toString('base64')}`);
+    terminal.key('C-d');
+    await terminal.waitFor(/\[exit 0\]/);
+  });
+
+  it('asks before sending typed credentials in cleartext, and does not send them on "n"', async () => {
+    server = await fakeServer(async (c) => {
+      c.send('220 ready\r\n');
+      await expectLine(c, /^NOOP$/);
+      c.send('250 ok\r\n');
+      await expectLine(c, /^QUIT$/);
+      c.send('221 bye\r\n');
+      c.end();
+    });
+    terminal = new TmuxTerminal([process.execPath, BIN, '-connect', `127.0.0.1:${server.port}`, '-plain', '-proto', 'smtp']);
+    await terminal.waitFor(/^220 ready$/m);
+    terminal.type('AUTH PLAIN AGJvYgBzM2NyZXQ=');
+    terminal.key('Enter');
+    await terminal.waitFor(/Send it anyway\? \[y\/N\]/);
+    terminal.type('n');
+    terminal.key('Enter');
+    await terminal.waitFor(/^-- not sent$/m);
+    terminal.type('NOOP');
+    terminal.key('Enter');
+    await terminal.waitFor(/^250 ok$/m);
+    terminal.key('C-d');
+    await terminal.waitFor(/\[exit 0\]/);
+    expect(server.received).toEqual(['NOOP', 'QUIT']);
+  });
+
   it('Ctrl-C exits at once with code 130', async () => {
     server = await fakeServer(async (c) => {
       c.send('220 ready\r\n');

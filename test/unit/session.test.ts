@@ -29,6 +29,12 @@ describe('IMAP auto-tagging', () => {
     expect(tagger().translate(typed)).toMatchObject({ wire, rewritten });
   });
 
+  it('a command the user declined to send does not start an exchange', () => {
+    const state = new UserLineState('smtp', { clientName: 'x', nextTag: () => 'a1' });
+    state.translate('AUTH PLAIN AGJvYgBzM2NyZXQ=');
+    expect(state.translate('NOOP')).toMatchObject({ shown: 'NOOP', credentials: false });
+  });
+
   it('does not tag the data after a continuation (a literal being typed)', () => {
     const state = tagger();
     expect(state.translate('APPEND INBOX {5}').wire).toBe('a1 APPEND INBOX {5}');
@@ -56,9 +62,11 @@ describe('redaction of credentials the user types', () => {
 
   it('redacts every answer to a challenge until the exchange ends, but not a cancel', () => {
     const state = new UserLineState('smtp', { clientName: 'x', nextTag: () => 'a1' });
-    expect(state.translate('AUTH LOGIN')).toMatchObject({ shown: 'AUTH LOGIN', credentials: false });
+    const auth = state.translate('AUTH LOGIN');
+    expect(auth).toMatchObject({ shown: 'AUTH LOGIN', credentials: false, startsSasl: true });
+    state.sent(auth);
     state.replied(true);
-    expect(state.translate('dXNlcg==')).toEqual({ wire: 'dXNlcg==', shown: '[redacted]', credentials: true, rewritten: false });
+    expect(state.translate('dXNlcg==')).toMatchObject({ wire: 'dXNlcg==', shown: '[redacted]', credentials: true, rewritten: false });
     state.replied(true);
     expect(state.translate('*')).toMatchObject({ shown: '*', credentials: false });
     state.replied(false);
