@@ -30,7 +30,9 @@ export async function runSasl(
   const initial = profile.acceptsInitialResponse(capabilities) ? client.initialResponse() : undefined;
   const initialBase64 = initial === undefined ? undefined : encodeBase64(initial);
   const command = profile.command(client.mechanism, initialBase64, context);
-  exchange.send(command, initialBase64 === undefined ? command : profile.command(client.mechanism, REDACTED, context));
+  // The initial response is the last word of the command (quoted in ManageSieve).
+  const shown = initialBase64 === undefined || initialBase64 === '' ? command : command.slice(0, command.lastIndexOf(initialBase64)) + REDACTED + command.slice(command.lastIndexOf(initialBase64) + initialBase64.length);
+  exchange.send(command, shown);
   let finished = false;
   let verified = !client.verifyFinal;
   for (let round = 0; round < MAX_ROUNDS; round++) {

@@ -29,6 +29,8 @@ export interface Framer {
   push(chunk: Buffer): ServerLine[];
   /** Tells the framer a line went to the server; returns how many replies it now waits for. */
   sent(line: string): number;
+  /** Bytes sent without a line of their own (message content, literal data). */
+  sentRaw?(bytes: number): void;
   /** True while the user is typing message content (SMTP DATA) rather than commands. */
   inContent(): boolean;
   /** Bytes received but not yet part of a complete line. */

@@ -27,7 +27,10 @@ export class Annotator {
   annotate = (line: ServerLine): string | undefined => {
     if (line.literal || line.continued) return undefined;
     const challenge = this.protocol.challengeOf?.(line);
-    if (challenge !== undefined) return describeChallenge(challenge);
+    // SMTP's 334 is only ever a SASL challenge; a "+" may just invite literal data.
+    if (challenge !== undefined && (this.protocol.name === 'smtp' || this.protocol.name === 'lmtp' || decodeBase64Strict(challenge))) {
+      return describeChallenge(challenge);
+    }
     if (this.protocol.name !== 'imap') return undefined;
     const parts = parseImapLine(line.text);
     if (parts.kind !== 'tagged' || !parts.tag) return undefined;

@@ -115,8 +115,10 @@ export class ServerConnection implements Exchange {
   }
 
   /** Raw bytes (message content) that need no framing; true when the socket wants more. */
-  sendRaw(bytes: Buffer | string): boolean {
-    return this.closed ? false : this.socket.write(bytes);
+  sendRaw(bytes: Buffer): boolean {
+    if (this.closed) return false;
+    this.framer.sentRaw?.(bytes.length);
+    return this.socket.write(bytes);
   }
 
   reply(stage: string): Promise<Reply> {

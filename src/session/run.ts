@@ -111,7 +111,8 @@ class Session {
   /** A line the user typed on the terminal: sent at once, unless the greeting, TLS or a helper is awaited. */
   private typed(line: string): void {
     const helper = this.connection.framer.inContent() || this.options.raw ? undefined : parseHelperLine(line);
-    const waitForIdle = helper?.kind === 'helper' && this.connection.outstanding > 0;
+    // Helpers, and the data of an IMAP literal, wait until the server has answered.
+    const waitForIdle = (helper?.kind === 'helper' || this.userLines.literalPending) && this.connection.outstanding > 0;
     if (this.busy() || !this.connection.greeted || waitForIdle) {
       this.typedWhileBusy.push(line);
       return;

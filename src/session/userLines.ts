@@ -34,6 +34,8 @@ export class UserLineState {
   saslActive = false;
   /** The server's last answer was a continuation ("+"), so the next line is data. */
   continuation = false;
+  /** An IMAP line announcing a synchronising literal {n} went out: its data waits for "+". */
+  literalPending = false;
 
   constructor(
     private readonly protocol: ProtocolName,
@@ -55,6 +57,7 @@ export class UserLineState {
   /** The line went to the server (a line the user declined to send changes nothing). */
   sent(line: UserLine): void {
     if (line.startsSasl) this.saslActive = true;
+    if (this.protocol === 'imap' && /\{\d+\}$/.test(line.wire)) this.literalPending = true;
   }
 
   /** A line answering a challenge: secret unless it cancels the exchange. */
@@ -67,6 +70,7 @@ export class UserLineState {
   /** A reply came: a continuation keeps the exchange going, anything else ends it. */
   replied(isContinuation: boolean): void {
     this.continuation = isContinuation;
+    this.literalPending = false;
     if (!isContinuation) this.saslActive = false;
   }
 }

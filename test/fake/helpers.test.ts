@@ -219,3 +219,35 @@ describe('message helpers', () => {
     expect(result.stderr).toMatch(/unknown helper ":nosuch"; :help lists them/);
   });
 });
+
+describe('session details', () => {
+  it(':caps and :tls show what the session knows; -raw sends ":" lines to the server', async () => {
+    const result = await run(smtpServer(acceptPlain), ['-starttls', 'smtp', '-quiet'], ':caps\n:tls\n');
+    expect(result.stdout).toMatch(/^capabilities \(over TLS\):\n {2}STARTTLS\n {2}AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256\n {2}SIZE 1048576$/m);
+    expect(result.stdout).toMatch(/^ {2}protocol {5}TLSv1\.3$/m);
+    const raw = await run(smtpServer(acceptPlain), ['-starttls', 'smtp', '-quiet', '-raw'], ':caps\n');
+    expect(raw.received).toContain(':caps');
+    expect(raw.stdout).toMatch(/^502 what$/m);
+  });
+
+  it('the transcript is complete up to a server reset', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const log = join(mkdtempSync(join(tmpdir(), 'mp-log-')), 't.log');
+    const result = await run(
+      async (client) => {
+        client.send('220 mx\r\n');
+        await expectLine(client, /^NOOP$/);
+        client.send('250 ok\r\n');
+        await expectLine(client, /^NOOP$/);
+        client.socket.resetAndDestroy();
+      },
+      ['-plain', '-proto', 'smtp', '--log', log],
+      'NOOP\nNOOP\nNOOP\n',
+    );
+    expect(result.code).toBe(9);
+    const text = readFileSync(log, 'utf8');
+    expect(text).toMatch(/-> NOOP\n.*<- 250 ok\n.*-> NOOP\n.*\*\* error: the connection to .* was reset by the server\n$/);
+  });
+});

@@ -112,3 +112,41 @@ describe.runIf(availability.ok)('helpers against real servers', () => {
     expect(text).not.toContain(Buffer.from(`\0${dovecot.user}\0${dovecot.password}`).toString('base64'));
   });
 });
+
+describe.runIf(availability.ok)('more helpers against real servers', () => {
+  let pki: Pki;
+  let dovecot: DovecotInstance;
+
+  beforeAll(async () => {
+    pki = makePki();
+    dovecot = await startDovecot(pki);
+  });
+
+  afterAll(async () => {
+    await dovecot?.stop();
+  });
+
+  it('ManageSieve :auth PLAIN, then LISTSCRIPTS', async () => {
+    const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.sieve}`, '-starttls', 'sieve', '-CAfile', pki.ca.cert, '-quiet'], {
+      input: `:auth PLAIN ${dovecot.user} ${dovecot.password}\nLISTSCRIPTS\n`,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^=> AUTHENTICATE "PLAIN" "\[redacted\]"$/m);
+    expect(result.stdout).toMatch(/^OK "Logged in\."$/m);
+    expect(result.stdout).toContain(`-- authenticated as ${dovecot.user} with PLAIN`);
+    expect(result.stdout).toMatch(/^OK "Listscripts completed\."$/m);
+  });
+
+  it('IMAP :send appends a generated message to INBOX, and a literal typed by the user waits for "+"', async () => {
+    const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.imap}`, '-starttls', 'imap', '-CAfile', pki.ca.cert, '-quiet'], {
+      input: `:auth ${dovecot.user} ${dovecot.password}\n:send\nAPPEND INBOX {20}\nSubject: typed one\r\n\nSELECT INBOX\n`,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^-- appended \d+ bytes to INBOX$/m);
+    expect(result.stdout).toMatch(/^=> a\d+ APPEND INBOX \{\d+\}$/m);
+    expect(result.stdout).toMatch(/^-> a\d+ APPEND INBOX \{20\}\n\+ OK\na\d+ OK \[APPENDUID \d+ 2\] Append completed/m);
+    expect(result.stdout).toMatch(/^\* [2-9]\d* EXISTS$/m);
+  });
+});

@@ -7,9 +7,35 @@ import { parseImapLine, toneOfStatus } from './response.js';
 
 export class ImapFramer extends FramerBase implements Framer {
   private greeted = false;
+  /** Bytes of a literal the client announced and has not finished sending. */
+  private clientLiteral = 0;
 
-  sent(): number {
+  /**
+   * A command line gets one answer (its tagged line, or "+" for a synchronising literal);
+   * lines that are literal data get none, and the line that finishes the command gets one.
+   */
+  sent(line: string): number {
+    let rest = line;
+    if (this.clientLiteral > 0) {
+      const bytes = Buffer.byteLength(line) + 2;
+      if (bytes <= this.clientLiteral) {
+        this.clientLiteral -= bytes;
+        return 0;
+      }
+      rest = line.slice(this.clientLiteral);
+      this.clientLiteral = 0;
+    }
+    const literal = /\{(\d{1,15})(\+?)\}$/.exec(rest);
+    if (literal) {
+      this.clientLiteral = Number(literal[1]);
+      // A non-synchronising literal (LITERAL+) is sent without waiting for "+".
+      return literal[2] ? 0 : 1;
+    }
     return 1;
+  }
+
+  sentRaw(bytes: number): void {
+    this.clientLiteral = Math.max(0, this.clientLiteral - bytes);
   }
 
   protected classify(raw: RawLine): ServerLine {

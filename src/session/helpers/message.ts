@@ -54,7 +54,7 @@ async function imapAppend(context: HelperContext, message: Buffer, mailbox: stri
   }
   connection.sendRaw(content);
   printer.sent(`(message literal: ${content.length} bytes)`, 'mailprobe', false);
-  connection.send('');
+  connection.send(''); // ends the APPEND command line
   const done = await connection.reply('APPEND');
   const parts = parseImapLine(done.last.text);
   if (parts.status === 'OK') printer.result(`appended ${sizeText(content.length)} to ${mailbox}`);
