@@ -5,6 +5,8 @@ export interface FlagSpec {
   name: string;
   /** Placeholder for the value, when the flag takes one. */
   value?: string;
+  /** How many arguments the value spans (--relay-test FROM TO takes two); default 1. */
+  count?: number;
   aliases?: string[];
   help: string;
 }
@@ -43,4 +45,28 @@ export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'log', value: 'file', help: 'write a transcript with timestamps, secrets redacted' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
   { name: 'version', aliases: ['v'], help: 'show the version' },
+];
+
+/** Flags shared by every command that connects: where, how, and which TLS. */
+const CONNECTION = ['starttls', 'tls', 'plain', 'proto', 'servername', 'noservername', 'name', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', 'help'];
+
+export const CHECK_FLAGS: FlagSpec[] = [
+  ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),
+  { name: 'warn_days', value: 'N', aliases: ['warn-days'], help: 'warn when the certificate expires within N days (default 21)' },
+  { name: 'crit_days', value: 'N', aliases: ['crit-days'], help: 'fail when the certificate expires within N days (default 7)' },
+  { name: 'user', value: 'user', help: 'check that this user can log in (password from --password, MAILPROBE_PASSWORD or --pass-file)' },
+  { name: 'password', value: 'password', help: 'password for --user (prefer MAILPROBE_PASSWORD or --pass-file)' },
+  { name: 'pass_file', value: 'file', aliases: ['pass-file'], help: 'read the password from the first line of FILE' },
+  { name: 'relay_test', value: 'from to', count: 2, aliases: ['relay-test'], help: 'SMTP: try to relay FROM → TO without authentication; fails if accepted (never sends DATA)' },
+  { name: 'send', value: 'from to', count: 2, help: 'SMTP: deliver a test message FROM → TO (after --user login, if given) and report the queue id' },
+  { name: 'no_versions', aliases: ['no-versions'], help: 'do not probe TLS 1.0-1.3 with extra connections' },
+  { name: 'json', help: 'print one JSON document with every check (shape in README)' },
+  { name: 'quiet', aliases: ['q'], help: 'print only failed checks' },
+  { name: 'concurrency', value: 'N', help: 'check up to N targets at once (default 4)' },
+];
+
+export const CERT_FLAGS: FlagSpec[] = [
+  ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),
+  { name: 'pem', help: 'print the PEM chain instead of the report' },
+  { name: 'verify_return_error', aliases: ['verify-return-error', 'strict'], help: 'exit 8 when the certificate does not verify' },
 ];

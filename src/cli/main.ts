@@ -6,6 +6,7 @@ import { Printer } from '../terminal/printer.js';
 import { colourLevel, palette } from '../terminal/style.js';
 import { Transcript } from '../terminal/transcript.js';
 import { SESSION_FLAGS } from './flags.js';
+import { certCommand, checkCommand } from './check.js';
 import { helpText } from './help.js';
 import { normaliseArgv } from './normalise.js';
 import { parseSessionArgs } from './program.js';
@@ -41,13 +42,19 @@ export function processIo(): MainIo {
 // Set by the bundler from package.json (see scripts/build.mjs).
 declare const MAILPROBE_VERSION: string | undefined;
 
+function versionNumber(): string {
+  return typeof MAILPROBE_VERSION === 'string' ? MAILPROBE_VERSION : 'development build';
+}
+
 function version(): string {
-  return `mailprobe ${typeof MAILPROBE_VERSION === 'string' ? MAILPROBE_VERSION : 'development build'}`;
+  return `mailprobe ${versionNumber()}`;
 }
 
 export async function main(argv: string[], io: MainIo): Promise<number> {
   let printer = new Printer(io.stdout, io.stderr, palette(colourLevel(io.env, !!io.stdout.isTTY)));
   try {
+    if (argv[0] === 'check') return await checkCommand(argv.slice(1), io, printer, versionNumber());
+    if (argv[0] === 'cert') return await certCommand(argv.slice(1), io, printer);
     const { flags, positional } = parseSessionArgs(normaliseArgv(argv, SESSION_FLAGS));
     if (flags.help) {
       io.stdout.write(helpText() + '\n');

@@ -76,9 +76,13 @@ export function normaliseArgv(argv: string[], flags: FlagSpec[]): string[] {
     }
     out.push(`--${spec.name}`);
     if (spec.value) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw usageError(`-${spec.name} needs a value (${spec.value})`);
-      out.push(value);
+      const count = spec.count ?? 1;
+      const values = inline !== undefined && count === 1 ? [inline] : argv.slice(i + 1, i + 1 + count);
+      if (inline === undefined || count > 1) i += count;
+      if (values.length < count || values.some((v) => v === undefined)) {
+        throw usageError(`-${spec.name} needs ${count > 1 ? `${count} values` : 'a value'} (${spec.value})`);
+      }
+      out.push(values.join(' '));
     } else if (inline !== undefined) {
       throw usageError(`-${spec.name} takes no value, but was given "${inline}"`);
     }

@@ -2,7 +2,7 @@
 // --canonical form (see normalise.ts), so commander's own parsing stays simple.
 import { Command, CommanderError } from 'commander';
 import { usageError } from '../errors.js';
-import { SESSION_FLAGS } from './flags.js';
+import { SESSION_FLAGS, type FlagSpec } from './flags.js';
 import type { SessionFlags } from './resolve.js';
 
 export interface ParsedSession {
@@ -11,18 +11,23 @@ export interface ParsedSession {
 }
 
 export function parseSessionArgs(argv: string[]): ParsedSession {
+  return parseArgs(argv, SESSION_FLAGS) as ParsedSession;
+}
+
+/** Parses already-normalised argv against a flag table with commander. */
+export function parseArgs(argv: string[], flags: FlagSpec[]): { flags: Record<string, string | boolean | undefined>; positional: string[] } {
   const program = new Command('mailprobe')
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .helpOption(false)
     .allowExcessArguments(true)
     .argument('[target...]');
-  for (const flag of SESSION_FLAGS) program.option(`--${flag.name}${flag.value ? ` <${flag.value}>` : ''}`, flag.help);
+  for (const flag of flags) program.option(`--${flag.name}${flag.value ? ` <${flag.value.replace(/ /g, '_')}>` : ''}`, flag.help);
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) throw usageError(error.message.replace(/^error: /, ''));
     throw error;
   }
-  return { flags: program.opts() as ParsedSession['flags'], positional: program.args };
+  return { flags: program.opts(), positional: program.args };
 }

@@ -43,6 +43,8 @@ export class ServerConnection implements Exchange {
   onIdle?: () => void;
   /** Every byte received, for timing the greeting. */
   bytesReceived = 0;
+  /** Called once, when the server's first bytes arrive (in plaintext or over TLS). */
+  onFirstBytes?: () => void;
 
   /** Replies have come since connecting (the greeting, unless TLS came first). */
   greeted: boolean;
@@ -170,6 +172,7 @@ export class ServerConnection implements Exchange {
       this.socket.destroy();
       return;
     }
+    if (this.bytesReceived === 0) this.onFirstBytes?.();
     this.bytesReceived += chunk.length;
     if (this.held) {
       this.held.push(chunk);

@@ -15,7 +15,12 @@ import type { SessionOptions } from './options.js';
 export interface Established {
   connection: ServerConnection;
   context: DialogueContext;
+  /** Capabilities asked for over TLS (STARTTLS mode). */
   capabilities?: Capabilities;
+  /** What the server announced before TLS (STARTTLS mode); never trusted, kept for checks. */
+  preTlsCapabilities?: Capabilities;
+  /** Milliseconds from the start: TCP connected, first server bytes, TLS handshake done. */
+  timings: { connectMs: number; greetingMs?: number; tlsMs?: number };
 }
 
 /** Guesses, from what a server said, which protocol it speaks in plaintext. */
@@ -54,10 +59,13 @@ export async function establish(options: SessionOptions, printer: Printer): Prom
   // A bad -CAfile/-CApath is a usage error before anything touches the network.
   tlsConnectionOptions(options.tls);
   printer.note(`connecting to ${where} (${describeMode(options)})`);
+  const started = performance.now();
+  const since = () => Math.round((performance.now() - started) * 10) / 10;
   const socket = await connectTcp(
     { host: options.host, port: options.port, family: options.family, timeoutMs: options.timeoutMs },
     where,
   );
+  const timings: Established['timings'] = { connectMs: since() };
   printer.note(`connected to ${formatHostPort(socket.remoteAddress ?? options.host, socket.remotePort ?? options.port)}`);
   let tag = 0;
   const context: DialogueContext = {
@@ -73,18 +81,21 @@ export async function establish(options: SessionOptions, printer: Printer): Prom
   const framer = options.protocol.createFramer();
   const greetingOwed = options.mode !== 'starttls' && options.protocol.name !== 'raw';
   const connection = new ServerConnection(socket, options.protocol, framer, printer, connectionOptions, greetingOwed);
+  connection.onFirstBytes = () => (timings.greetingMs ??= since());
 
   if (options.mode === 'tls') {
     const info = await connection.upgrade(options.tls).catch((error: unknown) => {
       throw error instanceof NotTlsError ? plaintextOnTlsPort(error) : error;
     });
+    timings.tlsMs = since();
+    timings.greetingMs = undefined; // the greeting comes over TLS, in the session
     showTls(info, printer, options);
     checkVerdict(info, options);
-    return { connection, context };
+    return { connection, context, timings };
   }
-  if (options.mode === 'plain') return { connection, context };
+  if (options.mode === 'plain') return { connection, context, timings };
 
-  await options.protocol.startTls(connection, context);
+  const preTlsCapabilities = await options.protocol.startTls(connection, context);
   printer.note('STARTTLS accepted; starting the TLS handshake');
   const info = await connection.upgrade(options.tls).catch((error: unknown) => {
     if (!(error instanceof NotTlsError)) throw error;
@@ -94,6 +105,7 @@ export async function establish(options: SessionOptions, printer: Printer): Prom
       { bytes: error.received, hint: 'someone between you and the server may be tampering with the connection' },
     );
   });
+  timings.tlsMs = since();
   showTls(info, printer, options);
   checkVerdict(info, options);
   // Whatever was learned before TLS is forgotten: capabilities are asked for again.
@@ -101,7 +113,7 @@ export async function establish(options: SessionOptions, printer: Printer): Prom
   if (!options.noEhlo || options.protocol.readsCapabilitiesUnasked) {
     capabilities = await options.protocol.afterTls(connection, context);
   }
-  return { connection, context, capabilities };
+  return { connection, context, capabilities, preTlsCapabilities, timings };
 }
 
 export function describeMode(options: SessionOptions): string {

@@ -17,6 +17,8 @@ export interface TlsInfo {
   chain: CertificateInfo[];
   ocspStapled: boolean;
   verdict: Verdict;
+  /** OpenSSL's own verification code, when the chain did not verify. */
+  authorizationError?: string;
 }
 
 /** Raised when the server answered the handshake with something that is not TLS. */
@@ -77,6 +79,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
           sni: sniName(settings),
           chain,
           ocspStapled,
+          authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
           verdict: judgeCertificate(
             socket.authorizationError ? String(socket.authorizationError) : undefined,
             peer,

@@ -21,6 +21,8 @@ export interface TlsSettings {
   cipher?: string;
   ciphersuites?: string;
   alpn?: string[];
+  /** Exactly this protocol version (for probing which versions a server accepts). */
+  onlyVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -84,8 +86,11 @@ export function tlsConnectionOptions(settings: TlsSettings): ConnectionOptions &
   if (extra.length > 0) options.ca = [...tls.rootCertificates, ...extra];
   if (settings.tls12Only) Object.assign(options, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
   if (settings.tls13Only) Object.assign(options, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' });
-  // Node takes TLS 1.2 ciphers and TLS 1.3 suites in one list.
-  const ciphers = [settings.ciphersuites, settings.cipher].filter(Boolean).join(':');
+  if (settings.onlyVersion) Object.assign(options, { minVersion: settings.onlyVersion, maxVersion: settings.onlyVersion });
+  // Node takes TLS 1.2 ciphers and TLS 1.3 suites in one list. Probing old versions needs
+  // OpenSSL's security level 0, or TLS 1.0/1.1 are never even offered.
+  const lowSecurity = settings.onlyVersion === 'TLSv1' || settings.onlyVersion === 'TLSv1.1' ? 'DEFAULT:@SECLEVEL=0' : undefined;
+  const ciphers = [settings.ciphersuites, settings.cipher ?? lowSecurity].filter(Boolean).join(':');
   if (ciphers) options.ciphers = ciphers;
   if (settings.alpn?.length) options.ALPNProtocols = settings.alpn;
   return options;

@@ -1,0 +1,202 @@
+// `mailprobe check` for one target: connect, greeting, TLS, certificate, versions,
+// capabilities, and on request login, relay refusal and an end-to-end message.
+import { MailprobeError } from '../errors.js';
+import { replyCode } from '../protocols/smtp/reply.js';
+import { queueId, dataContent } from '../protocols/smtp/data.js';
+import { runSasl } from '../protocols/saslExchange.js';
+import type { Capabilities, Reply } from '../protocols/types.js';
+import { createSaslClient, pickMechanism } from '../sasl/index.js';
+import type { Established } from '../session/establish.js';
+import type { SessionOptions } from '../session/options.js';
+import { testMessage } from '../session/testMessage.js';
+import { formatHostPort } from '../transport/address.js';
+import { certificateChecks, type ExpiryThresholds } from './certificate.js';
+import { connectSilently, probeVersions } from './probe.js';
+import { exitCodeOf, worst, type CheckResult, type TargetReport } from './types.js';
+
+export interface CheckOptions extends ExpiryThresholds {
+  user?: string;
+  password?: string;
+  relayTest?: { from: string; to: string };
+  send?: { from: string; to: string };
+  /** Probe TLS 1.0-1.3 with one connection each. */
+  versions: boolean;
+}
+
+const NOTABLE = ['SIZE', 'PIPELINING', '8BITMIME', 'SMTPUTF8', 'REQUIRETLS', 'CHUNKING', 'DSN', 'ENHANCEDSTATUSCODES', 'IDLE', 'CONDSTORE', 'QRESYNC', 'MOVE', 'SPECIAL-USE', 'LITERAL+', 'SASL-IR', 'UTF8=ACCEPT', 'UIDL', 'TOP', 'PIPELINING', 'SIEVE', 'NOTIFY'];
+
+function capabilityChecks(options: SessionOptions, pre: Capabilities | undefined, post: Capabilities | undefined): CheckResult[] {
+  const results: CheckResult[] = [];
+  if (pre && pre.authMechanisms.length > 0) {
+    results.push({ id: 'capabilities.auth_before_tls', verdict: 'warn', summary: `AUTH offered before TLS (${pre.authMechanisms.join(' ')})`, details: { mechanisms: pre.authMechanisms } });
+  } else if (options.mode === 'starttls') {
+    results.push({ id: 'capabilities.auth_before_tls', verdict: 'ok', summary: 'no AUTH offered before TLS' });
+  }
+  if (post) {
+    const listed = [...post.keywords].filter((k) => NOTABLE.includes(k)).map((k) => (k === 'SIZE' && post.params.get('SIZE')?.[0] ? `SIZE ${post.params.get('SIZE')?.[0]}` : k));
+    results.push({
+      id: 'capabilities.list',
+      verdict: 'info',
+      summary: `${listed.join(', ') || 'none of note'}${post.authMechanisms.length ? `; AUTH ${post.authMechanisms.join(' ')}` : ''}`,
+      details: { keywords: [...post.keywords], auth: post.authMechanisms, size: post.params.get('SIZE')?.[0] },
+    });
+  }
+  return results;
+}
+
+const replyLine = (reply: Reply) => reply.lines.map((l) => l.text).join(' / ');
+
+async function smtpStep(established: Established, command: string, stage: string): Promise<Reply> {
+  established.connection.send(command);
+  return established.connection.reply(stage);
+}
+
+async function loginCheck(established: Established, options: SessionOptions, check: CheckOptions, capabilities: Capabilities | undefined): Promise<CheckResult> {
+  const { connection, context } = established;
+  const protocol = connection.protocol;
+  const mechanism = pickMechanism(capabilities?.authMechanisms ?? []);
+  const user = check.user as string;
+  const secret = check.password ?? '';
+  let ok = false;
+  let how = mechanism as string | undefined;
+  try {
+    if (mechanism && protocol.sasl) {
+      const client = createSaslClient(mechanism, { user, secret, host: options.tls.servername ?? options.host, port: options.port });
+      ({ ok } = await runSasl(connection, protocol.sasl, client, context, capabilities));
+    } else if (protocol.passwordLogin) {
+      how = protocol.passwordLogin.name;
+      ({ ok } = await protocol.passwordLogin.run(connection, user, secret, context));
+    } else {
+      return { id: 'auth.login', verdict: 'fail', summary: 'the server offers no authentication mailprobe can use' };
+    }
+  } catch (error) {
+    return { id: 'auth.login', verdict: 'fail', summary: error instanceof Error ? error.message : String(error), details: { mechanism: how } };
+  }
+  return ok
+    ? { id: 'auth.login', verdict: 'ok', summary: `logged in as ${user} with ${how}`, details: { mechanism: how } }
+    : { id: 'auth.login', verdict: 'fail', summary: `login as ${user} with ${how} was refused`, details: { mechanism: how } };
+}
+
+async function relayCheck(established: Established, relay: { from: string; to: string }): Promise<CheckResult> {
+  const mail = await smtpStep(established, `MAIL FROM:<${relay.from}>`, 'MAIL FROM');
+  if (replyCode(mail) >= 400) {
+    return { id: 'smtp.relay', verdict: 'ok', summary: `relay refused at MAIL FROM: ${replyLine(mail)}` };
+  }
+  const rcpt = await smtpStep(established, `RCPT TO:<${relay.to}>`, 'RCPT TO');
+  await smtpStep(established, 'RSET', 'RSET');
+  const code = replyCode(rcpt);
+  if (code >= 200 && code < 300) {
+    return { id: 'smtp.relay', verdict: 'fail', summary: `OPEN RELAY: the server accepted a recipient at ${relay.to} without authentication (${replyLine(rcpt)})`, details: { code } };
+  }
+  return { id: 'smtp.relay', verdict: 'ok', summary: `relay refused: ${replyLine(rcpt)}`, details: { code } };
+}
+
+async function sendCheck(established: Established, send: { from: string; to: string }): Promise<CheckResult> {
+  const fail = (stage: string, reply: Reply): CheckResult => ({ id: 'smtp.send', verdict: 'fail', summary: `refused at ${stage}: ${replyLine(reply)}` });
+  const mail = await smtpStep(established, `MAIL FROM:<${send.from}>`, 'MAIL FROM');
+  if (replyCode(mail) !== 250) return fail('MAIL FROM', mail);
+  const rcpt = await smtpStep(established, `RCPT TO:<${send.to}>`, 'RCPT TO');
+  if (replyCode(rcpt) < 200 || replyCode(rcpt) >= 300) return fail('RCPT TO', rcpt);
+  const data = await smtpStep(established, 'DATA', 'DATA');
+  if (replyCode(data) !== 354) return fail('DATA', data);
+  established.connection.sendRaw(dataContent(testMessage(send.from, [send.to], established.context.clientName)));
+  const done = await smtpStep(established, '.', 'end of DATA');
+  if (replyCode(done) !== 250) return fail('end of DATA', done);
+  const id = queueId(done.last.text);
+  return { id: 'smtp.send', verdict: 'ok', summary: id ? `delivered: queued as ${id}` : `delivered: ${done.last.text}`, details: { queueId: id } };
+}
+
+export async function runTarget(options: SessionOptions, check: CheckOptions): Promise<TargetReport> {
+  const started = performance.now();
+  const report: TargetReport = {
+    target: formatHostPort(options.host, options.port),
+    host: options.host,
+    port: options.port,
+    mode: options.mode,
+    protocol: options.protocol.name,
+    verdict: 'ok',
+    exitCode: 0,
+    timings: { totalMs: 0 },
+    checks: [],
+  };
+  const finish = () => {
+    report.timings.totalMs = Math.round(performance.now() - started);
+    if (report.verdict !== 'error') report.verdict = worst(report.checks);
+    report.exitCode = exitCodeOf(report.verdict);
+    return report;
+  };
+  const versionProbe = options.mode !== 'plain' && check.versions ? probeVersions(options) : undefined;
+  let established: Established;
+  try {
+    established = await connectSilently(options);
+  } catch (error) {
+    const failure = error instanceof MailprobeError ? error : new MailprobeError('INTERNAL', String(error));
+    // Not reaching the server at all means the checks could not run; a server that
+    // refuses TLS or breaks the handshake is a failed check.
+    const unreachable = ['DNS', 'CONNECT', 'USAGE'].includes(failure.code) || (failure.code === 'TIMEOUT' && /^no connection/.test(failure.message));
+    if (unreachable) {
+      report.verdict = 'error';
+      report.error = failure.message;
+      report.checks.push({ id: 'connect', verdict: 'fail', summary: failure.message });
+      await versionProbe;
+      return finish();
+    }
+    report.checks.push({ id: 'connect', verdict: 'ok', summary: 'connected' });
+    report.checks.push({ id: options.mode === 'tls' ? 'tls.handshake' : 'tls.starttls', verdict: 'fail', summary: failure.message + (failure.hint ? `; ${failure.hint}` : ''), details: { code: failure.code } });
+    await versionProbe;
+    return finish();
+  }
+  const { connection, timings } = established;
+  report.timings.connectMs = timings.connectMs;
+  report.timings.tlsMs = timings.tlsMs;
+  report.checks.push({ id: 'connect', verdict: 'ok', summary: `connected in ${timings.connectMs} ms`, details: { ms: timings.connectMs } });
+  try {
+    if (options.mode !== 'starttls') await connection.reply('greeting');
+    report.timings.greetingMs = connection.bytesReceived > 0 ? (established.timings.greetingMs ?? undefined) : undefined;
+    report.checks.push({ id: 'greeting', verdict: 'ok', summary: `greeting after ${report.timings.greetingMs ?? '?'} ms`, details: { ms: report.timings.greetingMs } });
+    const info = connection.tls;
+    if (options.mode === 'plain') {
+      report.checks.push({ id: 'tls.starttls', verdict: 'fail', summary: 'no TLS: the check ran in cleartext (-plain)' });
+    } else if (info) {
+      report.checks.push({
+        id: options.mode === 'tls' ? 'tls.handshake' : 'tls.starttls',
+        verdict: 'ok',
+        summary: `${options.mode === 'tls' ? 'implicit TLS' : 'STARTTLS'} works: ${info.protocol} ${info.cipher} in ${timings.tlsMs} ms`,
+        details: { protocol: info.protocol, cipher: info.cipher, keyExchange: info.keyExchange, ms: timings.tlsMs },
+      });
+      report.checks.push(...certificateChecks(info, check, info.authorizationError));
+    }
+    const versions = await versionProbe;
+    if (versions) {
+      const accepted = versions.filter((v) => v.accepted).map((v) => v.version);
+      const old = accepted.filter((v) => v === 'TLSv1' || v === 'TLSv1.1');
+      report.checks.push({
+        id: 'tls.versions',
+        verdict: old.length > 0 ? 'warn' : accepted.length === 0 ? 'fail' : 'ok',
+        summary: `accepts ${accepted.join(', ') || 'none'}${old.length ? ` (${old.join(' and ')} should be turned off)` : ''}`,
+        details: Object.fromEntries(versions.map((v) => [v.version, v.accepted])),
+      });
+    }
+    let post = established.capabilities;
+    if (!post && connection.protocol.capabilityCommand) {
+      const command = connection.protocol.capabilityCommand(established.context);
+      connection.send(command);
+      post = connection.protocol.capabilitiesFrom?.(command, await connection.reply('capabilities'));
+    }
+    report.checks.push(...capabilityChecks(options, established.preTlsCapabilities, post));
+    if (check.relayTest && (options.protocol.name === 'smtp' || options.protocol.name === 'lmtp')) {
+      report.checks.push(await relayCheck(established, check.relayTest));
+    }
+    if (check.user) report.checks.push(await loginCheck(established, options, check, post));
+    if (check.send && (options.protocol.name === 'smtp' || options.protocol.name === 'lmtp')) {
+      report.checks.push(await sendCheck(established, check.send));
+    }
+  } catch (error) {
+    report.checks.push({ id: 'session', verdict: 'fail', summary: error instanceof Error ? error.message : String(error) });
+  } finally {
+    const quit = connection.protocol.quitCommand(established.context);
+    if (quit && !connection.closed) connection.send(quit);
+    setTimeout(() => connection.close(), 200).unref();
+  }
+  return finish();
+}

@@ -1,0 +1,128 @@
+// `mailprobe check HOST[:PORT]...` and `mailprobe cert HOST[:PORT]`: one-shot checks for
+// cron, monitoring and CI, with exit codes a monitor can act on.
+import { runTarget, type CheckOptions } from '../checks/runTarget.js';
+import { connectSilently } from '../checks/probe.js';
+import { CHECK_EXIT, type TargetReport } from '../checks/types.js';
+import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
+import { readPassFile } from '../session/secrets.js';
+import { checkJson, formatTargetReport } from '../terminal/checkReport.js';
+import { escapeText } from '../terminal/escape.js';
+import type { Printer } from '../terminal/printer.js';
+import { formatTlsReport } from '../terminal/tlsReport.js';
+import { CERT_FLAGS, CHECK_FLAGS, type FlagSpec } from './flags.js';
+import type { MainIo } from './main.js';
+import { normaliseArgv } from './normalise.js';
+import { parseArgs } from './program.js';
+import { resolveSession, type SessionFlags } from './resolve.js';
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function flagHelp(usage: string, flags: FlagSpec[], tail: string[]): string {
+  const lines = flags.map((flag) => `  ${`--${flag.name.replace(/_/g, '-')}${flag.value ? ` ${flag.value}` : ''}`.padEnd(28)} ${flag.help}`);
+  return [usage, '', 'Flags (single or double dash):', ...lines, '', ...tail].join('\n');
+}
+
+const CHECK_HELP_TAIL = [
+  'Exit codes: 0 every check ok, 1 warnings only, 2 a check failed, 3 could not run (usage, DNS, connect).',
+  'Checks: connect, greeting, tls.starttls / tls.handshake, certificate.chain, certificate.hostname,',
+  'certificate.expiry, certificate.key, certificate.signature, certificate.chain_complete,',
+  'certificate.ocsp_staple, tls.versions, capabilities.auth_before_tls, capabilities.list, smtp.relay,',
+  'auth.login, smtp.send.',
+];
+
+function positiveInt(value: string | boolean | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw usageError(`--${name} ${String(value)} is not a whole number`);
+  return n;
+}
+
+function pair(value: string | boolean | undefined, name: string): { from: string; to: string } | undefined {
+  if (typeof value !== 'string') return undefined;
+  const [from, to] = value.split(' ');
+  if (!from?.includes('@') || !to?.includes('@')) throw usageError(`--${name} needs two addresses: FROM TO`);
+  return { from: from.replace(/^<|>$/g, ''), to: to.replace(/^<|>$/g, '') };
+}
+
+/** Runs promises with at most `limit` in flight, keeping results in input order. */
+async function pool<T, R>(items: T[], limit: number, run: (item: T) => Promise<R>, each: (result: R, index: number) => void): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  const done: boolean[] = new Array(items.length).fill(false);
+  let next = 0;
+  let printed = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index]);
+      done[index] = true;
+      // Reports are printed in input order, each kept together.
+      while (printed < items.length && done[printed]) each(results[printed], printed++);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+export async function checkCommand(argv: string[], io: MainIo, printer: Printer, version: string): Promise<number> {
+  let flags: Flags;
+  let targets: string[];
+  let check: CheckOptions;
+  try {
+    ({ flags, positional: targets } = parseArgs(normaliseArgv(argv, CHECK_FLAGS), CHECK_FLAGS));
+    if (flags.help) {
+      io.stdout.write(flagHelp('Usage: mailprobe check HOST[:PORT]... [--starttls PROTO | --tls] [flags]', CHECK_FLAGS, CHECK_HELP_TAIL) + '\n');
+      return CHECK_EXIT.OK;
+    }
+    if (targets.length === 0) throw usageError('no target given', 'usage: mailprobe check HOST[:PORT]... (see --help)');
+    const passFile = typeof flags.pass_file === 'string' ? flags.pass_file : undefined;
+    check = {
+      warnDays: positiveInt(flags.warn_days, 'warn-days', 21),
+      critDays: positiveInt(flags.crit_days, 'crit-days', 7),
+      user: typeof flags.user === 'string' ? flags.user : undefined,
+      password: typeof flags.password === 'string' ? flags.password : io.env.MAILPROBE_PASSWORD || (passFile ? readPassFile(passFile) : undefined),
+      relayTest: pair(flags.relay_test, 'relay-test'),
+      send: pair(flags.send, 'send'),
+      versions: !flags.no_versions,
+    };
+    if (check.user && check.password === undefined) throw usageError(`no password for --user ${check.user}`, 'give --password, MAILPROBE_PASSWORD or --pass-file');
+    const concurrency = positiveInt(flags.concurrency, 'concurrency', 4) || 1;
+    const sessions = targets.map((target) => resolveSession({ ...(flags as SessionFlags), connect: target }, []).options);
+    const reports = await pool(sessions, concurrency, (options) => runTarget(options, check), (report: TargetReport) => {
+      if (!flags.json) printer.lines(formatTargetReport(report, printer.palette, !!flags.quiet));
+    });
+    const exitCode = Math.max(...reports.map((r) => r.exitCode));
+    if (flags.json) io.stdout.write(checkJson(reports, version, exitCode) + '\n');
+    return exitCode;
+  } catch (error) {
+    if (!(error instanceof MailprobeError)) throw error;
+    printer.error(error);
+    return CHECK_EXIT.ERROR;
+  }
+}
+
+export async function certCommand(argv: string[], io: MainIo, printer: Printer): Promise<number> {
+  const { flags, positional } = parseArgs(normaliseArgv(argv, CERT_FLAGS), CERT_FLAGS);
+  if (flags.help) {
+    io.stdout.write(flagHelp('Usage: mailprobe cert HOST[:PORT] [--starttls PROTO | --tls] [--pem]', CERT_FLAGS, ['Exit codes as for a session (see mailprobe -help); 8 with --verify-return-error when the certificate does not verify.']) + '\n');
+    return EXIT_CODES.OK;
+  }
+  if (positional.length !== 1) throw usageError('give one HOST[:PORT]', 'usage: mailprobe cert HOST[:PORT] [--starttls PROTO]');
+  const { options } = resolveSession({ ...(flags as SessionFlags), connect: positional[0] }, []);
+  if (options.mode === 'plain') throw usageError('-plain has no certificate to show');
+  const { connection, context } = await connectSilently({ ...options, noEhlo: true });
+  const info = connection.tls;
+  const quit = connection.protocol.quitCommand(context);
+  if (quit && options.mode === 'starttls') connection.send(quit);
+  connection.close();
+  if (!info) throw new MailprobeError('TLS_HANDSHAKE', 'no TLS session was established');
+  if (flags.pem) io.stdout.write(info.chain.map((cert) => cert.pem.trimEnd()).join('\n') + '\n');
+  else {
+    const lines = formatTlsReport(info, printer.palette);
+    printer.lines(lines.slice(lines.findIndex((line) => line.includes('Certificate'))));
+  }
+  if (!info.verdict.verified && flags.verify_return_error) {
+    printer.error(new MailprobeError('CERT_VERIFY', `certificate verification failed: ${escapeText(info.verdict.reasons.join('; '))}`));
+    return EXIT_CODES.CERT_VERIFY;
+  }
+  return EXIT_CODES.OK;
+}
