@@ -11,7 +11,7 @@ import type { SessionOptions } from '../session/options.js';
 import { testMessage } from '../session/testMessage.js';
 import { formatHostPort } from '../transport/address.js';
 import { certificateChecks, type ExpiryThresholds } from './certificate.js';
-import { connectSilently, probeVersions } from './probe.js';
+import { connectSilently, probeVersions, type VersionProbe } from './probe.js';
 import { exitCodeOf, worst, type CheckResult, type TargetReport } from './types.js';
 
 export interface CheckOptions extends ExpiryThresholds {
@@ -42,6 +42,17 @@ function capabilityChecks(options: SessionOptions, pre: Capabilities | undefined
     });
   }
   return results;
+}
+
+function versionCheck(versions: VersionProbe[]): CheckResult {
+  const accepted = versions.filter((v) => v.accepted).map((v) => v.version);
+  const old = accepted.filter((v) => v === 'TLSv1' || v === 'TLSv1.1');
+  return {
+    id: 'tls.versions',
+    verdict: old.length > 0 ? 'warn' : accepted.length === 0 ? 'fail' : 'ok',
+    summary: `accepts ${accepted.join(', ') || 'none'}${old.length ? ` (${old.join(' and ')} should be turned off)` : ''}`,
+    details: Object.fromEntries(versions.map((v) => [v.version, v.accepted])),
+  };
 }
 
 const replyLine = (reply: Reply) => reply.lines.map((l) => l.text).join(' / ');
@@ -143,7 +154,8 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
     }
     report.checks.push({ id: 'connect', verdict: 'ok', summary: 'connected' });
     report.checks.push({ id: options.mode === 'tls' ? 'tls.handshake' : 'tls.starttls', verdict: 'fail', summary: failure.message + (failure.hint ? `; ${failure.hint}` : ''), details: { code: failure.code } });
-    await versionProbe;
+    const versions = await versionProbe;
+    if (versions && versions.some((v) => v.accepted)) report.checks.push(versionCheck(versions));
     return finish();
   }
   const { connection, timings } = established;
@@ -167,16 +179,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
       report.checks.push(...certificateChecks(info, check, info.authorizationError));
     }
     const versions = await versionProbe;
-    if (versions) {
-      const accepted = versions.filter((v) => v.accepted).map((v) => v.version);
-      const old = accepted.filter((v) => v === 'TLSv1' || v === 'TLSv1.1');
-      report.checks.push({
-        id: 'tls.versions',
-        verdict: old.length > 0 ? 'warn' : accepted.length === 0 ? 'fail' : 'ok',
-        summary: `accepts ${accepted.join(', ') || 'none'}${old.length ? ` (${old.join(' and ')} should be turned off)` : ''}`,
-        details: Object.fromEntries(versions.map((v) => [v.version, v.accepted])),
-      });
-    }
+    if (versions) report.checks.push(versionCheck(versions));
     let post = established.capabilities;
     if (!post && connection.protocol.capabilityCommand) {
       const command = connection.protocol.capabilityCommand(established.context);
