@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   try {
     const port = String(postfix.smtp);
     const node = process.execPath;
-    const mailprobe = [node, `${ROOT}/bin/mailprobe.js`, '-connect', `127.0.0.1:${port}`, '-starttls', 'smtp', '-name', 'bench.test', '-CAfile', pki.ca.cert, '-quiet'];
+    const mailprobe = [node, `${ROOT}/bin/mailprobe.cjs`, '-connect', `127.0.0.1:${port}`, '-starttls', 'smtp', '-name', 'bench.test', '-CAfile', pki.ca.cert, '-quiet'];
     const tools: Tool[] = [
       { name: 'bare Node floor', command: [node, `${ROOT}/bench/floor.mjs`, '127.0.0.1', port, pki.ca.cert], input: '' },
       { name: 'mailprobe', command: mailprobe, input: '' },

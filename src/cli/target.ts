@@ -53,7 +53,7 @@ export function parseTarget(text: string): Target {
     if (rest && !rest.startsWith(':')) throw usageError(`unexpected "${rest}" after "]" in "${whole}"`);
     portText = rest ? rest.slice(1) : undefined;
     if (isIP(host) !== 6) throw usageError(`"${host}" inside brackets is not an IPv6 address`);
-  } else if (isIP(whole) === 6) {
+  } else if (whole.indexOf(':') !== whole.lastIndexOf(':') && isIP(whole) === 6) {
     host = whole; // a bare IPv6 address: no port can follow without brackets
   } else {
     const colon = whole.lastIndexOf(':');
@@ -63,7 +63,7 @@ export function parseTarget(text: string): Target {
     host = colon >= 0 ? whole.slice(0, colon) : whole;
     portText = colon >= 0 ? whole.slice(colon + 1) : undefined;
     if (!host) throw usageError(`no host before ":" in "${whole}"`);
-    if (!isIP(host) && !HOSTNAME.test(host)) {
+    if (!HOSTNAME.test(host) && !isIP(host)) {
       throw usageError(`"${host}" is not a valid host name or address`);
     }
   }

@@ -1,7 +1,6 @@
 // Line editing and history on a terminal (node:readline). Output that arrives while the
 // user types is printed above the prompt and the half-typed line is redrawn intact.
 import type { Readable, Writable } from 'node:stream';
-import readlineSync from 'readline-sync';
 import type { Printer } from '../terminal/printer.js';
 
 export interface TerminalHandlers {
@@ -28,6 +27,7 @@ export async function startTerminalInput(
   handlers: TerminalHandlers,
 ): Promise<TerminalInput> {
   const { clearLine, createInterface, cursorTo } = await import('node:readline');
+  const { default: readlineSync } = await import('readline-sync');
   const terminal = !!output.isTTY;
   const rl = createInterface({ input, output, terminal, prompt: terminal ? PROMPT : '', historySize: 1000 });
   let closed = false;
