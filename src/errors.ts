@@ -5,6 +5,8 @@ export const EXIT_CODES = {
   OK: 0,
   INTERNAL: 1,
   USAGE: 2,
+  /** The same code as usage errors, as scripts and swaks users expect for a failed EXPECT. */
+  EXPECTATION_FAILED: 2,
   DNS: 3,
   CONNECT: 4,
   TIMEOUT: 5,

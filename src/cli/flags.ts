@@ -43,6 +43,8 @@ export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'insecure', help: 'let :auth send credentials although the certificate did not verify' },
   { name: 'pass_file', value: 'file', aliases: ['pass-file'], help: 'read the password or token for :auth from the first line of FILE' },
   { name: 'log', value: 'file', help: 'write a transcript with timestamps, secrets redacted' },
+  { name: 'script', value: 'file', help: 'run the session from FILE ("-" for stdin), with EXPECT 250 / EXPECT-NOT 5 / EXPECT /re/ lines' },
+  { name: 'quit_after', value: 'stage', aliases: ['quit-after', 'q-after'], help: 'QUIT after connect, banner, tls, ehlo, auth, mail, rcpt or data' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
   { name: 'version', aliases: ['v'], help: 'show the version' },
 ];

@@ -6,6 +6,7 @@ const EXIT_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   OK: 'the session ended normally (QUIT/LOGOUT, end of input)',
   INTERNAL: 'a bug in mailprobe',
   USAGE: 'bad flags or arguments',
+  EXPECTATION_FAILED: 'a script line EXPECT ... was not met',
   DNS: 'the host name could not be resolved',
   CONNECT: 'connection refused or unreachable',
   TIMEOUT: 'connect, greeting, TLS or a dialogue step timed out',
@@ -29,6 +30,7 @@ export function helpText(): string {
   const exitLines = Object.entries(EXIT_CODES).map(
     ([name, code]) => `  ${String(code).padStart(3)}  ${EXIT_MEANINGS[name as keyof typeof EXIT_CODES]}`,
   );
+  const checkLines = ['', 'mailprobe check HOST[:PORT]... runs one-shot checks (exit 0 ok, 1 warnings, 2 failures, 3 could not run);', 'mailprobe cert HOST[:PORT] prints the certificate report. Each takes --help.'];
   return [
     'Usage: mailprobe [flags] host[:port]',
     '       mailprobe -connect host:port [-starttls smtp|lmtp|imap|pop3|sieve | -tls | -plain] [flags]',
@@ -45,5 +47,6 @@ export function helpText(): string {
     '',
     'Exit codes:',
     ...exitLines,
+    ...checkLines,
   ].join('\n');
 }

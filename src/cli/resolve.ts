@@ -6,6 +6,7 @@ import { raw } from '../protocols/raw/index.js';
 import type { ProtocolSpec } from '../protocols/types.js';
 import type { SessionOptions } from '../session/options.js';
 import { parseTarget } from './target.js';
+import { QUIT_STAGES, type QuitStage } from '../session/script.js';
 
 export interface SessionFlags {
   connect?: string;
@@ -39,6 +40,8 @@ export interface SessionFlags {
   insecure?: boolean;
   pass_file?: string;
   log?: string;
+  script?: string;
+  quit_after?: string;
 }
 
 export interface Resolved {
@@ -70,6 +73,13 @@ function parseTimeout(text: string | undefined): number {
     throw usageError(`-timeout ${text} is not a number of seconds between 0 and 86400`);
   }
   return Math.round(seconds * 1000);
+}
+
+function parseQuitAfter(stage: string | undefined): QuitStage | undefined {
+  if (stage === undefined) return undefined;
+  const found = QUIT_STAGES.find((s) => s === stage.toLowerCase());
+  if (!found) throw usageError(`-quit-after ${stage} is not a stage`, `choose one of ${QUIT_STAGES.join(', ')}`);
+  return found;
 }
 
 export function resolveSession(flags: SessionFlags, positional: string[]): Resolved {
@@ -148,6 +158,8 @@ export function resolveSession(flags: SessionFlags, positional: string[]): Resol
     insecure: !!flags.insecure,
     passFile: flags.pass_file,
     log: flags.log,
+    script: flags.script,
+    quitAfter: parseQuitAfter(flags.quit_after),
   };
   return { options, modeNote };
 }

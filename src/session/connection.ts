@@ -43,6 +43,8 @@ export class ServerConnection implements Exchange {
   onIdle?: () => void;
   /** Every byte received, for timing the greeting. */
   bytesReceived = 0;
+  /** The last complete reply (script expectations are checked against it). */
+  lastReply?: Reply;
   /** Called once, when the server's first bytes arrive (in plaintext or over TLS). */
   onFirstBytes?: () => void;
 
@@ -225,6 +227,7 @@ export class ServerConnection implements Exchange {
 
   private deliver(reply: Reply): void {
     const command = this.commands.shift() ?? '';
+    this.lastReply = reply;
     // The session learns of every reply (capabilities, tags); a waiting dialogue gets it too.
     if (this.onReply) this.onReply(reply, command);
     this.waiters.shift()?.resolve(reply);

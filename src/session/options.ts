@@ -2,6 +2,7 @@
 import type { ModeName } from '../protocols/registry.js';
 import type { ProtocolSpec } from '../protocols/types.js';
 import type { TlsSettings } from '../transport/tlsOptions.js';
+import type { QuitStage } from './script.js';
 
 export interface SessionOptions {
   host: string;
@@ -28,4 +29,8 @@ export interface SessionOptions {
   passFile?: string;
   /** Transcript file (--log). */
   log?: string;
+  /** Lines (and expectations) from this file instead of standard input; "-" is stdin. */
+  script?: string;
+  /** End the session politely once this stage is done (as swaks --quit-after). */
+  quitAfter?: QuitStage;
 }

@@ -3,7 +3,11 @@
 // DATA content straight through to the final dot), helper commands run, a STARTTLS
 // typed by hand performed, and an orderly end on end of input, Ctrl-D, Ctrl-C or the
 // server closing.
+import { accessSync, constants, createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { connectTcp } from '../transport/connect.js';
+import { formatHostPort } from '../transport/address.js';
+import { meets, parseScriptLine, stageOf, type QuitStage } from './script.js';
 import { EXIT_CODES, MailprobeError } from '../errors.js';
 import type { Reply } from '../protocols/types.js';
 import type { Printer } from '../terminal/printer.js';
@@ -27,8 +31,29 @@ export interface SessionIo {
 }
 
 export async function runSession(options: SessionOptions, printer: Printer, io: SessionIo): Promise<number> {
+  if (options.quitAfter === 'connect') {
+    const where = formatHostPort(options.host, options.port);
+    const socket = await connectTcp({ host: options.host, port: options.port, family: options.family, timeoutMs: options.timeoutMs }, where);
+    printer.note(`connected to ${where}; quitting after connect as asked`);
+    socket.destroy();
+    return EXIT_CODES.OK;
+  }
+  // Stages before TLS need the dialogue to stop before STARTTLS.
+  if (options.quitAfter === 'banner' && options.mode === 'starttls') options = { ...options, mode: 'plain' };
+  if (options.quitAfter === 'tls') options = { ...options, noEhlo: true };
+  const script = options.script ? openScript(options.script, io) : undefined;
   const established = await establish(options, printer);
-  return new Session(established, options, printer, io).run();
+  return new Session(established, options, printer, io, script).run();
+}
+
+function openScript(path: string, io: SessionIo): Readable {
+  if (path === '-') return io.stdin;
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    throw new MailprobeError('USAGE', `cannot read the script ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return createReadStream(path);
 }
 
 class Session {
@@ -49,12 +74,18 @@ class Session {
   private finish!: (code: number) => void;
   private readonly typedWhileBusy: string[] = [];
   private quitTimer?: NodeJS.Timeout;
+  /** Lines taken from the input so far (script line numbers). */
+  private lineNumber = 0;
+  /** --quit-after was reached: no more input is sent. */
+  private quitting = false;
+  private ended = false;
 
   constructor(
     established: Established,
     private readonly options: SessionOptions,
     private readonly printer: Printer,
     private readonly io: SessionIo,
+    private readonly script?: Readable,
   ) {
     this.connection = established.connection;
     this.dialogue = established.context;
@@ -73,16 +104,18 @@ class Session {
     connection.onClose = (error) => this.onServerClose(error);
     connection.socket.on('drain', () => this.pump());
     const removeInterrupt = this.io.onInterrupt?.(() => this.end(EXIT_CODES.INTERRUPTED));
-    if (this.io.stdin.isTTY) {
+    if (this.io.stdin.isTTY && !this.script) {
       this.terminal = await startTerminalInput(this.io.stdin, this.io.stdout, this.printer, {
         line: (line) => this.typed(line),
         end: () => this.inputEnd(),
         interrupt: () => this.end(EXIT_CODES.INTERRUPTED),
       });
     } else {
-      this.piped = new LineInput(this.io.stdin, () => this.pump());
+      this.piped = new LineInput(this.script ?? this.io.stdin, () => this.pump());
     }
     if (connection.closed) this.onServerClose();
+    // Stages the connection has already passed (STARTTLS mode did TLS and EHLO).
+    else if (connection.tls && connection.greeted && (this.options.quitAfter === 'tls' || this.options.quitAfter === 'ehlo')) this.reached(this.options.quitAfter);
     // In plaintext and implicit TLS the greeting comes in the session: time it out here.
     else if (connection.outstanding > 0 && connection.bytesReceived === 0) {
       connection.reply('greeting').catch((error: unknown) => {
@@ -123,7 +156,7 @@ class Session {
   /** Sends piped lines while the server owes no reply (and all of DATA content at once). */
   private pump(): void {
     const input = this.piped;
-    if (!input || this.busy() || this.connection.closed) return;
+    if (!input || this.busy() || this.connection.closed || this.quitting) return;
     const { connection } = this;
     const socket = connection.socket;
     socket.cork();
@@ -131,14 +164,38 @@ class Session {
       while (input.queue.length > 0 && (connection.outstanding === 0 || connection.framer.inContent())) {
         if (socket.writableNeedDrain) return;
         const line = input.shift() as string;
-        if (connection.framer.inContent()) this.content(line);
+        this.lineNumber++;
+        // In a script, an EXPECT right after DATA checks the 354; later lines are message text.
+        const expectation = this.script && this.contentLines === 0 && /^\s*EXPECT(-NOT)?\s/i.test(line);
+        if (connection.framer.inContent() && !expectation) this.content(line);
+        else if (this.script) this.scriptLine(line);
         else this.handle(line);
+        if (this.ended) return;
         if (connection.answeringStartTls() || this.busy() || connection.closed) break;
       }
     } finally {
       socket.uncork();
     }
     if (input.done() && connection.outstanding === 0 && !this.busy()) this.inputEnd();
+  }
+
+  /** A script line: a comment, an expectation about the last reply, or a line to send. */
+  private scriptLine(line: string): void {
+    const parsed = parseScriptLine(line);
+    if (parsed.kind === 'comment') return;
+    if (parsed.kind === 'send') return this.handle(parsed.line);
+    const last = this.connection.lastReply;
+    if (meets(parsed, this.connection.protocol.name, last)) return;
+    const got = last ? last.lines.map((l) => l.text).join(' / ') : 'no reply yet';
+    this.fail(new MailprobeError('EXPECTATION_FAILED', `script line ${this.lineNumber}: ${line.trim()} was not met; the server answered: ${got}`));
+  }
+
+  /** --quit-after: the stage is done, so say goodbye and send nothing more. */
+  private reached(stage: QuitStage): void {
+    if (stage !== this.options.quitAfter || this.quitting) return;
+    this.quitting = true;
+    this.printer.note(`quitting after ${stage} as asked`);
+    this.sayGoodbye();
   }
 
   /** One command line from the user: a helper, or a line for the server. */
@@ -229,6 +286,7 @@ class Session {
       secret: (given, question) =>
         findSecret(given, { env: this.io.env, passFile: this.options.passFile, prompt: this.terminal?.askSecret }, question),
       quit: async () => this.sayGoodbye(),
+      reached: (stage) => this.reached(stage),
     };
   }
 
@@ -250,7 +308,15 @@ class Session {
     const { connection } = this;
     const capabilities = connection.protocol.capabilitiesFrom?.(command, reply);
     if (capabilities) this.capabilities.update(capabilities, !!connection.tls);
+    const wasSasl = this.userLines.saslActive;
     this.userLines.replied(reply.last.tone === 'intermediate');
+    if (this.options.quitAfter) {
+      const stage = wasSasl && reply.last.tone === 'ok' ? 'auth' : stageOf(command, reply, connection.protocol.name);
+      // An implicit-TLS session has done its TLS stage once the greeting is in.
+      if (stage === 'banner' && connection.tls) this.reached('tls');
+      if (stage === 'rcpt' && /^RCPT\b/i.test(this.piped?.queue[0] ?? '')) return; // quit after the last recipient
+      if (stage) this.reached(stage);
+    }
     if (!connection.answeringStartTls()) return;
     if (!connection.protocol.isStartTlsGoAhead(reply)) {
       connection.releaseHeld();
@@ -326,8 +392,6 @@ class Session {
       this.end(EXIT_CODES.INTERNAL);
     }
   }
-
-  private ended = false;
 
   private end(code: number): void {
     if (this.ended) return;

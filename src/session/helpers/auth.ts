@@ -86,7 +86,10 @@ export const authHelper: Helper = {
       throw new MailprobeError('AUTH_FAILED', `${protocol.label} has no way to authenticate here`);
     }
     const how = mechanism ?? login?.name;
-    if (ok) printer.result(`authenticated as ${request.user} with ${how}`);
-    else printer.warn(`authentication as ${request.user} with ${how} failed: see the server's reply above`);
+    if (ok) {
+      printer.result(`authenticated as ${request.user} with ${how}`);
+      context.reached('auth');
+    }
+    if (!ok) printer.warn(`authentication as ${request.user} with ${how} failed: see the server's reply above`);
   },
 };

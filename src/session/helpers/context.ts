@@ -5,6 +5,7 @@ import type { Printer } from '../../terminal/printer.js';
 import type { CapabilityWatch } from '../capabilityWatch.js';
 import type { ServerConnection } from '../connection.js';
 import type { SessionOptions } from '../options.js';
+import type { QuitStage } from '../script.js';
 
 export interface HelperContext {
   connection: ServerConnection;
@@ -19,6 +20,8 @@ export interface HelperContext {
   envelope: { from?: string; to: string[] };
   /** Ends the session after the helper (:quit). */
   quit(): Promise<void>;
+  /** Tells the session a --quit-after stage is done (a helper's login). */
+  reached(stage: QuitStage): void;
 }
 
 export interface Helper {
