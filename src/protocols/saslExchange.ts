@@ -4,6 +4,7 @@
 // cannot prove itself (SCRAM) aborts the exchange: fail closed.
 import { MailprobeError } from '../errors.js';
 import { decodeBase64Strict, encodeBase64, SaslError, type SaslClient } from '../sasl/index.js';
+import { DEFAULT_MAX_LINE } from './lineSplitter.js';
 import type { Capabilities, DialogueContext, Exchange, Reply, SaslProfile } from './types.js';
 
 export const REDACTED = '[redacted]';
@@ -37,6 +38,9 @@ export async function runSasl(
   let verified = !client.verifyFinal;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const reply = await exchange.reply('AUTH');
+    if (reply.lines.some((line) => line.continued)) {
+      abort(exchange, profile, `the server sent a line too long to be a SASL reply (over ${DEFAULT_MAX_LINE} bytes), so the ${client.mechanism} exchange was cancelled`);
+    }
     const outcome = profile.outcome(reply);
     if (outcome.kind === 'failure') return { ok: false, reply };
     if (outcome.kind === 'success') {

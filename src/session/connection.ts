@@ -21,6 +21,8 @@ export interface ConnectionOptions {
 
 export const GREETING_NOTE_MS = 3000;
 export const PARTIAL_LINE_MS = 200;
+/** A reply longer than this is not kept whole (it is still shown): 100,000 EHLO lines cannot exhaust memory. */
+export const MAX_REPLY_LINES = 10_000;
 export const GREETING_WAIT_NOTE =
   'no greeting yet: mailprobe waits for the server to speak first and never talks first (servers with greet-pause delay on purpose)';
 
@@ -78,8 +80,9 @@ export class ServerConnection implements Exchange {
 
   private attach(socket: Socket | TLSSocket): void {
     socket.on('data', this.onData);
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      this.closeError = err instanceof MailprobeError ? err : describeNetError(err, this.options.where);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // The first error is the cause; a write racing the close only follows from it.
+      this.closeError ??= err instanceof MailprobeError ? err : describeNetError(err, this.options.where);
     });
     socket.once('close', () => this.handleClose());
   }
@@ -107,11 +110,15 @@ export class ServerConnection implements Exchange {
     line: string,
     how: { by: 'user' | 'mailprobe'; echo?: boolean; encoding?: BufferEncoding; shown?: string },
   ): boolean {
-    if (this.closed) return false;
+    if (this.closed || !this.socket.writable) return false;
     const expected = this.framer.sent(line);
     this.outstanding += expected;
     for (let i = 0; i < expected; i++) this.commands.push(line);
-    if (expected > 0 && this.protocol.isStartTlsCommand(line)) this.expectingGoAhead = true;
+    // TLS inside TLS is never started: a STARTTLS over TLS is just a line and its reply.
+    if (expected > 0 && this.protocol.isStartTlsCommand(line)) {
+      if (this.tls) this.printer.warn('the connection is already encrypted: mailprobe will not start TLS inside TLS');
+      else this.expectingGoAhead = true;
+    }
     if (expected > 0 && this.protocol.isQuitCommand(line)) this.quitSent = true;
     const echo = (how.echo ?? true) && !(how.by === 'mailprobe' && this.options.quietDialogue && !this.onReply);
     this.printer.sent(how.shown ?? line, how.by, echo);
@@ -120,7 +127,7 @@ export class ServerConnection implements Exchange {
 
   /** Raw bytes (message content) that need no framing; true when the socket wants more. */
   sendRaw(bytes: Buffer): boolean {
-    if (this.closed) return false;
+    if (this.closed || !this.socket.writable) return false;
     this.framer.sentRaw?.(bytes.length);
     return this.socket.write(bytes);
   }
@@ -185,7 +192,14 @@ export class ServerConnection implements Exchange {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i];
       shown.push(line);
-      this.current.push(line);
+      if (this.current.length < MAX_REPLY_LINES || line.final) this.current.push(line);
+      else if (this.waiters.length > 0) {
+        // mailprobe's own dialogue waits for this reply: an endless one is an error.
+        this.closeError = new MailprobeError('PROTOCOL', `the server's reply ran past ${MAX_REPLY_LINES} lines without ending, so mailprobe stops`);
+        this.display(shown);
+        this.socket.destroy();
+        return;
+      }
       if (!line.final) continue;
       this.greeted = true;
       const reply: Reply = { lines: this.current, last: line };

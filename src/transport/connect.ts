@@ -26,6 +26,9 @@ export function describeNetError(err: NodeJS.ErrnoException, where: string): Mai
       hint: 'nothing listens on that port: check the port number and that the server runs',
     });
   }
+  if (code === 'ERR_STREAM_WRITE_AFTER_END' || code === 'ERR_STREAM_DESTROYED') {
+    return new MailprobeError('SERVER_CLOSED', `the server closed the connection to ${where}`, { cause: err });
+  }
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return new MailprobeError('SERVER_CLOSED', `the connection to ${where} was reset by the server`, { cause: err });
   }

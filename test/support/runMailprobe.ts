@@ -1,6 +1,8 @@
 // Runs the built mailprobe as a user would: a child process, stdin from a string or
 // a pipe kept open, stdout and stderr collected, the exit code returned.
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/mailprobe.cjs', import.meta.url));
@@ -11,6 +13,7 @@ export interface RunResult {
   stderr: string;
   /** stdout and stderr as raw bytes, to check nothing raw slipped through. */
   stdoutBytes: Buffer;
+  peakRssKb?: number;
 }
 
 export interface RunOptions {
@@ -19,13 +22,18 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Keep stdin open until the process ends (no end of input). */
   holdStdin?: boolean;
+  /** Measure the peak resident memory (GNU time); the result then has peakRssKb. */
+  measureMemory?: boolean;
 }
 
 export function runMailprobe(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const env = { ...process.env, NO_COLOR: '1', ...options.env };
   delete env.FORCE_COLOR;
   if (options.env?.FORCE_COLOR) env.FORCE_COLOR = options.env.FORCE_COLOR;
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // GNU time reports the child's peak RSS on a file of its own, so stderr stays mailprobe's.
+  const rssFile = options.measureMemory ? `${tmpdir()}/mailprobe-rss-${process.pid}-${Math.random().toString(36).slice(2)}` : undefined;
+  const command = rssFile ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
+  const child = spawn(command[0], command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -42,7 +50,9 @@ export function runMailprobe(args: string[], options: RunOptions = {}): Promise<
     child.on('close', (code) => {
       clearTimeout(timer);
       const stdoutBytes = Buffer.concat(out);
-      resolve({ code, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes });
+      const peakRssKb = rssFile ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : undefined;
+      if (rssFile) rmSync(rssFile, { force: true });
+      resolve({ code, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes, peakRssKb });
     });
   });
 }
