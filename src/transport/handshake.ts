@@ -116,7 +116,7 @@ function describeTlsError(err: NodeJS.ErrnoException): MailprobeError {
       hint: 'this port speaks plaintext: try -starttls PROTO, or -plain',
     });
   }
-  if (/unsupported protocol|no protocols available|version too low/i.test(reason)) {
+  if (/unsupported protocol|no protocols available|version too low|alert protocol version/i.test(reason)) {
     return new MailprobeError('TLS_HANDSHAKE', `TLS handshake failed: no TLS version in common (${reason})`, {
       cause: err,
       hint: 'the server may only speak TLS 1.0/1.1, which this Node.js build refuses',

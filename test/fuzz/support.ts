@@ -13,7 +13,9 @@ import type { Framer, ServerLine } from '../../src/protocols/types.js';
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
 /** fc.assert parameters: the run budget from FUZZ_RUNS, plus anything a property adds. */
-export const budget = (extra: Partial<fc.Parameters<unknown>> = {}): fc.Parameters<unknown> => ({ numRuns: RUNS, ...extra });
+export function budget<T>(extra: Partial<fc.Parameters<T>> = {}): fc.Parameters<T> {
+  return { numRuns: RUNS, ...extra };
+}
 
 // ---------------------------------------------------------------------------------------
 // Bytes
@@ -202,5 +204,12 @@ export function meaning(lines: readonly ServerLine[]): Meaning {
   }
   return { finals, literals };
 }
+
+/** Text made of short lines (CRLF, bare LF, or none), so line lengths often hit a small maxLine exactly. */
+export const shortLinesArb = fc
+  .array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.constantFrom('\r\n', '\n', '\r', ''), fc.constantFrom('x', 'a1 OK done', '* ', '{3}', 'OK')), {
+    maxLength: 8,
+  })
+  .map((lines) => latin1(lines.map(([n, end, word]) => `${word}${'y'.repeat(n)}`.slice(0, n) + end).join('')));
 
 export const maxLineArb = fc.constantFrom(1, 2, 3, 5, 8, 16, 64, 256);
