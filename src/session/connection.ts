@@ -57,6 +57,7 @@ export class ServerConnection implements Exchange {
   /** The command each awaited reply answers, oldest first. */
   private readonly commands: string[] = [];
   private waiters: Waiter[] = [];
+  private readonly unclaimed: Reply[] = [];
   private expectingGoAhead = false;
   private held: Buffer[] | undefined;
   private closeError?: MailprobeError;
@@ -133,6 +134,8 @@ export class ServerConnection implements Exchange {
   }
 
   reply(stage: string): Promise<Reply> {
+    const early = this.unclaimed.shift();
+    if (early) return Promise.resolve(early);
     return new Promise((resolve, reject) => {
       if (this.closed) {
         reject(this.closeError ?? serverClosed(`the server closed the connection before the ${stage} reply`));
@@ -244,7 +247,11 @@ export class ServerConnection implements Exchange {
     this.lastReply = reply;
     // The session learns of every reply (capabilities, tags); a waiting dialogue gets it too.
     if (this.onReply) this.onReply(reply, command);
-    this.waiters.shift()?.resolve(reply);
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.resolve(reply);
+    // Without a session reading along (dialogues, checks, load with PIPELINING), a reply
+    // that came before anyone asked for it waits for the next reply() call.
+    else if (!this.onReply) this.unclaimed.push(reply);
   }
 
   /** A reply to STARTTLS has come and the bytes after it are held until TLS is decided. */

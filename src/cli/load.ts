@@ -1,0 +1,121 @@
+// `mailprobe load HOST[:PORT]`: a load test from the same tool, with the TLS and AUTH it
+// already has. Exit 0 every message accepted, 2 some failed, 3 could not run.
+import { isIP } from 'node:net';
+import { CHECK_EXIT } from '../checks/types.js';
+import { MailprobeError, usageError } from '../errors.js';
+import { startLoad } from '../load/run.js';
+import { readPassFile } from '../session/secrets.js';
+import { formatLoadReport, loadSummary, progressLine } from '../terminal/loadReport.js';
+import type { Printer } from '../terminal/printer.js';
+import { formatHostPort } from '../transport/address.js';
+import { SESSION_FLAGS, type FlagSpec } from './flags.js';
+import type { MainIo } from './main.js';
+import { normaliseArgv } from './normalise.js';
+import { parseArgs } from './program.js';
+import { resolveSession, type SessionFlags } from './resolve.js';
+
+const CONNECTION = ['starttls', 'tls', 'plain', 'servername', 'noservername', 'name', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', 'help'];
+
+export const LOAD_FLAGS: FlagSpec[] = [
+  ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),
+  { name: 'connections', value: 'N', aliases: ['c'], help: 'parallel connections (default 1)' },
+  { name: 'messages', value: 'N', aliases: ['n'], help: 'messages in all (default 100)' },
+  { name: 'duration', value: 'time', help: 'send for this long instead (30s, 2m, 500ms)' },
+  { name: 'per_conn', value: 'M', aliases: ['per-conn'], help: 'messages per connection before reconnecting (default 100)' },
+  { name: 'size', value: 'bytes', help: 'message body size (4k, 1m; default 4k)' },
+  { name: 'from', value: 'address', help: 'envelope sender (default mailprobe@localhost)' },
+  { name: 'to', value: 'address', help: 'recipient (default test@localhost)' },
+  { name: 'rcpts', value: 'K', help: 'recipients per message (to, then to+2, to+3, ...)' },
+  { name: 'pipelining', help: 'send MAIL, RCPT and DATA together when the server offers PIPELINING' },
+  { name: 'lmtp', help: 'speak LMTP (LHLO, one reply per recipient)' },
+  { name: 'user', value: 'user', help: 'AUTH once per connection (password from --password, MAILPROBE_PASSWORD or --pass-file)' },
+  { name: 'password', value: 'password', help: 'password for --user' },
+  { name: 'pass_file', value: 'file', aliases: ['pass-file'], help: 'read the password from FILE' },
+  { name: 'json', help: 'print the final report as JSON' },
+  { name: 'yes', help: 'allow more than 1,000 messages to a host that is not on this machine' },
+];
+
+export function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib)?$/i.exec(text.trim());
+  if (!match) throw usageError(`--size ${text} is not a size`, 'write bytes, or with k or m: 4k, 1m');
+  const unit = (match[2] ?? '').toLowerCase();
+  const factor = unit.startsWith('m') ? 1024 * 1024 : unit.startsWith('k') ? 1024 : 1;
+  return Math.round(Number(match[1]) * factor);
+}
+
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(text.trim());
+  if (!match) throw usageError(`--duration ${text} is not a duration`, 'write 30s, 2m or 500ms');
+  const unit = (match[2] ?? 's').toLowerCase();
+  return Math.round(Number(match[1]) * (unit === 'ms' ? 1 : unit === 'm' ? 60_000 : 1000));
+}
+
+function count(value: string | boolean | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`--${name} ${String(value)} must be a whole number of at least 1`);
+  return n;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return isIP(host) === 6 && (host === '::1' || host === '0:0:0:0:0:0:0:1');
+}
+
+export async function loadCommand(argv: string[], io: MainIo, printer: Printer): Promise<number> {
+  try {
+    const { flags, positional } = parseArgs(normaliseArgv(argv, LOAD_FLAGS), LOAD_FLAGS);
+    if (flags.help) {
+      const lines = LOAD_FLAGS.map((f) => `  ${`--${f.name.replace(/_/g, '-')}${f.value ? ` ${f.value}` : ''}`.padEnd(26)} ${f.help}`);
+      io.stdout.write(['Usage: mailprobe load HOST[:PORT] [-starttls smtp | -tls] [flags]', '', ...lines, '', 'Exit codes: 0 every message accepted, 2 some failed, 3 could not run.'].join('\n') + '\n');
+      return 0;
+    }
+    if (positional.length !== 1) throw usageError('give one HOST[:PORT]', 'usage: mailprobe load HOST[:PORT] (see --help)');
+    const lmtp = !!flags.lmtp;
+    const { options: session } = resolveSession({ ...(flags as SessionFlags), connect: positional[0], proto: lmtp ? 'lmtp' : 'smtp' }, []);
+    const messages = flags.duration === undefined ? count(flags.messages, 'messages', 100) : undefined;
+    const durationMs = typeof flags.duration === 'string' ? parseDuration(flags.duration) : undefined;
+    if (!isLoopback(session.host) && !flags.yes && (durationMs !== undefined || (messages ?? 0) > 1000)) {
+      throw usageError(`refusing to send ${messages ?? 'unbounded'} messages to ${session.host}, which is not this machine, without --yes`, 'a load test is not a spam run: test your own servers, and say --yes');
+    }
+    const to = typeof flags.to === 'string' ? flags.to : 'test@localhost';
+    const rcpts = count(flags.rcpts, 'rcpts', 1);
+    const [local, domain] = to.split('@');
+    const recipients = Array.from({ length: rcpts }, (_, i) => (i === 0 ? to : `${local}+${i + 1}@${domain}`));
+    const user = typeof flags.user === 'string' ? flags.user : undefined;
+    const password = typeof flags.password === 'string' ? flags.password : io.env.MAILPROBE_PASSWORD || (typeof flags.pass_file === 'string' ? readPassFile(flags.pass_file) : undefined);
+    const connections = count(flags.connections, 'connections', 1);
+    const run = startLoad({
+      session: { ...session, noEhlo: true, quiet: true },
+      connections,
+      messages,
+      durationMs,
+      perConnection: count(flags.per_conn, 'per-conn', 100),
+      size: typeof flags.size === 'string' ? parseSize(flags.size) : 4096,
+      from: typeof flags.from === 'string' ? flags.from : 'mailprobe@localhost',
+      to: recipients,
+      pipelining: !!flags.pipelining,
+      user,
+      password,
+    });
+    const removeInterrupt = io.onInterrupt?.(() => run.stop());
+    const tty = !!io.stdout.isTTY && !flags.json;
+    const ticker = tty ? setInterval(() => io.stdout.write(`\r\x1b[K${progressLine(run.stats)}`), 250) : undefined;
+    const stats = await run.done;
+    if (ticker) {
+      clearInterval(ticker);
+      io.stdout.write('\r\x1b[K');
+    }
+    removeInterrupt?.();
+    const summary = loadSummary(stats, formatHostPort(session.host, session.port), session.mode, session.protocol.name, connections);
+    if (flags.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    else printer.lines(formatLoadReport(summary));
+    if (stats.connectionsOpened === 0) return CHECK_EXIT.ERROR;
+    return stats.messages === stats.accepted && stats.connectionsFailed === 0 ? CHECK_EXIT.OK : CHECK_EXIT.FAIL;
+  } catch (error) {
+    if (!(error instanceof MailprobeError)) throw error;
+    printer.error(error);
+    return CHECK_EXIT.ERROR;
+  }
+}

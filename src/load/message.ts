@@ -1,0 +1,36 @@
+// Message content for a load run: the body is made once and shared by every message;
+// only the headers (Message-ID, Date) are new per message.
+import { randomBytes } from 'node:crypto';
+import { rfc5322Date } from '../session/testMessage.js';
+
+const LINE = 'The quick brown fox jumps over the lazy dog while mailprobe measures the relay.';
+
+/** A CRLF body of exactly `size` bytes (at least one line), no line starting with ".". */
+export function makeBody(size: number): Buffer {
+  const line = Buffer.from(`${LINE}\r\n`, 'latin1');
+  const body = Buffer.alloc(Math.max(size, 2), 0x20);
+  for (let offset = 0; offset < body.length; offset += line.length) line.copy(body, offset, 0, Math.min(line.length, body.length - offset));
+  body[body.length - 2] = 0x0d;
+  body[body.length - 1] = 0x0a;
+  return body;
+}
+
+export class HeaderMaker {
+  private readonly run = randomBytes(4).toString('hex');
+  private sequence = 0;
+
+  constructor(
+    private readonly from: string,
+    private readonly to: string[],
+    private readonly domain: string,
+  ) {}
+
+  next(): Buffer {
+    const n = ++this.sequence;
+    return Buffer.from(
+      `Date: ${rfc5322Date()}\r\nFrom: <${this.from}>\r\nTo: ${this.to.map((t) => `<${t}>`).join(', ')}\r\n` +
+        `Subject: mailprobe load ${this.run} #${n}\r\nMessage-ID: <${this.run}.${n}@${this.domain}>\r\n\r\n`,
+      'latin1',
+    );
+  }
+}

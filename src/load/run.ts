@@ -1,0 +1,71 @@
+// A load run: C connection lanes, each opening connections one after another, sharing
+// one message budget (a count or a deadline); Ctrl-C stops taking new messages, and
+// every connection still ends with QUIT.
+import type { SessionOptions } from '../session/options.js';
+import { HeaderMaker, makeBody } from './message.js';
+import { LoadStats } from './stats.js';
+import { runWorker } from './worker.js';
+
+export interface LoadOptions {
+  session: SessionOptions;
+  connections: number;
+  /** Total messages; undefined with a duration. */
+  messages?: number;
+  durationMs?: number;
+  perConnection: number;
+  size: number;
+  from: string;
+  to: string[];
+  pipelining: boolean;
+  user?: string;
+  password?: string;
+}
+
+export interface LoadRun {
+  stats: LoadStats;
+  /** Stop taking new messages (Ctrl-C); the promise of run() then settles. */
+  stop(): void;
+  done: Promise<LoadStats>;
+}
+
+export function startLoad(options: LoadOptions): LoadRun {
+  const stats = new LoadStats();
+  let remaining = options.messages ?? Number.POSITIVE_INFINITY;
+  const deadline = options.durationMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + options.durationMs;
+  let stopped = false;
+  const domain = options.from.split('@')[1] ?? 'mailprobe.invalid';
+  const plan = {
+    session: options.session,
+    perConnection: options.perConnection,
+    from: options.from,
+    to: options.to,
+    pipelining: options.pipelining,
+    user: options.user,
+    password: options.password,
+    body: makeBody(options.size),
+    headers: new HeaderMaker(options.from, options.to, domain),
+    take: () => {
+      if (stopped || remaining <= 0 || performance.now() >= deadline) return false;
+      remaining--;
+      return true;
+    },
+  };
+  const hasBudget = () => !stopped && remaining > 0 && performance.now() < deadline;
+  const lane = async () => {
+    while (hasBudget()) {
+      const before = stats.connectionsOpened + stats.connectionsFailed;
+      await runWorker(plan, stats);
+      // A lane whose connections all fail would spin: give up after a refused connect.
+      if (stats.connectionsOpened + stats.connectionsFailed === before) break;
+      if (stats.connectionsFailed > 0 && stats.connectionsOpened === 0) break;
+    }
+  };
+  const done = Promise.all(Array.from({ length: options.connections }, lane)).then(() => stats);
+  return {
+    stats,
+    stop: () => {
+      stopped = true;
+    },
+    done,
+  };
+}

@@ -1,0 +1,523 @@
+// One client connection to the sink: an explicit state machine over the bytes it sends.
+//
+//   GREETING ──220──▶ COMMAND ◀──────────────┐
+//                      │ AUTH ─334─▶ AUTH ───┤ (235 / 535 / 501)
+//                      │ DATA ─354─▶ DATA ───┤ (CRLF.CRLF)
+//                      │ BDAT n ───▶ BDAT ───┤ (n bytes)
+//                      │ STARTTLS ─▶ STARTTLS┘ (TLS handshake on the same socket)
+//                      └ QUIT / drop / shutdown ─▶ CLOSED
+//
+// Commands are read as fast as they come (pipelining); replies go out in order through the
+// Outbox. Message bytes are counted, and kept only when they are to be saved.
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { AuthExchange, SINK_MECHANISMS, type AuthStep, type SinkMechanism } from './auth.js';
+import { parseBdat, parsePath, splitCommand } from './commands.js';
+import { DotDecoder } from './dotDecoder.js';
+import type { FaultDecision, FaultPlan } from './faults.js';
+import { MAX_COMMAND_LINE, MAX_RECIPIENTS, type ResolvedSinkOptions, type SinkMessage } from './options.js';
+import { Outbox } from './outbox.js';
+import type { MessageStore } from './save.js';
+import type { SinkStats } from './stats.js';
+
+export type SinkState = 'GREETING' | 'COMMAND' | 'AUTH' | 'DATA' | 'BDAT' | 'STARTTLS' | 'CLOSED';
+
+/** What every connection of one sink shares. */
+export interface SinkContext {
+  readonly options: ResolvedSinkOptions;
+  readonly stats: SinkStats;
+  readonly faults: FaultPlan;
+  readonly store?: MessageStore;
+  readonly secureContext?: SecureContext;
+  nextId(): string;
+  /** The sink is shutting down: no new transactions. */
+  closing: boolean;
+}
+
+interface Transaction {
+  from: string;
+  recipients: string[];
+  fault: FaultDecision;
+  /** Message bytes so far. */
+  size: number;
+  tooBig: boolean;
+  /** The message's bytes, when it is to be saved (dropped once it is too big). */
+  pieces?: Buffer[];
+  /** BDAT has been used, so DATA is refused. */
+  chunked: boolean;
+  /** An injected RCPT failure has been counted. */
+  failCounted: boolean;
+}
+
+interface Chunk {
+  left: number;
+  size: number;
+  last: boolean;
+  /** The reply for a chunk that has no transaction to go to (its bytes are still read). */
+  error?: string;
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+const LF = 0x0a;
+const CR = 0x0d;
+const IDLE_TIMEOUT_MS = 300_000;
+/** Stop reading a client that pipelines faster than the replies can go out. */
+const MAX_BACKLOG = 256;
+
+const SHUTDOWN = '421 4.3.2 Service shutting down, closing transmission channel\r\n';
+
+function multiline(code: number, lines: string[]): string {
+  return lines.map((line, i) => `${code}${i === lines.length - 1 ? ' ' : '-'}${line}\r\n`).join('');
+}
+
+export class SinkConnection {
+  state: SinkState = 'GREETING';
+  /** Resolves when the socket has closed. */
+  readonly closed: Promise<void>;
+  private socket: Socket;
+  private input: Buffer = EMPTY;
+  private hello: 'none' | 'HELO' | 'EHLO' | 'LHLO' = 'none';
+  private tls = false;
+  private authenticated = false;
+  private auth?: AuthExchange;
+  private tx?: Transaction;
+  private chunk?: Chunk;
+  private readonly dot = new DotDecoder();
+  /** The rest of an overlong command line, already answered, is being skipped. */
+  private skippingLine = false;
+  private processing = false;
+  private paused = false;
+  private readonly outbox: Outbox;
+  private readonly options: ResolvedSinkOptions;
+
+  constructor(
+    socket: Socket,
+    private readonly context: SinkContext,
+  ) {
+    this.socket = socket;
+    this.options = context.options;
+    this.outbox = new Outbox(
+      (text) => {
+        if (!this.socket.destroyed) this.socket.write(text);
+      },
+      this.options.delayMs,
+      () => this.socket.destroy(),
+      () => this.resume(),
+    );
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.setNoDelay(true);
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('421 4.4.2 Idle timeout, closing transmission channel\r\n'));
+    socket.on('error', () => {}); // a reset is normal for a sink; 'close' follows
+    socket.on('drain', () => this.resume());
+    socket.on('data', this.onData);
+    this.outbox.reply(`220 ${this.options.hostname} ${this.options.lmtp ? 'LMTP' : 'ESMTP'} mailprobe sink ready\r\n`);
+    this.outbox.then(() => {
+      if (this.state !== 'GREETING') return;
+      this.state = 'COMMAND';
+      this.process();
+    });
+  }
+
+  /** The sink is stopping: say so after the pending replies, then hang up. */
+  shutdown(): void {
+    this.close(SHUTDOWN);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.state === 'CLOSED' || this.state === 'STARTTLS') return; // e.g. plaintext after STARTTLS
+    this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
+    if (this.state !== 'GREETING') this.process();
+  };
+
+  private reply(text: string): void {
+    this.outbox.reply(text);
+  }
+
+  /** Reads whatever whole units (lines, content, chunks) the input holds. */
+  private process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    this.socket.cork();
+    try {
+      let progress = true;
+      while (progress && this.input.length > 0) {
+        switch (this.state) {
+          case 'COMMAND':
+          case 'AUTH':
+            progress = this.readLine();
+            break;
+          case 'DATA':
+            progress = this.readData();
+            break;
+          case 'BDAT':
+            progress = this.readChunk();
+            break;
+          default:
+            progress = false;
+        }
+      }
+    } finally {
+      this.socket.uncork();
+      this.processing = false;
+    }
+    if (this.outbox.backlog > MAX_BACKLOG || this.socket.writableNeedDrain) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private resume(): void {
+    if (!this.paused || this.socket.writableNeedDrain || this.outbox.backlog > MAX_BACKLOG / 2) return;
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  private take(length: number): void {
+    this.input = length >= this.input.length ? EMPTY : this.input.subarray(length);
+  }
+
+  // ---- COMMAND and AUTH: lines ----
+
+  private readLine(): boolean {
+    const lf = this.input.indexOf(LF);
+    if (lf < 0) {
+      // No line end yet: hold at most one line's worth.
+      if (this.input.length > MAX_COMMAND_LINE + 1) {
+        if (!this.skippingLine) this.lineTooLong();
+        this.skippingLine = true;
+        this.input = EMPTY;
+      }
+      return false;
+    }
+    const end = lf > 0 && this.input[lf - 1] === CR ? lf - 1 : lf;
+    const skipped = this.skippingLine;
+    const tooLong = !skipped && end > MAX_COMMAND_LINE;
+    const line = skipped || tooLong ? '' : this.input.toString('utf8', 0, end);
+    this.take(lf + 1);
+    this.skippingLine = false;
+    if (tooLong) this.lineTooLong();
+    else if (!skipped) {
+      if (this.state === 'AUTH') this.authLine(line);
+      else this.command(line);
+    }
+    return true;
+  }
+
+  private lineTooLong(): void {
+    if (this.state === 'AUTH') {
+      this.auth = undefined;
+      this.state = 'COMMAND';
+    }
+    this.reply(`500 5.5.2 Error: line too long (over ${MAX_COMMAND_LINE} bytes)\r\n`);
+  }
+
+  private command(line: string): void {
+    const { verb, args } = splitCommand(line);
+    switch (verb) {
+      case 'EHLO':
+      case 'HELO':
+      case 'LHLO':
+        return this.greet(verb, args.trim());
+      case 'STARTTLS':
+        return this.startTls(args.trim());
+      case 'AUTH':
+        return this.authStart(args.trim());
+      case 'MAIL':
+        return this.mail(args);
+      case 'RCPT':
+        return this.rcpt(args);
+      case 'DATA':
+        return this.data(args.trim());
+      case 'BDAT':
+        return this.bdat(args);
+      case 'RSET':
+        this.tx = undefined;
+        return this.reply('250 2.0.0 Ok\r\n');
+      case 'NOOP':
+        return this.reply('250 2.0.0 Ok\r\n');
+      case 'VRFY':
+        return this.reply('252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery\r\n');
+      case 'QUIT':
+        return this.close('221 2.0.0 Bye\r\n');
+      case '':
+        return this.reply('500 5.5.2 Error: empty command\r\n');
+      default:
+        return this.reply('502 5.5.2 Error: command not recognized\r\n');
+    }
+  }
+
+  private greet(verb: 'EHLO' | 'HELO' | 'LHLO', name: string): void {
+    if (this.options.lmtp && verb !== 'LHLO') return this.reply('500 5.5.1 Error: this is LMTP, say LHLO\r\n');
+    if (!this.options.lmtp && verb === 'LHLO') return this.reply('500 5.5.1 Error: this is SMTP, say EHLO or HELO\r\n');
+    if (name === '') return this.reply(`501 5.5.4 Syntax: ${verb} hostname\r\n`);
+    this.tx = undefined;
+    this.hello = verb;
+    if (verb === 'HELO') return this.reply(`250 ${this.options.hostname}\r\n`);
+    const keywords = ['PIPELINING', `SIZE ${this.options.maxSize}`, '8BITMIME', 'ENHANCEDSTATUSCODES', 'CHUNKING'];
+    if (this.context.secureContext && !this.tls) keywords.push('STARTTLS');
+    if (this.authOffered()) keywords.push(`AUTH ${SINK_MECHANISMS.join(' ')}`);
+    this.reply(multiline(250, [`${this.options.hostname} greets ${name}`, ...keywords]));
+  }
+
+  /** With a certificate, AUTH waits for TLS; without one there is no TLS to wait for. */
+  private authOffered(): boolean {
+    return !this.context.secureContext || this.tls;
+  }
+
+  // ---- STARTTLS ----
+
+  private startTls(args: string): void {
+    const secureContext = this.context.secureContext;
+    if (!secureContext) return this.reply('502 5.5.1 Error: STARTTLS not available\r\n');
+    if (this.tls) return this.reply('503 5.5.1 Error: TLS already active\r\n');
+    if (args !== '') return this.reply('501 5.5.4 Syntax: STARTTLS\r\n');
+    this.reply('220 2.0.0 Ready to start TLS\r\n');
+    // Whatever was pipelined after STARTTLS is plaintext injection (RFC 3207 §6): dropped.
+    this.state = 'STARTTLS';
+    this.input = EMPTY;
+    this.outbox.then(() => this.upgrade(secureContext));
+  }
+
+  private upgrade(secureContext: SecureContext): void {
+    if (this.state !== 'STARTTLS' || this.socket.destroyed) return;
+    const raw = this.socket;
+    raw.removeListener('data', this.onData);
+    const secure = new TLSSocket(raw, { isServer: true, secureContext });
+    secure.on('error', () => secure.destroy());
+    secure.on('drain', () => this.resume());
+    secure.on('data', this.onData);
+    this.socket = secure;
+    this.tls = true;
+    // Forget everything said in plaintext (RFC 3207 §4.2).
+    this.hello = 'none';
+    this.tx = undefined;
+    this.authenticated = false;
+    this.input = EMPTY;
+    this.state = 'COMMAND';
+  }
+
+  // ---- AUTH ----
+
+  private authStart(args: string): void {
+    if (this.hello !== 'EHLO' && this.hello !== 'LHLO') return this.reply(`503 5.5.1 Error: send ${this.options.lmtp ? 'LHLO' : 'EHLO'} first\r\n`);
+    if (this.authenticated) return this.reply('503 5.5.1 Error: already authenticated\r\n');
+    if (this.tx) return this.reply('503 5.5.1 Error: MAIL transaction in progress\r\n');
+    if (!this.authOffered()) return this.reply('538 5.7.11 Encryption required for requested authentication mechanism\r\n');
+    const [mechanism, initial, extra] = args.split(/\s+/);
+    const name = (mechanism ?? '').toUpperCase();
+    if (!SINK_MECHANISMS.includes(name as SinkMechanism)) return this.reply('504 5.5.4 Unrecognized authentication type\r\n');
+    if (extra !== undefined) return this.reply('501 5.5.4 Syntax: AUTH mechanism [initial-response]\r\n');
+    this.auth = new AuthExchange(name as SinkMechanism, this.options.auth);
+    this.authStep(this.auth.start(initial));
+  }
+
+  private authLine(line: string): void {
+    if (this.auth) this.authStep(this.auth.respond(line.trim()));
+  }
+
+  private authStep(step: AuthStep): void {
+    if (step.kind === 'challenge') {
+      this.state = 'AUTH';
+      return this.reply(`334 ${step.text}\r\n`);
+    }
+    this.state = 'COMMAND';
+    this.auth = undefined;
+    if (step.kind === 'error') return this.reply(`${step.reply}\r\n`);
+    if (step.ok) {
+      this.authenticated = true;
+      return this.reply('235 2.7.0 Authentication successful\r\n');
+    }
+    this.context.stats.authFailed++;
+    this.reply('535 5.7.8 Error: authentication failed\r\n');
+  }
+
+  // ---- The mail transaction ----
+
+  private mail(args: string): void {
+    if (this.hello === 'none') return this.reply(`503 5.5.1 Error: send ${this.options.lmtp ? 'LHLO' : 'HELO/EHLO'} first\r\n`);
+    if (this.tx) return this.reply('503 5.5.1 Error: nested MAIL command\r\n');
+    if (this.context.closing) return this.close(SHUTDOWN);
+    const path = parsePath(args, 'FROM');
+    if (!path) return this.reply('501 5.5.4 Syntax: MAIL FROM:<address>\r\n');
+    const size = path.params.get('SIZE');
+    if (size !== undefined) {
+      if (!/^\d{1,15}$/.test(size)) return this.reply('501 5.5.4 Bad SIZE parameter\r\n');
+      if (Number(size) > this.options.maxSize) return this.reply('552 5.3.4 Message size exceeds fixed limit\r\n');
+    }
+    this.context.stats.transactionStarted();
+    this.tx = {
+      from: path.address,
+      recipients: [],
+      fault: this.context.faults.decide(),
+      size: 0,
+      tooBig: false,
+      pieces: this.context.store ? [] : undefined,
+      chunked: false,
+      failCounted: false,
+    };
+    this.reply('250 2.1.0 Ok\r\n');
+  }
+
+  private rcpt(args: string): void {
+    const tx = this.tx;
+    if (!tx) return this.reply('503 5.5.1 Error: need MAIL command\r\n');
+    const path = parsePath(args, 'TO');
+    if (!path || path.address === '') return this.reply('501 5.5.4 Syntax: RCPT TO:<address>\r\n');
+    if (tx.recipients.length >= MAX_RECIPIENTS) return this.reply('452 4.5.3 Error: too many recipients\r\n');
+    const failCode = tx.fault.failCode;
+    if (failCode !== undefined && this.options.failAt === 'rcpt') {
+      if (!tx.failCounted) this.context.stats.finished(failCode, 0);
+      tx.failCounted = true;
+      return this.reply(`${failCode} ${injected(failCode)}\r\n`);
+    }
+    tx.recipients.push(path.address);
+    this.reply('250 2.1.5 Ok\r\n');
+  }
+
+  private data(args: string): void {
+    const tx = this.tx;
+    if (!tx) return this.reply('503 5.5.1 Error: need MAIL command\r\n');
+    if (tx.chunked) return this.reply('503 5.5.1 Error: DATA after BDAT\r\n');
+    if (tx.recipients.length === 0) return this.reply('554 5.5.1 Error: no valid recipients\r\n');
+    if (args !== '') return this.reply('501 5.5.4 Syntax: DATA\r\n');
+    this.reply('354 End data with <CR><LF>.<CR><LF>\r\n');
+    if (tx.fault.drop) return this.drop();
+    this.dot.reset();
+    this.state = 'DATA';
+  }
+
+  /** Counts (and keeps, when saving) message bytes. */
+  private readonly content = (buffer: Buffer, start: number, end: number): void => {
+    const tx = this.tx;
+    if (!tx) return;
+    const length = end - start;
+    tx.size += length;
+    this.context.stats.bytes += length;
+    if (tx.size > this.options.maxSize) {
+      tx.tooBig = true;
+      tx.pieces = undefined;
+    } else tx.pieces?.push(buffer.subarray(start, end));
+  };
+
+  private readData(): boolean {
+    const { consumed, done } = this.dot.feed(this.input, this.content);
+    this.take(consumed);
+    if (!done) return false;
+    this.finishMessage();
+    return true;
+  }
+
+  private bdat(args: string): void {
+    const parsed = parseBdat(args.trim());
+    if (!parsed) return this.reply('501 5.5.4 Syntax: BDAT size [LAST]\r\n');
+    const tx = this.tx;
+    let error: string | undefined;
+    if (!tx) error = '503 5.5.1 Error: need MAIL command\r\n';
+    else if (tx.recipients.length === 0) error = '554 5.5.1 Error: no valid recipients\r\n';
+    else if (tx.fault.drop) return this.drop();
+    else tx.chunked = true;
+    this.chunk = { left: parsed.size, size: parsed.size, last: parsed.last, error };
+    this.state = 'BDAT';
+    if (parsed.size === 0) this.endChunk();
+  }
+
+  private readChunk(): boolean {
+    const chunk = this.chunk;
+    if (!chunk) return false;
+    const take = Math.min(chunk.left, this.input.length);
+    if (!chunk.error) this.content(this.input, 0, take);
+    this.take(take);
+    chunk.left -= take;
+    if (chunk.left > 0) return false;
+    this.endChunk();
+    return true;
+  }
+
+  private endChunk(): void {
+    const chunk = this.chunk;
+    this.chunk = undefined;
+    this.state = 'COMMAND';
+    if (!chunk) return;
+    if (chunk.error) {
+      this.tx = undefined;
+      return this.reply(chunk.error);
+    }
+    if (this.tx?.tooBig || chunk.last) return this.finishMessage();
+    this.reply(`250 2.0.0 ${chunk.size} octets received\r\n`);
+  }
+
+  /** The final reply (LMTP: one per recipient) for the message just read. */
+  private finishMessage(): void {
+    const tx = this.tx;
+    this.tx = undefined;
+    this.state = 'COMMAND';
+    if (!tx) return;
+    const recipients = tx.recipients;
+    const stats = this.context.stats;
+    const failCode = tx.fault.failCode;
+    const fail = tx.tooBig ? { code: 552, text: '5.3.4 Message size exceeds fixed maximum message size' } : failCode !== undefined ? { code: failCode, text: injected(failCode) } : undefined;
+    if (fail) {
+      stats.finished(fail.code, 0);
+      return this.reply(this.finalReplies(fail.code, recipients, () => fail.text));
+    }
+    const message: SinkMessage = { id: this.context.nextId(), from: tx.from, recipients, size: tx.size };
+    const accepted = () => this.finalReplies(250, recipients, (rcpt) => `2.0.0 ${rcpt ? `<${rcpt}> ` : ''}Ok: queued as ${message.id}`);
+    const store = this.context.store;
+    if (store && tx.pieces) {
+      const pieces = tx.pieces;
+      this.outbox.replyLater(async () => {
+        try {
+          message.file = await store.save(message.id, pieces);
+        } catch {
+          stats.finished(451, 0);
+          return this.finalReplies(451, recipients, () => '4.3.0 Error: could not save the message');
+        }
+        stats.finished(250, recipients.length);
+        return accepted();
+      });
+    } else {
+      stats.finished(250, recipients.length);
+      this.reply(accepted());
+    }
+    const onMessage = this.options.onMessage;
+    if (onMessage) this.outbox.then(() => (message.file !== undefined || !store ? onMessage(message) : undefined));
+  }
+
+  private finalReplies(code: number, recipients: string[], text: (rcpt?: string) => string): string {
+    if (!this.options.lmtp) return `${code} ${text()}\r\n`;
+    return recipients.map((rcpt) => `${code} ${text(rcpt)}\r\n`).join('');
+  }
+
+  // ---- Ending ----
+
+  /** Sends `last`, after every reply before it, then closes. */
+  private close(last: string): void {
+    if (this.state === 'CLOSED') return;
+    this.state = 'CLOSED';
+    this.input = EMPTY;
+    this.reply(last);
+    this.outbox.then(() => {
+      this.socket.end();
+    });
+  }
+
+  /** --disconnect-rate: the 354 (or the replies before BDAT) go out, then the connection is cut. */
+  private drop(): void {
+    this.state = 'CLOSED';
+    this.input = EMPTY;
+    this.outbox.then(async () => {
+      const socket = this.socket;
+      await new Promise<void>((resolve) => socket.write('', () => resolve()));
+      this.context.stats.dropped++;
+      socket.destroy();
+    });
+  }
+}
+
+function injected(code: number): string {
+  return `${String(code)[0]}.3.0 Injected failure (mailprobe sink --fail-rate)`;
+}

@@ -1,0 +1,96 @@
+// What a sink has seen: connections, messages by outcome, bytes, and the rates the status
+// line and the final summary show.
+
+export interface SinkSummary {
+  connections: number;
+  /** Messages given a 2xx final reply. */
+  accepted: number;
+  /** Messages given a 4xx (injected failures with a 4xx code). */
+  tempFailed: number;
+  /** Messages given a 5xx (too big, injected 5xx failures). */
+  rejected: number;
+  /** Connections dropped mid-DATA by --disconnect-rate. */
+  dropped: number;
+  /** Recipients of accepted messages. */
+  recipients: number;
+  /** Message bytes received (after dot-unstuffing), whatever the outcome. */
+  bytes: number;
+  /** AUTH attempts refused. */
+  authFailed: number;
+  /** Seconds since the sink started listening. */
+  seconds: number;
+  /** Seconds from the first MAIL FROM to the last final reply: the time traffic flowed. */
+  activeSeconds: number;
+  /** accepted / activeSeconds. */
+  messagesPerSecond: number;
+}
+
+const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places;
+
+export class SinkStats {
+  connections = 0;
+  open = 0;
+  accepted = 0;
+  tempFailed = 0;
+  rejected = 0;
+  dropped = 0;
+  recipients = 0;
+  bytes = 0;
+  authFailed = 0;
+  readonly started = performance.now();
+  private firstMail?: number;
+  private lastFinal?: number;
+
+  transactionStarted(): void {
+    this.firstMail ??= performance.now();
+  }
+
+  /** A final reply for a whole message: code decides the bucket. */
+  finished(code: number, recipients: number): void {
+    if (code < 400) {
+      this.accepted++;
+      this.recipients += recipients;
+    } else if (code < 500) this.tempFailed++;
+    else this.rejected++;
+    this.lastFinal = performance.now();
+  }
+
+  get messages(): number {
+    return this.accepted + this.tempFailed + this.rejected;
+  }
+
+  summary(): SinkSummary {
+    const now = performance.now();
+    const active = this.firstMail !== undefined && this.lastFinal !== undefined ? Math.max(0, this.lastFinal - this.firstMail) / 1000 : 0;
+    return {
+      connections: this.connections,
+      accepted: this.accepted,
+      tempFailed: this.tempFailed,
+      rejected: this.rejected,
+      dropped: this.dropped,
+      recipients: this.recipients,
+      bytes: this.bytes,
+      authFailed: this.authFailed,
+      seconds: round((now - this.started) / 1000, 3),
+      activeSeconds: round(active, 3),
+      messagesPerSecond: active > 0 ? round(this.accepted / active, 1) : 0,
+    };
+  }
+}
+
+/** Messages per second between two looks, for a status line redrawn every so often. */
+export class RateMeter {
+  private lastCount = 0;
+  private lastAt = performance.now();
+
+  constructor(private readonly stats: SinkStats) {}
+
+  sample(): number {
+    const now = performance.now();
+    const count = this.stats.messages;
+    const rate = now > this.lastAt ? ((count - this.lastCount) * 1000) / (now - this.lastAt) : 0;
+    this.lastCount = count;
+    this.lastAt = now;
+    return Math.round(rate * 10) / 10;
+  }
+}

@@ -1,0 +1,71 @@
+// What `mailprobe load` shows: a single updating progress line on a terminal, and the
+// final report (or its JSON).
+import type { LoadStats, LatencySummary } from '../load/stats.js';
+import { summarise } from '../load/stats.js';
+import { formatSize } from '../session/capabilityWatch.js';
+
+export function progressLine(stats: LoadStats): string {
+  const seconds = stats.elapsedMs() / 1000;
+  const rate = seconds > 0 ? stats.messages / seconds : 0;
+  return `sent ${stats.messages} (${stats.accepted} ok, ${stats.tempFailed} 4xx, ${stats.rejected} 5xx), ${rate.toFixed(1)} msg/s, ${stats.connectionsFailed} connection errors, ${seconds.toFixed(1)} s`;
+}
+
+export interface LoadSummary {
+  target: string;
+  mode: string;
+  protocol: string;
+  connections: number;
+  accepted: number;
+  tempFailed: number;
+  rejected: number;
+  failureCodes: Record<string, number>;
+  connectionsOpened: number;
+  connectionsFailed: number;
+  connectionErrors: Record<string, number>;
+  bytesSent: number;
+  elapsedMs: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+  latencyMs: { connect: LatencySummary; tls: LatencySummary; message: LatencySummary };
+}
+
+export function loadSummary(stats: LoadStats, target: string, mode: string, protocol: string, connections: number): LoadSummary {
+  const elapsedMs = stats.elapsedMs();
+  const perSecond = (n: number) => Math.round((n / (elapsedMs / 1000)) * 10) / 10;
+  return {
+    target,
+    mode,
+    protocol,
+    connections,
+    accepted: stats.accepted,
+    tempFailed: stats.tempFailed,
+    rejected: stats.rejected,
+    failureCodes: Object.fromEntries([...stats.failureCodes].map(([code, n]) => [String(code), n])),
+    connectionsOpened: stats.connectionsOpened,
+    connectionsFailed: stats.connectionsFailed,
+    connectionErrors: Object.fromEntries(stats.connectionErrors),
+    bytesSent: stats.bytesSent,
+    elapsedMs: Math.round(elapsedMs),
+    messagesPerSecond: perSecond(stats.messages),
+    bytesPerSecond: perSecond(stats.bytesSent),
+    latencyMs: { connect: summarise(stats.connectMs), tls: summarise(stats.tlsMs), message: summarise(stats.messageMs) },
+  };
+}
+
+export function formatLoadReport(summary: LoadSummary): string[] {
+  const codes = Object.entries(summary.failureCodes).map(([code, n]) => `${code} ×${n}`).join(', ');
+  const row = (name: string, l: LatencySummary) =>
+    `  ${name.padEnd(8)} ${[l.p50, l.p90, l.p99, l.max].map((n) => n.toFixed(2).padStart(9)).join('')}   (${l.count})`;
+  const lines = [
+    `load: ${summary.target} (${summary.mode} ${summary.protocol}), ${summary.connections} concurrent connections`,
+    `messages     ${summary.accepted + summary.tempFailed + summary.rejected} sent: ${summary.accepted} accepted, ${summary.tempFailed} temp-failed, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`,
+    `connections  ${summary.connectionsOpened} opened, ${summary.connectionsFailed} failed`,
+    ...Object.entries(summary.connectionErrors).map(([reason, n]) => `  ${n} × ${reason}`),
+    `rate         ${summary.messagesPerSecond} messages/s, ${formatSize(summary.bytesPerSecond)}/s over ${(summary.elapsedMs / 1000).toFixed(2)} s`,
+    `latency (ms)      p50      p90      p99      max`,
+    row('connect', summary.latencyMs.connect),
+    row('tls', summary.latencyMs.tls),
+    row('message', summary.latencyMs.message),
+  ];
+  return lines;
+}
