@@ -77,8 +77,10 @@ export function normaliseArgv(argv: string[], flags: FlagSpec[]): string[] {
     out.push(`--${spec.name}`);
     if (spec.value) {
       const count = spec.count ?? 1;
-      const values = inline !== undefined && count === 1 ? [inline] : argv.slice(i + 1, i + 1 + count);
-      if (inline === undefined || count > 1) i += count;
+      // An inline value (--send=a@x b@y) is the first of the values; the rest follow.
+      const following = inline === undefined ? count : count - 1;
+      const values = [...(inline === undefined ? [] : [inline]), ...argv.slice(i + 1, i + 1 + following)];
+      i += following;
       if (values.length < count || values.some((v) => v === undefined)) {
         throw usageError(`-${spec.name} needs ${count > 1 ? `${count} values` : 'a value'} (${spec.value})`);
       }

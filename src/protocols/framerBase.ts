@@ -1,11 +1,28 @@
-// The part every protocol's framer shares: a LineSplitter, and turning its raw lines into
-// ServerLines through the protocol's own classifier.
+// The part every protocol's framer shares: a LineSplitter, and turning its pieces into
+// ServerLines. A line may arrive in pieces (cut at the length limit, or shown early when
+// the server pauses mid-line); the protocol decides what a line means once it is whole,
+// from its first bytes (codes, tags, status words) — so the same bytes in any chunking
+// end the same replies.
 import { LineSplitter, type RawLine } from './lineSplitter.js';
 import { literalLength } from './literal.js';
-import type { ServerLine } from './types.js';
+import type { ServerLine, Tone } from './types.js';
+
+/** What the protocol needs to see of a line: its start (codes, tags) and its end ({n}). */
+const HEAD_CHARS = 64;
+const TAIL_CHARS = 24;
+
+export interface LineDecision {
+  tone: Tone;
+  /** The line completes a reply. */
+  final: boolean;
+}
 
 export abstract class FramerBase {
   protected readonly splitter: LineSplitter;
+  /** IMAP and ManageSieve: a line ending in {n} announces n bytes of literal data. */
+  protected announcesLiterals = false;
+  private head = '';
+  private tail = '';
 
   constructor(maxLine?: number) {
     this.splitter = new LineSplitter(maxLine);
@@ -35,30 +52,41 @@ export abstract class FramerBase {
     return false;
   }
 
-  protected abstract classify(raw: RawLine): ServerLine;
+  /** The tone of a line from its start, before it is whole (no state changes). */
+  protected abstract toneOf(head: string): Tone;
 
-  /**
-   * IMAP and ManageSieve: a complete line ending in {n} announces n bytes of literal data.
-   * Returns the line's text, or undefined when the piece carries no protocol meaning of
-   * its own (literal data, or the tail of a line already partly handed out).
-   */
-  protected literalAware(raw: RawLine): string | undefined {
-    if (raw.literal) return undefined;
+  /** A whole line: its meaning, and any change to the protocol's state. */
+  protected abstract decide(head: string): LineDecision;
+
+  private classify(raw: RawLine): ServerLine {
+    if (raw.literal) return this.line(raw, 'literal', false);
     const text = raw.bytes.toString('latin1');
-    if (raw.ending !== 'none') {
-      const literal = literalLength(text);
-      if (literal !== undefined && literal > 0) this.splitter.expectLiteral(literal);
+    if (raw.start) {
+      this.head = '';
+      this.tail = '';
     }
-    return raw.start ? text : undefined;
+    if (this.head.length < HEAD_CHARS) this.head = (this.head + text).slice(0, HEAD_CHARS);
+    this.tail = (this.tail + text).slice(-TAIL_CHARS);
+    if (raw.ending === 'none') return this.line(raw, this.toneOf(this.head), false);
+    if (this.announcesLiterals) {
+      const literal = literalLength(this.tail);
+      if (literal !== undefined) {
+        // The line goes on after the literal's data: it is not whole yet. The {n} is spent.
+        this.splitter.expectLiteral(literal);
+        this.tail = '';
+        return this.line(raw, this.toneOf(this.head), false);
+      }
+    }
+    const decision = this.decide(this.head);
+    return this.line(raw, decision.tone, decision.final);
   }
 
-  /** A line's tail (or literal data) carries no protocol meaning of its own. */
-  protected plain(raw: RawLine, tone: ServerLine['tone'] = 'info', final = false): ServerLine {
+  private line(raw: RawLine, tone: Tone, final: boolean): ServerLine {
     return {
       bytes: raw.bytes,
       text: raw.bytes.toString('latin1'),
       ending: raw.ending,
-      tone: raw.literal ? 'literal' : tone,
+      tone,
       final,
       continued: raw.continued || undefined,
       literal: raw.literal || undefined,

@@ -27,9 +27,10 @@ export class LineSplitter {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
   }
 
-  /** After a line announcing a literal: the next n bytes are raw data. */
+  /** After a line announcing a literal: the next n bytes are raw data, and the line goes on after them. */
   expectLiteral(n: number): void {
     this.literalLeft = n;
+    if (n === 0) this.resumed = true;
   }
 
   inLiteral(): boolean {
@@ -53,8 +54,11 @@ export class LineSplitter {
 
   /** Hands out whatever is buffered as an unfinished line (for prompts without a line end). */
   takePartial(): RawLine | undefined {
-    if (this.buffer.length === 0 || this.literalLeft > 0) return undefined;
-    return this.cut(this.buffer.length, 'none', 0);
+    if (this.literalLeft > 0) return undefined;
+    // A CR at the end stays: it may be the start of the line's CRLF.
+    const length = this.buffer[this.buffer.length - 1] === 0x0d ? this.buffer.length - 1 : this.buffer.length;
+    if (length === 0) return undefined;
+    return this.cut(length, 'none', 0);
   }
 
   drain(): Buffer {
@@ -84,7 +88,7 @@ export class LineSplitter {
       take = crlf ? lf - 1 : lf;
       ending = crlf ? 'crlf' : 'lf';
       endingLength = crlf ? 2 : 1;
-    } else if (window.length === this.literalLeft || window.length >= this.maxLine) {
+    } else if (window.length === this.literalLeft || window.length > this.maxLine) {
       take = Math.min(window.length, this.maxLine);
     } else {
       return undefined; // wait for more of the literal to show whole lines

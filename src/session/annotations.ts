@@ -1,6 +1,7 @@
 // Help that needs no command: base64 challenges decoded next to the raw line, and IMAP
 // tagged completions matched to the command they finish (with how long it took).
 import { decodeBase64Strict, describeDecoded } from '../sasl/index.js';
+import { escapeText } from '../terminal/escape.js';
 import type { ProtocolSpec, ServerLine } from '../protocols/types.js';
 import { parseImapLine } from '../protocols/imap/response.js';
 
@@ -9,7 +10,8 @@ export function describeChallenge(base64: string): string {
   const bytes = decodeBase64Strict(base64);
   if (!bytes) return '→ (not valid base64)';
   const decoded = describeDecoded(bytes);
-  return decoded.kind === 'text' ? `→ ${JSON.stringify(decoded.text)}` : `→ binary: ${decoded.hex}`;
+  // The decoded text is the server's: escaped like everything else it sends.
+  return decoded.kind === 'text' ? `→ ${escapeText(JSON.stringify(decoded.text))}` : `→ binary: ${decoded.hex}`;
 }
 
 export class Annotator {

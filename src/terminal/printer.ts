@@ -56,7 +56,8 @@ export class Printer {
     for (const line of lines) {
       this.transcript?.received(line.bytes, this.tls);
       const note = annotate?.(line);
-      shown.push(this.formatServer(line) + (note ? this.palette.note(`  ${note}`) : ''));
+      // Annotations carry server-chosen text (a decoded challenge): escaped like the line.
+      shown.push(this.formatServer(line) + (note ? this.palette.note(`  ${escapeText(note, this.palette.escape)}`) : ''));
     }
     this.write(this.out, shown);
   }

@@ -39,9 +39,12 @@ function runSplitter(chunks: readonly Buffer[], maxLine: number, literals: boole
       if (splitter.inLiteral()) {
         if (partial !== undefined) throw new Error('takePartial() handed out literal data');
       } else {
-        if ((partial?.bytes.length ?? 0) !== before) throw new Error('takePartial() did not take the whole unfinished line');
+        // Everything unfinished is handed out, except a trailing CR that may start the CRLF.
+        if ((partial?.bytes.length ?? 0) + splitter.pending() !== before || splitter.pending() > 1) {
+          throw new Error('takePartial() did not take the whole unfinished line');
+        }
         if (partial && (partial.ending !== 'none' || !partial.continued)) throw new Error('a partial line must be ending none and continued');
-        if (splitter.pending() !== 0) throw new Error('pending() is not 0 after takePartial()');
+        if (splitter.pending() !== 0 && !(splitter.pending() === 1 && before > 0)) throw new Error('pending() is not 0 (or a held-back CR) after takePartial()');
         if (partial) pieces.push(partial);
       }
     }
@@ -143,6 +146,7 @@ describe('LineSplitter (fuzz)', () => {
     );
   });
 
+  // Fails at the time of writing, as above.
   it('gives the same pieces fed byte by byte, with literals announced', () => {
     fc.assert(
       fc.property(withLiteralsArb, maxLineArb, (bytes, maxLine) => {
@@ -150,7 +154,7 @@ describe('LineSplitter (fuzz)', () => {
         const bytewise = runSplitter([...bytes].map((b) => Buffer.from([b])), maxLine, true);
         expect(show(bytewise)).toEqual(show(whole));
       }),
-      budget(),
+      budget<[Buffer, number]>({ examples: [[latin1('{11}\r\nabcdefg\r\nXY'), 8]] }),
     );
   });
 

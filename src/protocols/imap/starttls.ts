@@ -3,18 +3,17 @@
 import { buildCapabilities, keywordLine } from '../capabilities.js';
 import type { Capabilities, Exchange, Reply, DialogueContext } from '../types.js';
 import { protocolError, serverClosed, startTlsUnavailable } from '../../errors.js';
-import { parseImapLine } from './response.js';
+import { capabilityCode, parseImapLine } from './response.js';
 
 export function imapCapabilities(reply: Reply): Capabilities {
   const entries: [string, string[]][] = [];
   for (const line of reply.lines) {
     const parts = parseImapLine(line.text);
     let list: string | undefined;
+    // CAPABILITY answers, or a [CAPABILITY ...] response code right after the status
+    // (RFC 3501 §7.1) — never one buried in the human-readable text.
     if (parts.kind === 'untagged' && parts.status === 'CAPABILITY') list = parts.rest;
-    else {
-      const code = /\[CAPABILITY ([^\]]*)\]/i.exec(parts.rest);
-      list = code?.[1];
-    }
+    else list = capabilityCode(parts.rest);
     if (list === undefined) continue;
     for (const word of list.split(/\s+/).filter(Boolean)) entries.push(keywordLine(word));
   }

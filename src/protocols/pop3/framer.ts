@@ -1,8 +1,7 @@
 // POP3 framing (RFC 1939, RFC 2449): one status line per command, except the commands
 // whose +OK is followed by a dot-terminated list.
-import { FramerBase, verbOf } from '../framerBase.js';
-import type { RawLine } from '../lineSplitter.js';
-import type { Framer, ServerLine, Tone } from '../types.js';
+import { FramerBase, verbOf, type LineDecision } from '../framerBase.js';
+import type { Framer, Tone } from '../types.js';
 
 /** Commands answered by +OK and then lines up to a lone ".". */
 export function isMultiline(line: string): boolean {
@@ -30,27 +29,26 @@ export class Pop3Framer extends FramerBase implements Framer {
     return 1;
   }
 
-  protected classify(raw: RawLine): ServerLine {
-    if (!raw.start) return this.plain(raw);
-    const text = raw.bytes.toString('latin1');
-    const whole = raw.ending !== 'none';
+  protected toneOf(head: string): Tone {
+    return this.inList ? 'info' : toneOfPop3(head);
+  }
+
+  protected decide(head: string): LineDecision {
     if (this.inList) {
-      const end = whole && text === '.';
+      const end = head === '.';
       if (end) {
         this.inList = false;
         this.awaiting.shift();
       }
-      return { bytes: raw.bytes, text, ending: raw.ending, tone: 'info', final: end, continued: raw.continued || undefined };
+      return { tone: 'info', final: end };
     }
-    const tone = toneOfPop3(text);
-    let final = whole;
-    if (whole && tone === 'ok' && this.awaiting[0] === true) {
+    const tone = toneOfPop3(head);
+    if (tone === 'ok' && this.awaiting[0] === true) {
       this.inList = true;
-      final = false;
-    } else if (whole) {
-      this.awaiting.shift();
+      return { tone, final: false };
     }
-    return { bytes: raw.bytes, text, ending: raw.ending, tone, final, continued: raw.continued || undefined };
+    this.awaiting.shift();
+    return { tone, final: true };
   }
 }
 

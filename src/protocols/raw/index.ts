@@ -1,17 +1,20 @@
 // No protocol known (an unusual port with -tls or -plain and no -proto): lines are shown
 // as they come, and input is sent without waiting for replies.
-import { FramerBase } from '../framerBase.js';
-import type { RawLine } from '../lineSplitter.js';
+import { FramerBase, type LineDecision } from '../framerBase.js';
 import { startTlsUnavailable } from '../../errors.js';
-import type { Framer, ProtocolSpec, ServerLine } from '../types.js';
+import type { Framer, ProtocolSpec, Tone } from '../types.js';
 
 class RawFramer extends FramerBase implements Framer {
   sent(): number {
     return 0;
   }
 
-  protected classify(raw: RawLine): ServerLine {
-    return this.plain(raw, 'info', false);
+  protected toneOf(): Tone {
+    return 'info';
+  }
+
+  protected decide(): LineDecision {
+    return { tone: 'info', final: false };
   }
 }
 

@@ -19,10 +19,22 @@ export function toneOfSieve(line: string): Tone {
   }
 }
 
-/** Splits a capability line `"SASL" "PLAIN LOGIN"` into its quoted strings. */
+/** Splits a capability line `"SASL" "PLAIN LOGIN"` into its quoted strings (one linear scan). */
 export function quotedStrings(line: string): string[] {
   const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"/g;
-  for (let match = re.exec(line); match; match = re.exec(line)) out.push(match[1].replace(/\\(.)/g, '$1'));
+  let current: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (current === undefined) {
+      if (c === '"') current = '';
+    } else if (c === '\\' && i + 1 < line.length) {
+      current += line[++i];
+    } else if (c === '"') {
+      out.push(current);
+      current = undefined;
+    } else {
+      current += c;
+    }
+  }
   return out;
 }

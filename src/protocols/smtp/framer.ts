@@ -1,8 +1,7 @@
 // SMTP and LMTP framing with explicit state: which command each reply answers, and when
 // the user is typing DATA content (whose lines get no reply until the final dot).
-import { FramerBase, verbOf } from '../framerBase.js';
-import type { RawLine } from '../lineSplitter.js';
-import type { Framer, ServerLine } from '../types.js';
+import { FramerBase, verbOf, type LineDecision } from '../framerBase.js';
+import type { Framer, Tone } from '../types.js';
 import { parseReplyLine, toneOfCode } from './reply.js';
 
 export type SmtpState = 'GREETING' | 'COMMAND' | 'DATA_CONTENT';
@@ -13,9 +12,6 @@ export class SmtpFramer extends FramerBase implements Framer {
   private content = false;
   /** LMTP answers the final dot once per accepted recipient (RFC 2033 §4.2). */
   private acceptedRecipients = 0;
-  private openLineFinal = false;
-  private openLineTone: ServerLine['tone'] = 'info';
-  private openLineCode = 0;
 
   constructor(private readonly lmtp = false, maxLine?: number) {
     super(maxLine);
@@ -43,25 +39,19 @@ export class SmtpFramer extends FramerBase implements Framer {
     return 1;
   }
 
-  protected classify(raw: RawLine): ServerLine {
-    if (!raw.start) {
-      // The tail of a line whose start was handed out before: it inherits that start's meaning.
-      const final = raw.ending !== 'none' && this.openLineFinal;
-      if (final) this.completed(this.openLineCode);
-      return this.plain(raw, this.openLineTone, final);
-    }
-    const text = raw.bytes.toString('latin1');
-    const parts = parseReplyLine(text);
-    const tone = parts ? toneOfCode(parts.code) : 'malformed';
-    const lastLine = parts ? parts.last : true;
-    if (raw.ending === 'none') {
-      this.openLineFinal = lastLine;
-      this.openLineTone = tone;
-      this.openLineCode = parts?.code ?? 0;
-      return { bytes: raw.bytes, text, ending: raw.ending, tone, final: false, continued: true };
-    }
-    if (lastLine) this.completed(parts?.code ?? 0);
-    return { bytes: raw.bytes, text, ending: raw.ending, tone, final: lastLine };
+  protected toneOf(head: string): Tone {
+    // Until the code is whole ("25" of "250"), the line has no tone yet.
+    if (head.length < 3) return 'info';
+    const parts = parseReplyLine(head);
+    return parts ? toneOfCode(parts.code) : 'malformed';
+  }
+
+  protected decide(head: string): LineDecision {
+    const parts = parseReplyLine(head);
+    // A line that is not "ddd-" ends the reply: a malformed one too, so nothing waits for ever.
+    const last = parts ? parts.last : true;
+    if (last) this.completed(parts?.code ?? 0);
+    return { tone: parts ? toneOfCode(parts.code) : 'malformed', final: last };
   }
 
   private completed(code: number): void {
