@@ -6,6 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makePki } from '../test/support/certs.js';
 import { ensureMailServers, startPostfix } from '../test/support/realServers.js';
+import { bigMessageScript, has, median as medianOf, startMailprobeSink, startSmtpSink, timed } from './sections.js';
+
+const median = medianOf;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -29,11 +32,6 @@ function timeOnce(tool: Tool): Promise<{ ms: number; code: number | null; output
   });
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 function peakRssKb(command: string[], input: string, holdMs: number): number {
   // GNU time reports the maximum resident set size of the child.
@@ -110,11 +108,108 @@ async function main(): Promise<void> {
       'Target: under 60 MB.',
       '',
     ].join('\n');
-    writeFileSync(`${ROOT}/bench/results.md`, report);
-    process.stdout.write(report);
+    const more = await otherSections();
+    writeFileSync(`${ROOT}/bench/results.md`, report + more.join('\n') + '\n');
+    process.stdout.write(report + more.join('\n') + '\n');
   } finally {
     await postfix.stop();
   }
+}
+
+/** Throughput, load, sink and memory at scale (needs smtp-source/smtp-sink and mailprobe sink). */
+async function otherSections(): Promise<string[]> {
+  const lines: string[] = [];
+  const mailprobe = [process.execPath, `${ROOT}/bin/mailprobe.cjs`];
+  const runs = Math.max(3, Math.min(5, Math.floor(RUNS / 6)));
+  const N = Number(process.env.BENCH_MESSAGES ?? 5000);
+
+  // 2. A 100 MB message through an interactive-mode session into DATA, vs s_client.
+  const megabytes = Number(process.env.BENCH_MEGABYTES ?? 100);
+  const script = await bigMessageScript(megabytes);
+  const sink = await startMailprobeSink(ROOT, ['--tls-self-signed']);
+  try {
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const a = await timed([...mailprobe, '-connect', `127.0.0.1:${sink.port}`, '-starttls', 'smtp', '-quiet'], { stdinFile: script });
+      if (a.code !== 0 || !/queued as/.test(a.stdout)) throw new Error(`mailprobe DATA run failed: ${a.stderr}${a.stdout.slice(-500)}`);
+      ours.push(a.ms);
+      const b = await timed(['openssl', 's_client', '-connect', `127.0.0.1:${sink.port}`, '-starttls', 'smtp', '-quiet', '-ign_eof'], { stdinFile: script });
+      if (!/queued as/.test(b.stdout)) throw new Error(`s_client DATA run failed: ${b.stderr.slice(-500)}`);
+      theirs.push(b.ms);
+    }
+    const mbps = (ms: number) => (megabytes / (ms / 1000)).toFixed(1);
+    lines.push(
+      '',
+      `## ${megabytes} MB message piped into DATA over STARTTLS (mailprobe sink as the server, ${runs} runs)`,
+      '',
+      '| tool | median ms | MB/s | mailprobe ÷ tool (throughput) |',
+      '| --- | ---: | ---: | ---: |',
+      `| mailprobe | ${median(ours).toFixed(0)} | ${mbps(median(ours))} | 1.00 |`,
+      `| openssl s_client | ${median(theirs).toFixed(0)} | ${mbps(median(theirs))} | ${(median(theirs) / median(ours)).toFixed(2)} |`,
+    );
+  } finally {
+    await sink.stop();
+  }
+
+  if (!has('/usr/sbin/smtp-source')) return [...lines, '', 'smtp-source/smtp-sink not installed: load and sink comparisons skipped.'];
+  // 3. mailprobe load vs smtp-source, both into Postfix smtp-sink.
+  const postfixSink = await startSmtpSink();
+  try {
+    const rate = (ms: number) => (N / (ms / 1000)).toFixed(0);
+    const rows: string[] = [];
+    for (const [label, reuse] of [['one message per connection', false], ['connections reused', true]] as const) {
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const a = await timed([...mailprobe, 'load', `127.0.0.1:${postfixSink.port}`, '-plain', '-c', '4', '-n', String(N), '--size', '4k', '--per-conn', reuse ? '1000000' : '1']);
+        if (a.code !== 0) throw new Error(`mailprobe load failed: ${a.stdout}${a.stderr}`);
+        ours.push(a.ms);
+        const b = await timed(['/usr/sbin/smtp-source', ...(reuse ? ['-d'] : []), '-s', '4', '-m', String(N), '-l', '4096', `127.0.0.1:${postfixSink.port}`]);
+        theirs.push(b.ms);
+      }
+      rows.push(`| ${label} | ${rate(median(ours))} | ${rate(median(theirs))} | ${(median(theirs) / median(ours)).toFixed(2)} |`);
+    }
+    lines.push(
+      '',
+      `## mailprobe load vs smtp-source into Postfix smtp-sink (${N} messages of 4 KiB, 4 connections, ${runs} runs, wall time per process)`,
+      '',
+      '| mode | mailprobe msg/s | smtp-source msg/s | mailprobe ÷ smtp-source |',
+      '| --- | ---: | ---: | ---: |',
+      ...rows,
+    );
+
+    // 5. Peak memory of load at 1,000 connections.
+    const rss = spawnSync('/usr/bin/time', ['-f', '%M', ...mailprobe, 'load', `127.0.0.1:${postfixSink.port}`, '-plain', '-c', '1000', '-n', '2000', '--per-conn', '2', '--size', '1k'], { encoding: 'utf8' });
+    const peak = Number(rss.stderr.trim().split('\n').pop());
+    lines.push('', '## Peak memory of load at 1,000 connections', '', `| run | peak RSS |`, '| --- | ---: |', `| mailprobe load -c 1000 -n 2000 (exit ${rss.status}) | ${(peak / 1024).toFixed(1)} MB |`);
+  } finally {
+    postfixSink.stop();
+  }
+
+  // 4. mailprobe sink vs smtp-sink, both fed by smtp-source.
+  const sinkRows: number[][] = [[], []];
+  for (let i = 0; i < runs; i++) {
+    const ours = await startMailprobeSink(ROOT, []);
+    const a = await timed(['/usr/sbin/smtp-source', '-d', '-s', '4', '-m', String(N), '-l', '4096', `127.0.0.1:${ours.port}`]);
+    await ours.stop();
+    sinkRows[0].push(a.ms);
+    const theirs = await startSmtpSink();
+    const b = await timed(['/usr/sbin/smtp-source', '-d', '-s', '4', '-m', String(N), '-l', '4096', `127.0.0.1:${theirs.port}`]);
+    theirs.stop();
+    sinkRows[1].push(b.ms);
+  }
+  const perSecond = (ms: number) => (N / (ms / 1000)).toFixed(0);
+  lines.push(
+    '',
+    `## mailprobe sink vs Postfix smtp-sink, fed by smtp-source (${N} messages of 4 KiB, 4 connections reused, ${runs} runs)`,
+    '',
+    '| server | msg/s | mailprobe ÷ smtp-sink |',
+    '| --- | ---: | ---: |',
+    `| mailprobe sink | ${perSecond(median(sinkRows[0]))} | ${(median(sinkRows[1]) / median(sinkRows[0])).toFixed(2)} |`,
+    `| smtp-sink | ${perSecond(median(sinkRows[1]))} | 1.00 |`,
+  );
+  return lines;
 }
 
 await main();

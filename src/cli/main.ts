@@ -7,7 +7,9 @@ import { colourLevel, palette } from '../terminal/style.js';
 import { Transcript } from '../terminal/transcript.js';
 import { SESSION_FLAGS } from './flags.js';
 import { certCommand, checkCommand } from './check.js';
+import { demoCommand } from './demo.js';
 import { loadCommand } from './load.js';
+import { sinkCommand } from './sink.js';
 import { helpText } from './help.js';
 import { normaliseArgv } from './normalise.js';
 import { parseSessionArgs } from './program.js';
@@ -57,6 +59,8 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     if (argv[0] === 'check') return await checkCommand(argv.slice(1), io, printer, versionNumber());
     if (argv[0] === 'cert') return await certCommand(argv.slice(1), io, printer);
     if (argv[0] === 'load') return await loadCommand(argv.slice(1), io, printer);
+    if (argv[0] === 'sink') return await sinkCommand(argv.slice(1), io, printer);
+    if (argv[0] === 'demo') return await demoCommand(argv.slice(1), io, printer);
     const { flags, positional } = parseSessionArgs(normaliseArgv(argv, SESSION_FLAGS));
     if (flags.help) {
       io.stdout.write(helpText() + '\n');
