@@ -30,7 +30,15 @@ export function helpText(): string {
   const exitLines = Object.entries(EXIT_CODES).map(
     ([name, code]) => `  ${String(code).padStart(3)}  ${EXIT_MEANINGS[name as keyof typeof EXIT_CODES]}`,
   );
-  const checkLines = ['', 'mailprobe check HOST[:PORT]... runs one-shot checks (exit 0 ok, 1 warnings, 2 failures, 3 could not run);', 'mailprobe cert HOST[:PORT] prints the certificate report. Each takes --help.'];
+  const checkLines = [
+    '',
+    'Other commands (each takes --help):',
+    '  mailprobe check HOST[:PORT]...   one-shot checks (exit 0 ok, 1 warnings, 2 failures, 3 could not run)',
+    '  mailprobe cert HOST[:PORT]       the certificate report alone, or --pem',
+    '  mailprobe load HOST[:PORT]       a load test (exit 0 all accepted, 2 some failed, 3 could not run)',
+    '  mailprobe sink                   a fast SMTP/LMTP receiver with fault injection',
+    '  mailprobe demo                   a first session against the built-in sink, no server needed',
+  ];
   return [
     'Usage: mailprobe [flags] host[:port]',
     '       mailprobe -connect host:port [-starttls smtp|lmtp|imap|pop3|sieve | -tls | -plain] [flags]',
