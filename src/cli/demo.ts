@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import { runSession } from '../session/run.js';
+import { startImapMailbox } from '../demo/imapMailbox.js';
+import { startPop3Mailbox } from '../demo/pop3Mailbox.js';
 import { startSink } from '../sink/index.js';
 import { Printer } from '../terminal/printer.js';
 import { selfSignedCertificate } from '../transport/selfSigned.js';
@@ -25,25 +27,34 @@ const SUGGESTIONS = [
   '  QUIT                              or Ctrl-D',
 ];
 
+const MAILBOX_SUGGESTIONS: Record<'imap' | 'pop3', string[]> = {
+  imap: ['try, one at a time:', '  :auth demo secret       log in (any user and password work)', '  SELECT INBOX             mailprobe adds the tag for you', '  FETCH 1 BODY[]           read the one message', '  LOGOUT                   or Ctrl-D'],
+  pop3: ['try, one at a time:', '  :auth demo secret       log in (any user and password work)', '  LIST                     one message', '  RETR 1                   read it', '  QUIT                     or Ctrl-D'],
+};
+
 export async function demoCommand(argv: string[], io: MainIo, printer: Printer): Promise<number> {
   const protocol = (argv[0] && !argv[0].startsWith('-') ? argv.shift() : 'smtp')?.toLowerCase();
-  if (protocol !== 'smtp') {
-    throw usageError(`mailprobe demo ${protocol} is not available yet`, 'use mailprobe demo smtp');
+  if (protocol !== 'smtp' && protocol !== 'imap' && protocol !== 'pop3') {
+    throw usageError(`mailprobe demo ${protocol} is not a demo`, 'choose smtp, imap or pop3');
   }
   const { certPem, keyPem } = selfSignedCertificate(['localhost', '127.0.0.1']);
   const dir = mkdtempSync(join(tmpdir(), 'mailprobe-demo-'));
   const caFile = join(dir, 'demo-ca.pem');
   writeFileSync(caFile, certPem);
-  const sink = await startSink({ host: '127.0.0.1', port: 0, certPem, keyPem, hostname: 'demo.mailprobe.test' });
+  const server =
+    protocol === 'smtp'
+      ? await startSink({ host: '127.0.0.1', port: 0, certPem, keyPem, hostname: 'demo.mailprobe.test' }).then((sink) => ({ port: sink.port, close: () => sink.close(0) }))
+      : await (protocol === 'imap' ? startImapMailbox : startPop3Mailbox)({ certPem, keyPem });
   try {
-    const { flags, positional } = parseSessionArgs(normaliseArgv([...argv, '-connect', `localhost:${sink.port}`, '-starttls', 'smtp', '-CAfile', caFile], SESSION_FLAGS));
+    const { flags, positional } = parseSessionArgs(normaliseArgv([...argv, '-connect', `localhost:${server.port}`, '-starttls', protocol, '-CAfile', caFile], SESSION_FLAGS));
     const { options } = resolveSession(flags, positional);
     const session = new Printer(io.stdout, io.stderr, printer.palette, options.quiet);
-    session.note(`demo: mailprobe's own SMTP sink is listening on 127.0.0.1:${sink.port}, with a certificate made just now`);
-    for (const line of SUGGESTIONS) session.note(line);
+    const what = protocol === 'smtp' ? 'SMTP sink' : `read-only ${protocol.toUpperCase()} mailbox with one message`;
+    session.note(`demo: mailprobe's own ${what} is listening on 127.0.0.1:${server.port}, with a certificate made just now`);
+    for (const line of protocol === 'smtp' ? SUGGESTIONS : MAILBOX_SUGGESTIONS[protocol]) session.note(line);
     return await runSession(options, session, io);
   } finally {
-    await sink.close(0);
+    await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -163,6 +163,8 @@ class Session {
     try {
       while (input.queue.length > 0 && (connection.outstanding === 0 || connection.framer.inContent())) {
         if (socket.writableNeedDrain) return;
+        // Message content goes out in batches: one write for many lines, not one per line.
+        if (connection.framer.inContent() && this.contentBatch(input)) continue;
         const line = input.shift() as string;
         this.lineNumber++;
         // In a script, an EXPECT right after DATA checks the 354; later lines are message text.
@@ -288,6 +290,31 @@ class Session {
       quit: async () => this.sayGoodbye(),
       reached: (stage) => this.reached(stage),
     };
+  }
+
+  /**
+   * Sends the run of content lines at the head of the queue (up to the final "." or ~1 MB)
+   * as one write; returns false when there is none to batch (the "." itself, or a script
+   * expectation right after DATA).
+   */
+  private contentBatch(input: LineInput): boolean {
+    const lines: string[] = [];
+    let bytes = 0;
+    const ending = this.options.lineEnding;
+    while (input.queue.length > 0 && bytes < 1 << 20) {
+      const next = input.queue[0];
+      if (next === '.') break;
+      if (this.script && this.contentLines === 0 && lines.length === 0 && /^\s*EXPECT(-NOT)?\s/i.test(next)) break;
+      lines.push(input.shift() as string);
+      bytes += next.length + ending.length;
+    }
+    if (lines.length === 0) return false;
+    this.lineNumber += lines.length;
+    this.contentLines += lines.length;
+    this.contentBytes += bytes;
+    if (this.printer.transcript) for (const line of lines) this.printer.sent(line, 'user', false);
+    this.connection.sendRaw(Buffer.from(lines.join(ending) + ending, 'latin1'));
+    return true;
   }
 
   /** A line of message content: sent without waiting, echoed only as a count. */
