@@ -14,9 +14,30 @@ describe('mailprobe demo', () => {
     expect(result.stdout).toMatch(/^-- delivered: queued as \w+$/m);
   });
 
-  it('names what is not there yet', async () => {
-    const result = await runMailprobe(['demo', 'imap']);
+  it('imap: a read-only mailbox with one message, tags added for the user', async () => {
+    const result = await runMailprobe(['demo', 'imap'], { input: ':auth demo secret\nSELECT INBOX\nFETCH 1 BODY[]\n' });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Verdict verified/);
+    expect(result.stdout).toMatch(/^-- authenticated as demo with PLAIN$/m);
+    expect(result.stdout).toMatch(/^-> a\d+ SELECT INBOX$/m);
+    expect(result.stdout).toMatch(/^Subject: Welcome to the mailprobe demo$/m);
+    expect(result.stdout).toMatch(/^a\d+ OK fetch completed {2}\(FETCH, \d+ ms\)$/m);
+  });
+
+  it('pop3: STLS, login and RETR', async () => {
+    const result = await runMailprobe(['demo', 'pop3'], { input: ':auth demo secret\nLIST\nRETR 1\n' });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^=> STLS$/m);
+    expect(result.stdout).toMatch(/^\+OK logged in/m);
+    expect(result.stdout).toMatch(/^Subject: Welcome to the mailprobe demo$/m);
+    expect(result.stdout).toMatch(/^=> QUIT$/m);
+  });
+
+  it('an unknown demo is a usage error', async () => {
+    const result = await runMailprobe(['demo', 'gopher']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/mailprobe demo imap is not available yet; use mailprobe demo smtp/);
+    expect(result.stderr).toMatch(/mailprobe demo gopher is not a demo; choose smtp, imap or pop3/);
   });
 });
