@@ -126,7 +126,7 @@ async function otherSections(): Promise<string[]> {
   // 2. A 100 MB message through an interactive-mode session into DATA, vs s_client.
   const megabytes = Number(process.env.BENCH_MEGABYTES ?? 100);
   const script = await bigMessageScript(megabytes);
-  const sink = await startMailprobeSink(ROOT, ['--tls-self-signed']);
+  const sink = await startMailprobeSink(ROOT, ['--tls-self-signed', '--max-size', '500m']);
   try {
     const ours: number[] = [];
     const theirs: number[] = [];

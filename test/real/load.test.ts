@@ -1,0 +1,85 @@
+// mailprobe load against its own sink and against real Postfix: exactly N messages
+// arrive (the receiver's own count agrees), with STARTTLS and AUTH, and faults by code.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSink, type SinkHandle } from '../../src/sink/index.js';
+import { selfSignedCertificate } from '../../src/transport/selfSigned.js';
+import { makePki, type Pki } from '../support/certs.js';
+import { ensureMailServers, startDovecot, startPostfix, type DovecotInstance, type PostfixInstance } from '../support/realServers.js';
+import { runMailprobe } from '../support/runMailprobe.js';
+
+describe('load against mailprobe sink', () => {
+  let sink: SinkHandle | undefined;
+  afterAll(async () => {
+    await sink?.close(0);
+  });
+
+  it('STARTTLS and AUTH once per connection; the sink counts exactly N', async () => {
+    const { certPem, keyPem } = selfSignedCertificate(['localhost', '127.0.0.1']);
+    sink = await startSink({ host: '127.0.0.1', port: 0, certPem, keyPem, auth: { user: 'loader', password: 'pw' } });
+    const result = await runMailprobe(['load', `127.0.0.1:${sink.port}`, '-starttls', 'smtp', '-c', '3', '-n', '50', '--per-conn', '7', '--user', 'loader', '--password', 'pw', '--pipelining', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({ accepted: 50, tempFailed: 0, rejected: 0, connectionsFailed: 0 });
+    expect(summary.latencyMs.tls.count).toBe(summary.connectionsOpened);
+    expect(sink.stats.accepted).toBe(50);
+    expect(sink.stats.authFailed).toBe(0);
+    await sink.close(0);
+    sink = undefined;
+  });
+
+  it('fault injection is reported by code', async () => {
+    sink = await startSink({ host: '127.0.0.1', port: 0, failRate: 1, failCode: 451 });
+    const result = await runMailprobe(['load', `127.0.0.1:${sink.port}`, '-plain', '-c', '2', '-n', '12', '--json']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ accepted: 0, tempFailed: 12, failureCodes: { '451': 12 } });
+    await sink.close(0);
+    sink = undefined;
+  });
+
+  it('a wrong password is a connection failure, not a crash', async () => {
+    sink = await startSink({ host: '127.0.0.1', port: 0, auth: { user: 'loader', password: 'pw' } });
+    const result = await runMailprobe(['load', `127.0.0.1:${sink.port}`, '-plain', '-n', '3', '--user', 'loader', '--password', 'nope']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/login refused: 535/);
+    expect(sink.stats.accepted).toBe(0);
+  });
+});
+
+const availability = ensureMailServers();
+
+describe.runIf(availability.ok)('load against real Postfix', () => {
+  let pki: Pki;
+  let dovecot: DovecotInstance;
+  let postfix: PostfixInstance;
+
+  beforeAll(async () => {
+    pki = makePki();
+    dovecot = await startDovecot(pki);
+    postfix = await startPostfix(pki, { dovecot });
+  });
+
+  afterAll(async () => {
+    await postfix?.stop();
+    await dovecot?.stop();
+  });
+
+  it('submission with STARTTLS and AUTH: 20 messages, and Postfix logs exactly 20 of them', async () => {
+    const result = await runMailprobe([
+      'load', `localhost:${postfix.submission}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert, '-c', '2', '-n', '20',
+      '--user', dovecot.user, '--password', dovecot.password, '--from', `${dovecot.user}@localhost`, '--to', 'someone@example.net', '--json',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.accepted).toBe(20);
+    // Postfix's cleanup logs each message's Message-ID once.
+    let logged = 0;
+    for (let i = 0; i < 50 && logged < 20; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      logged = (readFileSync(postfix.logFile, 'utf8').match(/message-id=<[0-9a-f]{8}\.\d+@localhost>/g) ?? []).length;
+    }
+    expect(logged).toBe(20);
+  });
+});
