@@ -41,7 +41,10 @@ async function sendMessage(established: Established, plan: WorkerPlan, pipelinin
   const commands = [`MAIL FROM:<${plan.from}>`, ...plan.to.map((to) => `RCPT TO:<${to}>`), 'DATA'];
   const replies: Reply[] = [];
   if (pipelining) {
+    // One write for the whole envelope (RFC 2920).
+    connection.socket.cork();
     for (const command of commands) connection.send(command);
+    connection.socket.uncork();
     for (const command of commands) replies.push(await connection.reply(command.split(':')[0]));
   } else {
     for (const command of commands) {
@@ -63,15 +66,20 @@ async function sendMessage(established: Established, plan: WorkerPlan, pipelinin
     return replyCode(refused) || 554;
   }
   const headers = plan.headers.next();
+  // Headers, the shared body and the final dot in one write; with PIPELINING the RSET
+  // that clears the envelope for the next message goes along too.
+  connection.socket.cork();
   connection.sendRaw(headers);
   connection.sendRaw(plan.body);
   connection.send('.');
+  if (pipelining) connection.send('RSET');
+  connection.socket.uncork();
   stats.bytesSent += headers.length + plan.body.length + 3;
   let code = 0;
   // LMTP answers once per recipient: the worst answer decides.
-  do code = Math.max(code, replyCode(await connection.reply('end of DATA')));
-  while (connection.outstanding > 0);
-  connection.send('RSET');
+  const finals = connection.outstanding - (pipelining ? 1 : 0);
+  for (let i = 0; i < finals; i++) code = Math.max(code, replyCode(await connection.reply('end of DATA')));
+  if (!pipelining) connection.send('RSET');
   await connection.reply('RSET');
   return code;
 }
