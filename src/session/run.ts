@@ -161,7 +161,7 @@ class Session {
     const socket = connection.socket;
     socket.cork();
     try {
-      while (input.queue.length > 0 && (connection.outstanding === 0 || connection.framer.inContent())) {
+      while (input.size() > 0 && (connection.outstanding === 0 || connection.framer.inContent())) {
         if (socket.writableNeedDrain) return;
         // Message content goes out in batches: one write for many lines, not one per line.
         if (connection.framer.inContent() && this.contentBatch(input)) continue;
@@ -301,8 +301,8 @@ class Session {
     const lines: string[] = [];
     let bytes = 0;
     const ending = this.options.lineEnding;
-    while (input.queue.length > 0 && bytes < 1 << 20) {
-      const next = input.queue[0];
+    while (input.size() > 0 && bytes < 1 << 20) {
+      const next = input.peek() as string;
       if (next === '.') break;
       if (this.script && this.contentLines === 0 && lines.length === 0 && /^\s*EXPECT(-NOT)?\s/i.test(next)) break;
       lines.push(input.shift() as string);
@@ -341,7 +341,7 @@ class Session {
       const stage = wasSasl && reply.last.tone === 'ok' ? 'auth' : stageOf(command, reply, connection.protocol.name);
       // An implicit-TLS session has done its TLS stage once the greeting is in.
       if (stage === 'banner' && connection.tls) this.reached('tls');
-      if (stage === 'rcpt' && /^RCPT\b/i.test(this.piped?.queue[0] ?? '')) return; // quit after the last recipient
+      if (stage === 'rcpt' && /^RCPT\b/i.test(this.piped?.peek() ?? '')) return; // quit after the last recipient
       if (stage) this.reached(stage);
     }
     if (!connection.answeringStartTls()) return;
