@@ -130,7 +130,15 @@ export class SinkConnection {
   private readonly onData = (chunk: Buffer): void => {
     if (this.state === 'CLOSED' || this.state === 'STARTTLS') return; // e.g. plaintext after STARTTLS
     this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
-    if (this.state !== 'GREETING') this.process();
+    if (this.state === 'GREETING') return;
+    // The replies to everything in this chunk leave in one write, not one write each.
+    const socket = this.socket;
+    socket.cork();
+    try {
+      this.process();
+    } finally {
+      socket.uncork();
+    }
   };
 
   private reply(text: string): void {
