@@ -9,18 +9,14 @@ import { checkJson, formatTargetReport } from '../terminal/checkReport.js';
 import { escapeText } from '../terminal/escape.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatTlsReport } from '../terminal/tlsReport.js';
-import { CERT_FLAGS, CHECK_FLAGS, type FlagSpec } from './flags.js';
+import { CERT_FLAGS, CHECK_FLAGS } from './flags.js';
+import { commandHelp } from './help.js';
 import type { MainIo } from './main.js';
 import { normaliseArgv } from './normalise.js';
 import { parseArgs } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';
 
 type Flags = Record<string, string | boolean | undefined>;
-
-function flagHelp(usage: string, flags: FlagSpec[], tail: string[]): string {
-  const lines = flags.map((flag) => `  ${`--${flag.name.replace(/_/g, '-')}${flag.value ? ` ${flag.value}` : ''}`.padEnd(28)} ${flag.help}`);
-  return [usage, '', 'Flags (single or double dash):', ...lines, '', ...tail].join('\n');
-}
 
 const CHECK_HELP_TAIL = [
   'Exit codes: 0 every check ok, 1 warnings only, 2 a check failed, 3 could not run (usage, DNS, connect).',
@@ -70,7 +66,7 @@ export async function checkCommand(argv: string[], io: MainIo, printer: Printer,
   try {
     ({ flags, positional: targets } = parseArgs(normaliseArgv(argv, CHECK_FLAGS), CHECK_FLAGS));
     if (flags.help) {
-      io.stdout.write(flagHelp('Usage: mailprobe check HOST[:PORT]... [--starttls PROTO | --tls] [flags]', CHECK_FLAGS, CHECK_HELP_TAIL) + '\n');
+      io.stdout.write(commandHelp('Usage: mailprobe check HOST[:PORT]... [--starttls PROTO | --tls] [flags]', CHECK_FLAGS, CHECK_HELP_TAIL) + '\n');
       return CHECK_EXIT.OK;
     }
     if (targets.length === 0) throw usageError('no target given', 'usage: mailprobe check HOST[:PORT]... (see --help)');
@@ -103,7 +99,7 @@ export async function checkCommand(argv: string[], io: MainIo, printer: Printer,
 export async function certCommand(argv: string[], io: MainIo, printer: Printer): Promise<number> {
   const { flags, positional } = parseArgs(normaliseArgv(argv, CERT_FLAGS), CERT_FLAGS);
   if (flags.help) {
-    io.stdout.write(flagHelp('Usage: mailprobe cert HOST[:PORT] [--starttls PROTO | --tls] [--pem]', CERT_FLAGS, ['Exit codes as for a session (see mailprobe -help); 8 with --verify-return-error when the certificate does not verify.']) + '\n');
+    io.stdout.write(commandHelp('Usage: mailprobe cert HOST[:PORT] [--starttls PROTO | --tls] [--pem]', CERT_FLAGS, ['Exit codes as for a session (see mailprobe -help); 8 with --verify-return-error when the certificate does not verify.']) + '\n');
     return EXIT_CODES.OK;
   }
   if (positional.length !== 1) throw usageError('give one HOST[:PORT]', 'usage: mailprobe cert HOST[:PORT] [--starttls PROTO]');

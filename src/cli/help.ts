@@ -1,6 +1,17 @@
 // -help text: written from the flag table so it cannot drift from what is accepted.
 import { EXIT_CODES } from '../errors.js';
-import { SESSION_FLAGS } from './flags.js';
+import { SESSION_FLAGS, type FlagSpec } from './flags.js';
+
+/** A flag as the subcommands' help and errors spell it: --warn-days. */
+export function flagName(name: string): string {
+  return `--${name.replace(/_/g, '-')}`;
+}
+
+/** --help for a subcommand (check, cert, load, sink), written from its flag table. */
+export function commandHelp(usage: string, flags: FlagSpec[], tail: string[]): string {
+  const lines = flags.map((flag) => `  ${`${flagName(flag.name)}${flag.value ? ` ${flag.value}` : ''}`.padEnd(28)} ${flag.help}`);
+  return [usage, '', 'Flags (single or double dash):', ...lines, '', ...tail].join('\n');
+}
 
 const EXIT_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   OK: 'the session ended normally (QUIT/LOGOUT, end of input)',

@@ -9,6 +9,7 @@ import { formatLoadReport, loadSummary, progressLine } from '../terminal/loadRep
 import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { SESSION_FLAGS, type FlagSpec } from './flags.js';
+import { commandHelp } from './help.js';
 import type { MainIo } from './main.js';
 import { normaliseArgv } from './normalise.js';
 import { parseArgs } from './program.js';
@@ -67,8 +68,7 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
   try {
     const { flags, positional } = parseArgs(normaliseArgv(argv, LOAD_FLAGS), LOAD_FLAGS);
     if (flags.help) {
-      const lines = LOAD_FLAGS.map((f) => `  ${`--${f.name.replace(/_/g, '-')}${f.value ? ` ${f.value}` : ''}`.padEnd(26)} ${f.help}`);
-      io.stdout.write(['Usage: mailprobe load HOST[:PORT] [-starttls smtp | -tls] [flags]', '', ...lines, '', 'Exit codes: 0 every message accepted, 2 some failed, 3 could not run.'].join('\n') + '\n');
+      io.stdout.write(commandHelp('Usage: mailprobe load HOST[:PORT] [-starttls smtp | -tls] [flags]', LOAD_FLAGS, ['Exit codes: 0 every message accepted, 2 some failed, 3 could not run.']) + '\n');
       return 0;
     }
     if (positional.length !== 1) throw usageError('give one HOST[:PORT]', 'usage: mailprobe load HOST[:PORT] (see --help)');

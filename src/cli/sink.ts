@@ -10,6 +10,7 @@ import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { selfSignedCertificate } from '../transport/selfSigned.js';
 import type { FlagSpec } from './flags.js';
+import { commandHelp, flagName } from './help.js';
 import type { MainIo } from './main.js';
 import { normaliseArgv } from './normalise.js';
 import { parseArgs } from './program.js';
@@ -47,10 +48,6 @@ type StopReason = 'count' | 'duration' | 'interrupt';
 function text(flags: Flags, name: string): string | undefined {
   const value = flags[name];
   return typeof value === 'string' ? value : undefined;
-}
-
-function flagName(name: string): string {
-  return `--${name.replace(/_/g, '-')}`;
 }
 
 /** "50ms", "2s", "1.5m"; a bare number is in `bareUnit`. */
@@ -181,8 +178,7 @@ export async function sinkCommand(argv: string[], io: MainIo, printer: Printer):
   try {
     const { flags, positional } = parseArgs(normaliseArgv(argv, SINK_FLAGS), SINK_FLAGS);
     if (flags.help) {
-      const lines = SINK_FLAGS.map((flag) => `  ${`${flagName(flag.name)}${flag.value ? ` ${flag.value}` : ''}`.padEnd(28)} ${flag.help}`);
-      io.stdout.write(['Usage: mailprobe sink [--listen HOST:PORT] [flags]', '', 'Flags (single or double dash):', ...lines, '', ...HELP_TAIL].join('\n') + '\n');
+      io.stdout.write(commandHelp('Usage: mailprobe sink [--listen HOST:PORT] [flags]', SINK_FLAGS, HELP_TAIL) + '\n');
       return EXIT_CODES.OK;
     }
     if (positional.length > 0) throw usageError(`unexpected argument ${positional[0]}`, 'mailprobe sink takes flags only; see --help');
