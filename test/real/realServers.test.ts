@@ -15,14 +15,21 @@ const availability = ensureMailServers();
 const isRoot = process.getuid?.() === 0;
 
 if (!availability.ok) {
-  describe('real Postfix and Dovecot', () => {
-    it('are installed', () => {
-      const message = `REAL-SERVER TESTS DID NOT RUN: ${availability.reason}`;
-      console.warn(message);
-      // In CI, or as root (where they can be installed), their absence is a failure.
-      if (process.env.CI || isRoot) expect.fail(message);
+  const message = `REAL-SERVER TESTS DID NOT RUN: ${availability.reason}`;
+  console.warn(message);
+  if (process.env.CI || isRoot) {
+    // In CI, or as root (where they can be installed), their absence is a failure.
+    describe('real Postfix and Dovecot', () => {
+      it('are installed', () => {
+        expect.fail(message);
+      });
     });
-  });
+  } else {
+    // Elsewhere they are reported as skipped, never as passed.
+    describe.skip(`real Postfix and Dovecot (${availability.reason})`, () => {
+      it('need root to install and run', () => {});
+    });
+  }
 } else {
   let pki: Pki;
   let dovecot: DovecotInstance;
