@@ -1,41 +1,25 @@
 // `mailprobe check` and `mailprobe cert` against real Postfix and Dovecot: a well-run
 // setup, and a badly configured Postfix (open relay, AUTH before TLS).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePki, type Pki } from '../support/certs.js';
-import { ensureMailServers, startDovecot, startPostfix, type DovecotInstance, type PostfixInstance } from '../support/realServers.js';
+import { describe, expect, it } from 'vitest';
+import { ensureMailServers } from '../support/realServers.js';
+import { useMailServers } from '../support/mailServers.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { validateCheckJson } from '../support/checkJson.js';
 
 const availability = ensureMailServers();
 
 describe.runIf(availability.ok)('mailprobe check against real servers', () => {
-  let pki: Pki;
-  let dovecot: DovecotInstance;
-  let postfix: PostfixInstance;
-  let badPostfix: PostfixInstance;
-
-  beforeAll(async () => {
-    pki = makePki();
-    dovecot = await startDovecot(pki);
-    postfix = await startPostfix(pki, { dovecot });
-    badPostfix = await startPostfix(pki, { dovecot, misconfigured: true });
-  });
-
-  afterAll(async () => {
-    await badPostfix?.stop();
-    await postfix?.stop();
-    await dovecot?.stop();
-  });
+  const s = useMailServers({ misconfigured: true });
 
   const line = (verdict: string, id: string, rest: string) => new RegExp(`^ {2}${verdict} +${id.replace(/\./g, '\\.')} +${rest}`, 'm');
 
   it('submission: login, relay refused, a message delivered; Postfix\'s default TLS 1.0/1.1 is a warning (exit 1)', async () => {
     const result = await runMailprobe([
-      'check', `localhost:${postfix.submission}`, '--starttls', 'smtp', '--CAfile', pki.ca.cert,
-      '--user', dovecot.user, '--relay-test', 'probe@localhost', 'someone@example.net', '--send', `${dovecot.user}@localhost`, `${dovecot.user}@localhost`,
-    ], { env: { MAILPROBE_PASSWORD: dovecot.password } });
+      'check', `localhost:${s.postfix.submission}`, '--starttls', 'smtp', '--CAfile', s.pki.ca.cert,
+      '--user', s.dovecot.user, '--relay-test', 'probe@localhost', 'someone@example.net', '--send', `${s.dovecot.user}@localhost`, `${s.dovecot.user}@localhost`,
+    ], { env: { MAILPROBE_PASSWORD: s.dovecot.password } });
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(new RegExp(`^localhost:${postfix.submission} \\(STARTTLS smtp\\): warn in \\d+ ms$`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^localhost:${s.postfix.submission} \\(STARTTLS smtp\\): warn in \\d+ ms$`, 'm'));
     expect(result.stdout).toMatch(line('ok', 'connect', 'connected in [\\d.]+ ms'));
     expect(result.stdout).toMatch(line('ok', 'tls.starttls', 'STARTTLS works: TLSv1\\.3'));
     expect(result.stdout).toMatch(line('ok', 'certificate.chain', 'chain verifies'));
@@ -49,13 +33,13 @@ describe.runIf(availability.ok)('mailprobe check against real servers', () => {
   });
 
   it('a wrong password fails the login check (exit 2)', async () => {
-    const result = await runMailprobe(['check', `localhost:${postfix.submission}`, '--starttls', 'smtp', '--CAfile', pki.ca.cert, '--user', dovecot.user, '--password', 'wrong', '--no-versions']);
+    const result = await runMailprobe(['check', `localhost:${s.postfix.submission}`, '--starttls', 'smtp', '--CAfile', s.pki.ca.cert, '--user', s.dovecot.user, '--password', 'wrong', '--no-versions']);
     expect(result.stdout).toMatch(line('fail', 'auth.login', 'login as mailprobe with SCRAM-SHA-256 was refused'));
     expect(result.code).toBe(2);
   });
 
   it('the misconfigured Postfix: open relay and AUTH before TLS are reported (exit 2)', async () => {
-    const result = await runMailprobe(['check', `localhost:${badPostfix.smtp}`, '--starttls', 'smtp', '--CAfile', pki.ca.cert, '--relay-test', 'probe@localhost', 'victim@example.net', '--no-versions']);
+    const result = await runMailprobe(['check', `localhost:${s.badPostfix.smtp}`, '--starttls', 'smtp', '--CAfile', s.pki.ca.cert, '--relay-test', 'probe@localhost', 'victim@example.net', '--no-versions']);
     expect(result.stdout).toMatch(line('fail', 'smtp.relay', 'OPEN RELAY: the server accepted a recipient at victim@example\\.net without authentication'));
     expect(result.stdout).toMatch(line('warn', 'capabilities.auth_before_tls', 'AUTH offered before TLS'));
     expect(result.code).toBe(2);
@@ -63,14 +47,14 @@ describe.runIf(availability.ok)('mailprobe check against real servers', () => {
 
   it('two targets in parallel, as JSON in the documented shape, in input order', async () => {
     const result = await runMailprobe([
-      'check', `localhost:${postfix.submissions}`, `localhost:${badPostfix.submissions}`, '--tls', '--proto', 'smtp', '--CAfile', pki.ca.cert,
-      '--json', '--concurrency', '2', '--user', dovecot.user, '--password', dovecot.password,
+      'check', `localhost:${s.postfix.submissions}`, `localhost:${s.badPostfix.submissions}`, '--tls', '--proto', 'smtp', '--CAfile', s.pki.ca.cert,
+      '--json', '--concurrency', '2', '--user', s.dovecot.user, '--password', s.dovecot.password,
     ]);
     const doc = JSON.parse(result.stdout);
     expect(validateCheckJson(doc)).toEqual([]);
     expect(doc.targets.map((t: { target: string; mode: string }) => [t.target, t.mode])).toEqual([
-      [`localhost:${postfix.submissions}`, 'tls'],
-      [`localhost:${badPostfix.submissions}`, 'tls'],
+      [`localhost:${s.postfix.submissions}`, 'tls'],
+      [`localhost:${s.badPostfix.submissions}`, 'tls'],
     ]);
     for (const target of doc.targets) {
       const byId = Object.fromEntries(target.checks.map((c: { id: string }) => [c.id, c]));
@@ -85,7 +69,7 @@ describe.runIf(availability.ok)('mailprobe check against real servers', () => {
   });
 
   it('Dovecot IMAP over STARTTLS: TLS 1.2+ only (ok), CRAM-MD5/SCRAM offered before TLS (warn)', async () => {
-    const result = await runMailprobe(['check', `${dovecot.host}:${dovecot.imap}`, '--starttls', 'imap', '--CAfile', pki.ca.cert, '--user', dovecot.user, '--password', dovecot.password]);
+    const result = await runMailprobe(['check', `${s.dovecot.host}:${s.dovecot.imap}`, '--starttls', 'imap', '--CAfile', s.pki.ca.cert, '--user', s.dovecot.user, '--password', s.dovecot.password]);
     expect(result.stdout).toMatch(line('ok', 'tls.versions', 'accepts TLSv1\\.2, TLSv1\\.3$'));
     expect(result.stdout).toMatch(line('warn', 'capabilities.auth_before_tls', 'AUTH offered before TLS \\(CRAM-MD5 SCRAM-SHA-256\\)'));
     expect(result.stdout).toMatch(line('ok', 'auth.login', 'logged in as mailprobe with SCRAM-SHA-256'));
@@ -94,14 +78,14 @@ describe.runIf(availability.ok)('mailprobe check against real servers', () => {
   });
 
   it('mailprobe cert prints the certificate report, or the PEM chain with --pem', async () => {
-    const report = await runMailprobe(['cert', `localhost:${postfix.smtp}`, '--starttls', 'smtp', '--CAfile', pki.ca.cert]);
+    const report = await runMailprobe(['cert', `localhost:${s.postfix.smtp}`, '--starttls', 'smtp', '--CAfile', s.pki.ca.cert]);
     expect(report.code).toBe(0);
     expect(report.stdout).toMatch(/^Certificate\n {2}subject {6}CN=localhost$/m);
     expect(report.stdout).toMatch(/Verdict verified/);
-    const pem = await runMailprobe(['cert', `localhost:${postfix.smtp}`, '--starttls', 'smtp', '--CAfile', pki.ca.cert, '--pem']);
-    expect(pem.stdout.startsWith(pki.leaf.certPem.trim().split('\n')[0])).toBe(true);
-    expect(pem.stdout).toContain(pki.leaf.certPem.trim().split('\n')[2]);
-    const strict = await runMailprobe(['cert', `localhost:${postfix.smtp}`, '--starttls', 'smtp', '--verify-return-error']);
+    const pem = await runMailprobe(['cert', `localhost:${s.postfix.smtp}`, '--starttls', 'smtp', '--CAfile', s.pki.ca.cert, '--pem']);
+    expect(pem.stdout.startsWith(s.pki.leaf.certPem.trim().split('\n')[0])).toBe(true);
+    expect(pem.stdout).toContain(s.pki.leaf.certPem.trim().split('\n')[2]);
+    const strict = await runMailprobe(['cert', `localhost:${s.postfix.smtp}`, '--starttls', 'smtp', '--verify-return-error']);
     expect(strict.code).toBe(8);
   });
 });

@@ -1,72 +1,59 @@
 // The session helpers against real Postfix and Dovecot: every SASL mechanism Dovecot
 // offers, a wrong password, and :mail over submission read back over IMAP.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePki, type Pki } from '../support/certs.js';
-import { ensureMailServers, startDovecot, startPostfix, type DovecotInstance, type PostfixInstance } from '../support/realServers.js';
+import { describe, expect, it } from 'vitest';
+import { ensureMailServers } from '../support/realServers.js';
+import { useMailServers } from '../support/mailServers.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 
 const availability = ensureMailServers();
 
 describe.runIf(availability.ok)('helpers against real servers', () => {
-  let pki: Pki;
-  let dovecot: DovecotInstance;
-  let postfix: PostfixInstance;
-
-  beforeAll(async () => {
-    pki = makePki();
-    dovecot = await startDovecot(pki);
-    postfix = await startPostfix(pki, { dovecot });
-  });
-
-  afterAll(async () => {
-    await postfix?.stop();
-    await dovecot?.stop();
-  });
+  const s = useMailServers();
 
   const imap = (input: string, extra: string[] = []) =>
-    runMailprobe(['-connect', `${dovecot.host}:${dovecot.imap}`, '-starttls', 'imap', '-CAfile', pki.ca.cert, '-quiet', ...extra], { input });
+    runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.imap}`, '-starttls', 'imap', '-CAfile', s.pki.ca.cert, '-quiet', ...extra], { input });
   const submission = (input: string, extra: string[] = []) =>
-    runMailprobe(['-connect', `localhost:${postfix.submission}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert, '-quiet', ...extra], { input });
+    runMailprobe(['-connect', `localhost:${s.postfix.submission}`, '-starttls', 'smtp', '-CAfile', s.pki.ca.cert, '-quiet', ...extra], { input });
 
   it.each(['PLAIN', 'LOGIN', 'CRAM-MD5', 'SCRAM-SHA-256'])('IMAP :auth %s logs in', async (mechanism) => {
-    const result = await imap(`:auth ${mechanism} ${dovecot.user} ${dovecot.password}\nNOOP\n`);
+    const result = await imap(`:auth ${mechanism} ${s.dovecot.user} ${s.dovecot.password}\nNOOP\n`);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^=> a\\d+ AUTHENTICATE ${mechanism}`, 'm'));
     expect(result.stdout).toMatch(/^a\d+ OK .*Logged in/m);
-    expect(result.stdout).toContain(`-- authenticated as ${dovecot.user} with ${mechanism}`);
-    expect(result.stdout).not.toContain(dovecot.password);
+    expect(result.stdout).toContain(`-- authenticated as ${s.dovecot.user} with ${mechanism}`);
+    expect(result.stdout).not.toContain(s.dovecot.password);
     expect(result.stdout).toMatch(/^-> a\d+ NOOP$/m); // typed without a tag, sent with one
   });
 
   it('IMAP :auth without a mechanism picks the strongest offered (SCRAM-SHA-256) and verifies the server', async () => {
-    const result = await imap(`:auth ${dovecot.user} ${dovecot.password}\n`);
+    const result = await imap(`:auth ${s.dovecot.user} ${s.dovecot.password}\n`);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`-- authenticated as ${dovecot.user} with SCRAM-SHA-256`);
+    expect(result.stdout).toContain(`-- authenticated as ${s.dovecot.user} with SCRAM-SHA-256`);
     // The server's challenge was decoded next to the raw line.
     expect(result.stdout).toMatch(/^\+ [A-Za-z0-9+/=]+ {2}→ "r=.*,s=.*,i=\d+"$/m);
   });
 
   it('POP3 :auth without SASL in CAPA falls back to the mechanisms offered, and a wrong password is shown clearly', async () => {
-    const good = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.pop3}`, '-starttls', 'pop3', '-CAfile', pki.ca.cert, '-quiet'], {
-      input: `:auth PLAIN ${dovecot.user} ${dovecot.password}\nSTAT\n`,
+    const good = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.pop3}`, '-starttls', 'pop3', '-CAfile', s.pki.ca.cert, '-quiet'], {
+      input: `:auth PLAIN ${s.dovecot.user} ${s.dovecot.password}\nSTAT\n`,
     });
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/^\+OK Logged in\.$/m);
-    const bad = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.pop3}`, '-starttls', 'pop3', '-CAfile', pki.ca.cert, '-quiet'], {
-      input: `:auth PLAIN ${dovecot.user} wrong-password\n`,
+    const bad = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.pop3}`, '-starttls', 'pop3', '-CAfile', s.pki.ca.cert, '-quiet'], {
+      input: `:auth PLAIN ${s.dovecot.user} wrong-password\n`,
     });
     expect(bad.code).toBe(0);
     expect(bad.stdout).toMatch(/^-ERR \[AUTH\] Authentication failed\.$/m);
-    expect(bad.stderr).toContain(`authentication as ${dovecot.user} with PLAIN failed`);
+    expect(bad.stderr).toContain(`authentication as ${s.dovecot.user} with PLAIN failed`);
   });
 
   it('SMTP submission: :auth PLAIN, a wrong password gives 535, and the password never shows', async () => {
-    const good = await submission(`:auth PLAIN ${dovecot.user} ${dovecot.password}\n`);
+    const good = await submission(`:auth PLAIN ${s.dovecot.user} ${s.dovecot.password}\n`);
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/^=> AUTH PLAIN \[redacted\]$/m);
     expect(good.stdout).toMatch(/^235 2\.7\.0 Authentication successful$/m);
-    const bad = await submission(`:auth LOGIN ${dovecot.user} nope\n`);
+    const bad = await submission(`:auth LOGIN ${s.dovecot.user} nope\n`);
     expect(bad.stdout).toMatch(/^334 VXNlcm5hbWU6 {2}→ "Username:"$/m);
     expect(bad.stdout).toMatch(/^334 UGFzc3dvcmQ6 {2}→ "Password:"$/m);
     expect(bad.stdout).toMatch(/^535 5\.7\.8 Error: authentication failed/m);
@@ -74,7 +61,7 @@ describe.runIf(availability.ok)('helpers against real servers', () => {
   });
 
   it(':mail over submission delivers a message that IMAP then reads back', async () => {
-    const sent = await submission(`:auth ${dovecot.user} ${dovecot.password}\n:mail ${dovecot.user}@localhost ${dovecot.user}@localhost\n`, [
+    const sent = await submission(`:auth ${s.dovecot.user} ${s.dovecot.password}\n:mail ${s.dovecot.user}@localhost ${s.dovecot.user}@localhost\n`, [
       '--pass-file', '/dev/null',
     ]);
     expect(sent.stderr).toBe('');
@@ -85,7 +72,7 @@ describe.runIf(availability.ok)('helpers against real servers', () => {
     let found = '';
     for (let i = 0; i < 50 && !found.includes('mailprobe test message'); i++) {
       await new Promise((r) => setTimeout(r, 200));
-      const read = await imap(`:auth PLAIN ${dovecot.user} ${dovecot.password}\nSELECT INBOX\nFETCH 1:* (BODY[HEADER.FIELDS (SUBJECT MESSAGE-ID)])\n`);
+      const read = await imap(`:auth PLAIN ${s.dovecot.user} ${s.dovecot.password}\nSELECT INBOX\nFETCH 1:* (BODY[HEADER.FIELDS (SUBJECT MESSAGE-ID)])\n`);
       found = read.stdout;
     }
     expect(found).toMatch(/^Subject: mailprobe test message /m);
@@ -97,8 +84,8 @@ describe.runIf(availability.ok)('helpers against real servers', () => {
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const log = join(mkdtempSync(join(tmpdir(), 'mailprobe-log-')), 'session.log');
-    const result = await runMailprobe(['-connect', `localhost:${postfix.submission}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert, '--log', log], {
-      input: `AUTH PLAIN ${Buffer.from(`\0${dovecot.user}\0${dovecot.password}`).toString('base64')}\n`,
+    const result = await runMailprobe(['-connect', `localhost:${s.postfix.submission}`, '-starttls', 'smtp', '-CAfile', s.pki.ca.cert, '--log', log], {
+      input: `AUTH PLAIN ${Buffer.from(`\0${s.dovecot.user}\0${s.dovecot.password}`).toString('base64')}\n`,
     });
     expect(result.code).toBe(0);
     const text = readFileSync(log, 'utf8');
@@ -108,39 +95,29 @@ describe.runIf(availability.ok)('helpers against real servers', () => {
     expect(text).toMatch(/Z \*\* Verdict verified/);
     expect(text).toMatch(/Z ~> AUTH PLAIN \[redacted\]$/m);
     expect(text).toMatch(/Z <~ 235 2\.7\.0 Authentication successful$/m);
-    expect(text).not.toContain(dovecot.password);
-    expect(text).not.toContain(Buffer.from(`\0${dovecot.user}\0${dovecot.password}`).toString('base64'));
+    expect(text).not.toContain(s.dovecot.password);
+    expect(text).not.toContain(Buffer.from(`\0${s.dovecot.user}\0${s.dovecot.password}`).toString('base64'));
   });
 });
 
 describe.runIf(availability.ok)('more helpers against real servers', () => {
-  let pki: Pki;
-  let dovecot: DovecotInstance;
-
-  beforeAll(async () => {
-    pki = makePki();
-    dovecot = await startDovecot(pki);
-  });
-
-  afterAll(async () => {
-    await dovecot?.stop();
-  });
+  const s = useMailServers({ postfix: false });
 
   it('ManageSieve :auth PLAIN, then LISTSCRIPTS', async () => {
-    const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.sieve}`, '-starttls', 'sieve', '-CAfile', pki.ca.cert, '-quiet'], {
-      input: `:auth PLAIN ${dovecot.user} ${dovecot.password}\nLISTSCRIPTS\n`,
+    const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.sieve}`, '-starttls', 'sieve', '-CAfile', s.pki.ca.cert, '-quiet'], {
+      input: `:auth PLAIN ${s.dovecot.user} ${s.dovecot.password}\nLISTSCRIPTS\n`,
     });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^=> AUTHENTICATE "PLAIN" "\[redacted\]"$/m);
     expect(result.stdout).toMatch(/^OK "Logged in\."$/m);
-    expect(result.stdout).toContain(`-- authenticated as ${dovecot.user} with PLAIN`);
+    expect(result.stdout).toContain(`-- authenticated as ${s.dovecot.user} with PLAIN`);
     expect(result.stdout).toMatch(/^OK "Listscripts completed\."$/m);
   });
 
   it('IMAP :send appends a generated message to INBOX, and a literal typed by the user waits for "+"', async () => {
-    const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.imap}`, '-starttls', 'imap', '-CAfile', pki.ca.cert, '-quiet'], {
-      input: `:auth ${dovecot.user} ${dovecot.password}\n:send\nAPPEND INBOX {20}\nSubject: typed one\r\n\nSELECT INBOX\n`,
+    const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.imap}`, '-starttls', 'imap', '-CAfile', s.pki.ca.cert, '-quiet'], {
+      input: `:auth ${s.dovecot.user} ${s.dovecot.password}\n:send\nAPPEND INBOX {20}\nSubject: typed one\r\n\nSELECT INBOX\n`,
     });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);

@@ -1,11 +1,11 @@
 // mailprobe load against its own sink and against real Postfix: exactly N messages
 // arrive (the receiver's own count agrees), with STARTTLS and AUTH, and faults by code.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startSink, type SinkHandle } from '../../src/sink/index.js';
 import { selfSignedCertificate } from '../../src/transport/selfSigned.js';
-import { makePki, type Pki } from '../support/certs.js';
-import { ensureMailServers, startDovecot, startPostfix, type DovecotInstance, type PostfixInstance } from '../support/realServers.js';
+import { ensureMailServers } from '../support/realServers.js';
+import { useMailServers } from '../support/mailServers.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 
 describe('load against mailprobe sink', () => {
@@ -50,25 +50,12 @@ describe('load against mailprobe sink', () => {
 const availability = ensureMailServers();
 
 describe.runIf(availability.ok)('load against real Postfix', () => {
-  let pki: Pki;
-  let dovecot: DovecotInstance;
-  let postfix: PostfixInstance;
-
-  beforeAll(async () => {
-    pki = makePki();
-    dovecot = await startDovecot(pki);
-    postfix = await startPostfix(pki, { dovecot });
-  });
-
-  afterAll(async () => {
-    await postfix?.stop();
-    await dovecot?.stop();
-  });
+  const s = useMailServers();
 
   it('submission with STARTTLS and AUTH: 20 messages, and Postfix logs exactly 20 of them', async () => {
     const result = await runMailprobe([
-      'load', `localhost:${postfix.submission}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert, '-c', '2', '-n', '20',
-      '--user', dovecot.user, '--password', dovecot.password, '--from', `${dovecot.user}@localhost`, '--to', 'someone@example.net', '--json',
+      'load', `localhost:${s.postfix.submission}`, '-starttls', 'smtp', '-CAfile', s.pki.ca.cert, '-c', '2', '-n', '20',
+      '--user', s.dovecot.user, '--password', s.dovecot.password, '--from', `${s.dovecot.user}@localhost`, '--to', 'someone@example.net', '--json',
     ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -78,7 +65,7 @@ describe.runIf(availability.ok)('load against real Postfix', () => {
     let logged = 0;
     for (let i = 0; i < 50 && logged < 20; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      logged = (readFileSync(postfix.logFile, 'utf8').match(/message-id=<[0-9a-f]{8}\.\d+@localhost>/g) ?? []).length;
+      logged = (readFileSync(s.postfix.logFile, 'utf8').match(/message-id=<[0-9a-f]{8}\.\d+@localhost>/g) ?? []).length;
     }
     expect(logged).toBe(20);
   });

@@ -1,14 +1,8 @@
 // mailprobe against real Postfix and Dovecot on loopback high ports, run as a user would
 // run it: the upgrade, the certificate verdict with -CAfile, and a login.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePki, type Pki } from '../support/certs.js';
-import {
-  ensureMailServers,
-  startDovecot,
-  startPostfix,
-  type DovecotInstance,
-  type PostfixInstance,
-} from '../support/realServers.js';
+import { describe, expect, it } from 'vitest';
+import { ensureMailServers } from '../support/realServers.js';
+import { useMailServers } from '../support/mailServers.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 
 const availability = ensureMailServers();
@@ -31,26 +25,13 @@ if (!availability.ok) {
     });
   }
 } else {
-  let pki: Pki;
-  let dovecot: DovecotInstance;
-  let postfix: PostfixInstance;
-
-  beforeAll(async () => {
-    pki = makePki();
-    dovecot = await startDovecot(pki);
-    postfix = await startPostfix(pki, { dovecot });
-  });
-
-  afterAll(async () => {
-    await postfix?.stop();
-    await dovecot?.stop();
-  });
+  const s = useMailServers();
 
   const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
 
   describe('Postfix', () => {
     it('STARTTLS on the smtp port: upgrade, verified certificate, EHLO again with AUTH', async () => {
-      const result = await runMailprobe(['-connect', `localhost:${postfix.smtp}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert], {
+      const result = await runMailprobe(['-connect', `localhost:${s.postfix.smtp}`, '-starttls', 'smtp', '-CAfile', s.pki.ca.cert], {
         input: 'NOOP\nQUIT\n',
       });
       expect(result.stderr).toBe('');
@@ -70,8 +51,8 @@ if (!availability.ok) {
 
     it('submission: AUTH PLAIN over TLS logs in, and the piped session paces itself (no pipelining errors)', async () => {
       const result = await runMailprobe(
-        ['-connect', `localhost:${postfix.submission}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert, '-brief'],
-        { input: `AUTH PLAIN ${plain(dovecot.user, dovecot.password)}\nMAIL FROM:<${dovecot.user}@localhost>\nRSET\nQUIT\n` },
+        ['-connect', `localhost:${s.postfix.submission}`, '-starttls', 'smtp', '-CAfile', s.pki.ca.cert, '-brief'],
+        { input: `AUTH PLAIN ${plain(s.dovecot.user, s.dovecot.password)}\nMAIL FROM:<${s.dovecot.user}@localhost>\nRSET\nQUIT\n` },
       );
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^TLS TLSv1\.3 .*verified$/m);
@@ -82,7 +63,7 @@ if (!availability.ok) {
     });
 
     it('submission refuses MAIL in cleartext with 530, and mailprobe shows it as sent', async () => {
-      const result = await runMailprobe(['-connect', `127.0.0.1:${postfix.submission}`, '-plain', '-proto', 'smtp'], {
+      const result = await runMailprobe(['-connect', `127.0.0.1:${s.postfix.submission}`, '-plain', '-proto', 'smtp'], {
         input: 'EHLO client.test\nMAIL FROM:<a@b.test>\nQUIT\n',
       });
       expect(result.code).toBe(0);
@@ -90,7 +71,7 @@ if (!availability.ok) {
     });
 
     it('submissions: implicit TLS chosen with -tls, greeting over TLS', async () => {
-      const result = await runMailprobe(['-connect', `localhost:${postfix.submissions}`, '-tls', '-proto', 'smtp', '-CAfile', pki.ca.cert], {
+      const result = await runMailprobe(['-connect', `localhost:${s.postfix.submissions}`, '-tls', '-proto', 'smtp', '-CAfile', s.pki.ca.cert], {
         input: 'EHLO client.test\nQUIT\n',
       });
       expect(result.code).toBe(0);
@@ -99,15 +80,15 @@ if (!availability.ok) {
     });
 
     it('without -CAfile the test CA is unknown: reported, and exit 8 with -verify_return_error', async () => {
-      const result = await runMailprobe(['-connect', `localhost:${postfix.smtp}`, '-starttls', 'smtp', '-verify_return_error']);
+      const result = await runMailprobe(['-connect', `localhost:${s.postfix.smtp}`, '-starttls', 'smtp', '-verify_return_error']);
       expect(result.code).toBe(8);
       expect(result.stdout).toMatch(/NOT verified:\n {2}- (unknown issuer|the chain ends in a self-signed root)/);
     });
 
     it('a DATA message piped through to the final dot is queued', async () => {
       const body = Array.from({ length: 200 }, (_, i) => `line ${i} of the test message`).join('\n');
-      const result = await runMailprobe(['-connect', `localhost:${postfix.smtp}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert, '-quiet'], {
-        input: `MAIL FROM:<a@localhost>\nRCPT TO:<${dovecot.user}@localhost>\nDATA\nSubject: real test\n\n${body}\n.\nQUIT\n`,
+      const result = await runMailprobe(['-connect', `localhost:${s.postfix.smtp}`, '-starttls', 'smtp', '-CAfile', s.pki.ca.cert, '-quiet'], {
+        input: `MAIL FROM:<a@localhost>\nRCPT TO:<${s.dovecot.user}@localhost>\nDATA\nSubject: real test\n\n${body}\n.\nQUIT\n`,
       });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^354 End data with <CR><LF>\.<CR><LF>$/m);
@@ -118,8 +99,8 @@ if (!availability.ok) {
   describe('Dovecot', () => {
     it('IMAP STARTTLS: LOGINDISABLED before TLS, AUTH=PLAIN after, and a login', async () => {
       const result = await runMailprobe(
-        ['-connect', `${dovecot.host}:${dovecot.imap}`, '-starttls', 'imap', '-CAfile', pki.ca.cert],
-        { input: `a LOGIN ${dovecot.user} ${dovecot.password}\nb SELECT INBOX\n` },
+        ['-connect', `${s.dovecot.host}:${s.dovecot.imap}`, '-starttls', 'imap', '-CAfile', s.pki.ca.cert],
+        { input: `a LOGIN ${s.dovecot.user} ${s.dovecot.password}\nb SELECT INBOX\n` },
       );
       expect(result.code).toBe(0);
       const before = result.stdout.slice(0, result.stdout.indexOf('Verdict'));
@@ -135,8 +116,8 @@ if (!availability.ok) {
     });
 
     it('IMAPS (port chosen TLS with -tls) logs in', async () => {
-      const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.imaps}`, '-tls', '-proto', 'imap', '-CAfile', pki.ca.cert], {
-        input: `a LOGIN ${dovecot.user} ${dovecot.password}\n`,
+      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.imaps}`, '-tls', '-proto', 'imap', '-CAfile', s.pki.ca.cert], {
+        input: `a LOGIN ${s.dovecot.user} ${s.dovecot.password}\n`,
       });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/Verdict verified/);
@@ -144,8 +125,8 @@ if (!availability.ok) {
     });
 
     it('POP3 STLS: upgrade, CAPA again, USER/PASS, STAT', async () => {
-      const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.pop3}`, '-starttls', 'pop3', '-CAfile', pki.ca.cert], {
-        input: `USER ${dovecot.user}\nPASS ${dovecot.password}\nSTAT\n`,
+      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.pop3}`, '-starttls', 'pop3', '-CAfile', s.pki.ca.cert], {
+        input: `USER ${s.dovecot.user}\nPASS ${s.dovecot.password}\nSTAT\n`,
       });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^=> STLS$/m);
@@ -156,7 +137,7 @@ if (!availability.ok) {
     });
 
     it('POP3S implicit TLS', async () => {
-      const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.pop3s}`, '-tls', '-proto', 'pop3', '-CAfile', pki.ca.cert, '-brief'], {
+      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.pop3s}`, '-tls', '-proto', 'pop3', '-CAfile', s.pki.ca.cert, '-brief'], {
         input: 'CAPA\n',
       });
       expect(result.code).toBe(0);
@@ -165,7 +146,7 @@ if (!availability.ok) {
     });
 
     it('ManageSieve STARTTLS: capabilities re-sent after TLS with SASL mechanisms', async () => {
-      const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.sieve}`, '-starttls', 'sieve', '-CAfile', pki.ca.cert], {
+      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.sieve}`, '-starttls', 'sieve', '-CAfile', s.pki.ca.cert], {
         input: '',
       });
       expect(result.code).toBe(0);
@@ -175,7 +156,7 @@ if (!availability.ok) {
     });
 
     it('LMTP STARTTLS with LHLO', async () => {
-      const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.lmtp}`, '-starttls', 'lmtp', '-CAfile', pki.ca.cert], {
+      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.lmtp}`, '-starttls', 'lmtp', '-CAfile', s.pki.ca.cert], {
         input: '',
       });
       expect(result.code).toBe(0);
