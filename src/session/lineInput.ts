@@ -1,24 +1,37 @@
-// Lines from a pipe or file, read in chunks and split on LF (a CR before it is dropped:
-// the session adds the line ending the user chose). Reading pauses while many lines wait.
+// Lines from a pipe or file. The bytes are kept as read and cut into lines only when a
+// line is asked for (a CR before the LF is dropped: the session adds the line ending the
+// user chose). Message content is taken as whole runs of lines, passed through without
+// being split when its line endings already match, which is what lets a 100 MB DATA go
+// at the speed of the TLS connection. Reading pauses while much waits.
 import type { Readable } from 'node:stream';
 
-const HIGH_WATER_LINES = 20_000;
+const HIGH_WATER_BYTES = 8 << 20;
+const LF = 0x0a;
+const CR = 0x0d;
+const DOT = 0x2e;
+
+/** A run of message content lines, ready to send. */
+export interface ContentRun {
+  bytes: Buffer;
+  lines: number;
+}
 
 export class LineInput {
-  /** Lines read and not yet taken: items[head..]. A head index, not Array.shift(), which is
-   * linear in the array's length and made a 100 MB DATA take seconds. */
-  private items: string[] = [];
-  private head = 0;
+  /** Bytes read and not yet taken: chunks[0] from `pos`, then the other chunks whole. Each
+   * chunk ends with an LF, except a last line that input ended without one. */
+  private chunks: Buffer[] = [];
+  /** The start of a line whose LF has not been read yet. */
+  private tail: Buffer[] = [];
+  private pos = 0;
+  private buffered = 0;
   ended = false;
-  private partial = '';
   private paused = false;
 
   constructor(private readonly input: Readable, private readonly onChange: () => void) {
-    input.setEncoding('latin1');
-    input.on('data', (text: string) => this.receive(text));
+    input.on('data', (chunk: Buffer | string) => this.receive(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk));
     input.on('end', () => {
-      if (this.partial) this.items.push(this.partial.replace(/\r$/, ''));
-      this.partial = '';
+      if (this.tail.length > 0) this.chunks.push(Buffer.concat(this.tail));
+      this.tail = [];
       this.ended = true;
       this.onChange();
     });
@@ -28,47 +41,126 @@ export class LineInput {
     });
   }
 
-  private receive(text: string): void {
-    const pieces = (this.partial + text).split('\n');
-    this.partial = pieces.pop() ?? '';
-    for (const piece of pieces) this.items.push(piece.endsWith('\r') ? piece.slice(0, -1) : piece);
-    if (this.size() > HIGH_WATER_LINES && !this.paused) {
+  private receive(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.buffered += chunk.length;
+    const first = chunk.indexOf(LF);
+    if (first === -1) {
+      this.tail.push(chunk);
+    } else {
+      // Only the line that straddles two reads is copied; the rest is kept as read.
+      const last = chunk.lastIndexOf(LF);
+      if (this.tail.length > 0) {
+        this.chunks.push(Buffer.concat([...this.tail, chunk.subarray(0, first + 1)]));
+        if (last > first) this.chunks.push(chunk.subarray(first + 1, last + 1));
+      } else {
+        this.chunks.push(chunk.subarray(0, last + 1));
+      }
+      this.tail = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+    }
+    if (this.buffered > HIGH_WATER_BYTES && !this.paused) {
       this.paused = true;
       this.input.pause();
     }
     this.onChange();
   }
 
-  /** Lines waiting. */
-  size(): number {
-    return this.items.length - this.head;
+  /** The index of the next LF in chunks[0]; -1 when no whole line is there (yet). */
+  private nextNewline(): number {
+    return this.chunks.length > 0 ? this.chunks[0].indexOf(LF, this.pos) : -1;
+  }
+
+  private advance(to: number): void {
+    this.buffered -= to - this.pos;
+    this.pos = to;
+    if (this.pos >= this.chunks[0].length) {
+      this.chunks.shift();
+      this.pos = 0;
+    }
+    if (this.paused && this.buffered < HIGH_WATER_BYTES / 2) {
+      this.paused = false;
+      this.input.resume();
+    }
+  }
+
+  /** A whole line waits (or the last one, without its LF, once input has ended). */
+  hasLine(): boolean {
+    return this.nextNewline() !== -1 || (this.ended && this.chunks.length > 0);
   }
 
   /** The next line, without taking it. */
   peek(): string | undefined {
-    return this.items[this.head];
+    return this.line(false);
   }
 
   shift(): string | undefined {
-    const line = this.head < this.items.length ? this.items[this.head++] : undefined;
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+    return this.line(true);
+  }
+
+  private line(take: boolean): string | undefined {
+    const at = this.nextNewline();
+    if (at === -1 && !(this.ended && this.chunks.length > 0)) return undefined;
+    const head = this.chunks[0];
+    const stop = at === -1 ? head.length : at;
+    const end = stop > this.pos && head[stop - 1] === CR ? stop - 1 : stop;
+    const text = head.toString('latin1', this.pos, end);
+    if (take) this.advance(at === -1 ? head.length : at + 1);
+    return text;
+  }
+
+  /**
+   * Takes the whole lines at the head that come before a line holding only "." (at most
+   * about `limit` bytes), each ended with `ending`. Bytes whose line endings already are
+   * `ending` go out as read, without a copy. Undefined when the next line is the "." or
+   * is not complete yet.
+   */
+  takeContent(limit: number, ending: '\r\n' | '\n'): ContentRun | undefined {
+    if (this.nextNewline() === -1) return undefined;
+    const head = this.chunks[0];
+    const start = this.pos;
+    const crlf = ending === '\r\n';
+    let lineStart = start;
+    let lines = 0;
+    let convert = false;
+    while (lineStart - start < limit) {
+      const lf = head.indexOf(LF, lineStart);
+      if (lf === -1) break;
+      const length = lf - lineStart;
+      if (head[lineStart] === DOT && (length === 1 || (length === 2 && head[lineStart + 1] === CR))) break;
+      const hasCr = lf > lineStart && head[lf - 1] === CR;
+      if (hasCr !== crlf) convert = true;
+      lines++;
+      lineStart = lf + 1;
     }
-    if (this.paused && this.size() < HIGH_WATER_LINES / 2) {
-      this.paused = false;
-      this.input.resume();
-    }
-    return line;
+    if (lines === 0) return undefined;
+    const bytes = convert ? withEndings(head.subarray(start, lineStart), lines, ending) : head.subarray(start, lineStart);
+    this.advance(lineStart);
+    return { bytes, lines };
   }
 
   /** Everything read has been taken and nothing more will come. */
   done(): boolean {
-    return this.ended && this.size() === 0;
+    return this.ended && this.chunks.length === 0;
   }
 
   stop(): void {
     this.input.pause();
     this.input.removeAllListeners('data');
   }
+}
+
+/** `lines` whole LF-ended lines (a CR before an LF belongs to the ending) re-ended with `ending`. */
+function withEndings(region: Buffer, lines: number, ending: '\r\n' | '\n'): Buffer {
+  const out = Buffer.allocUnsafe(region.length + lines);
+  let written = 0;
+  let lineStart = 0;
+  while (lineStart < region.length) {
+    const lf = region.indexOf(LF, lineStart);
+    const end = lf > lineStart && region[lf - 1] === CR ? lf - 1 : lf;
+    written += region.copy(out, written, lineStart, end);
+    if (ending === '\r\n') out[written++] = CR;
+    out[written++] = LF;
+    lineStart = lf + 1;
+  }
+  return out.subarray(0, written);
 }

@@ -22,6 +22,9 @@ import { findSecret } from './secrets.js';
 import { startTerminalInput, type TerminalInput } from './terminalInput.js';
 import { UserLineState, type UserLine } from './userLines.js';
 
+/** How much may wait to be sent before the session stops reading input (see pump). */
+const OUTGOING_QUEUE_BYTES = 1 << 20;
+
 export interface SessionIo {
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean };
@@ -161,8 +164,10 @@ class Session {
     const socket = connection.socket;
     socket.cork();
     try {
-      while (input.size() > 0 && (connection.outstanding === 0 || connection.framer.inContent())) {
-        if (socket.writableNeedDrain) return;
+      while ((connection.outstanding === 0 || connection.framer.inContent()) && input.hasLine()) {
+        // Up to ~1 MB may wait in the socket: its own 16 KB mark would cost a turn of the
+        // event loop per 16 KB of a large message.
+        if (socket.writableLength >= OUTGOING_QUEUE_BYTES) return;
         // Message content goes out in batches: one write for many lines, not one per line.
         if (connection.framer.inContent() && this.contentBatch(input)) continue;
         const line = input.shift() as string;
@@ -293,27 +298,22 @@ class Session {
   }
 
   /**
-   * Sends the run of content lines at the head of the queue (up to the final "." or ~1 MB)
+   * Sends the run of content lines at the head of the input (up to the final "." or ~1 MB)
    * as one write; returns false when there is none to batch (the "." itself, or a script
    * expectation right after DATA).
    */
   private contentBatch(input: LineInput): boolean {
-    const lines: string[] = [];
-    let bytes = 0;
+    if (this.script && this.contentLines === 0 && /^\s*EXPECT(-NOT)?\s/i.test(input.peek() ?? '')) return false;
     const ending = this.options.lineEnding;
-    while (input.size() > 0 && bytes < 1 << 20) {
-      const next = input.peek() as string;
-      if (next === '.') break;
-      if (this.script && this.contentLines === 0 && lines.length === 0 && /^\s*EXPECT(-NOT)?\s/i.test(next)) break;
-      lines.push(input.shift() as string);
-      bytes += next.length + ending.length;
+    const run = input.takeContent(1 << 20, ending);
+    if (!run) return false;
+    this.lineNumber += run.lines;
+    this.contentLines += run.lines;
+    this.contentBytes += run.bytes.length;
+    if (this.printer.transcript) {
+      for (const line of run.bytes.toString('latin1').split(ending).slice(0, -1)) this.printer.sent(line, 'user', false);
     }
-    if (lines.length === 0) return false;
-    this.lineNumber += lines.length;
-    this.contentLines += lines.length;
-    this.contentBytes += bytes;
-    if (this.printer.transcript) for (const line of lines) this.printer.sent(line, 'user', false);
-    this.connection.sendRaw(Buffer.from(lines.join(ending) + ending, 'latin1'));
+    this.connection.sendRaw(run.bytes);
     return true;
   }
 

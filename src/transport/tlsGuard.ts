@@ -49,7 +49,27 @@ export class TlsRecordGuard extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.raw.write(chunk, callback);
+    this.forward([chunk], callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.forward(chunks.map((c) => c.chunk), callback);
+  }
+
+  /**
+   * Hands TLS's records to the socket and reports them written as soon as the socket has
+   * taken them (or, past its high-water mark, once it drains), not when the kernel has:
+   * TLS then encrypts the next piece while these are still going out. A failed write
+   * surfaces as the socket's error, which destroys this stream.
+   */
+  private forward(chunks: Buffer[], callback: (error?: Error | null) => void): void {
+    const raw = this.raw;
+    raw.cork();
+    let room = true;
+    for (const chunk of chunks) room = raw.write(chunk);
+    raw.uncork();
+    if (room) callback();
+    else raw.once('drain', () => callback());
   }
 
   override _final(callback: (error?: Error | null) => void): void {
