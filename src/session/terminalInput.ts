@@ -1,5 +1,6 @@
 // Line editing and history on a terminal (node:readline). Output that arrives while the
 // user types is printed above the prompt and the half-typed line is redrawn intact.
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import type { Printer } from '../terminal/printer.js';
 
@@ -19,15 +20,20 @@ export interface TerminalInput {
 
 export const PROMPT = '> ';
 
-/** node:readline is loaded only when a terminal needs it: piped sessions start faster. */
+/**
+ * node:readline and readline-sync are loaded only when a terminal needs them: piped sessions
+ * start faster. By require, not import(): bin/mailprobe.cjs runs the bundle from V8's code
+ * cache through node:vm, where import() is unavailable.
+ */
 export async function startTerminalInput(
   input: Readable,
   output: Writable & { isTTY?: boolean },
   printer: Printer,
   handlers: TerminalHandlers,
 ): Promise<TerminalInput> {
-  const { clearLine, createInterface, cursorTo } = await import('node:readline');
-  const { default: readlineSync } = await import('readline-sync');
+  const lazyRequire = createRequire(import.meta.url);
+  const { clearLine, createInterface, cursorTo } = lazyRequire('node:readline') as typeof import('node:readline');
+  const readlineSync = lazyRequire('readline-sync') as typeof import('readline-sync');
   const terminal = !!output.isTTY;
   const rl = createInterface({ input, output, terminal, prompt: terminal ? PROMPT : '', historySize: 1000 });
   let closed = false;
