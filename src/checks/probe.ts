@@ -9,9 +9,12 @@ import { palette } from '../terminal/style.js';
 import type { TlsSettings } from '../transport/tlsOptions.js';
 
 const nowhere = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+/** One colourless palette for every silent connection: a load run opens thousands. */
+let plain: ReturnType<typeof palette> | undefined;
 
 export function silentPrinter(): Printer {
-  return new Printer(nowhere(), nowhere(), palette(0), true);
+  plain ??= palette(0);
+  return new Printer(nowhere(), nowhere(), plain, true);
 }
 
 export async function connectSilently(options: SessionOptions): Promise<Established> {

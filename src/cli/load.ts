@@ -28,6 +28,8 @@ export const LOAD_FLAGS: FlagSpec[] = [
   { name: 'to', value: 'address', help: 'recipient (default test@localhost)' },
   { name: 'rcpts', value: 'K', help: 'recipients per message (to, then to+2, to+3, ...)' },
   { name: 'pipelining', help: 'send MAIL, RCPT and DATA together when the server offers PIPELINING' },
+  { name: 'bdat', help: 'send each message with BDAT ... LAST instead of DATA when the server offers CHUNKING' },
+  { name: 'no_rset', aliases: ['no-rset'], help: 'RSET only after a refused message, not between all (as smtp-source)' },
   { name: 'lmtp', help: 'speak LMTP (LHLO, one reply per recipient)' },
   { name: 'user', value: 'user', help: 'AUTH once per connection (password from --password, MAILPROBE_PASSWORD or --pass-file)' },
   { name: 'password', value: 'password', help: 'password for --user' },
@@ -96,6 +98,8 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
       from: typeof flags.from === 'string' ? flags.from : 'mailprobe@localhost',
       to: recipients,
       pipelining: !!flags.pipelining,
+      bdat: !!flags.bdat,
+      rset: !flags.no_rset,
       user,
       password,
     });
@@ -108,7 +112,11 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
       io.stdout.write('\r\x1b[K');
     }
     removeInterrupt?.();
-    const summary = loadSummary(stats, formatHostPort(session.host, session.port), session.mode, session.protocol.name, connections);
+    const summary = loadSummary(stats, formatHostPort(session.host, session.port), session.mode, session.protocol.name, connections, {
+      pipelining: !!flags.pipelining,
+      bdat: !!flags.bdat,
+      rset: !flags.no_rset,
+    });
     if (flags.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else printer.lines(formatLoadReport(summary));
     if (stats.connectionsOpened === 0) return CHECK_EXIT.ERROR;

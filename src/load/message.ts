@@ -18,19 +18,26 @@ export function makeBody(size: number): Buffer {
 export class HeaderMaker {
   private readonly run = randomBytes(4).toString('hex');
   private sequence = 0;
+  /** Everything before the Date value, and between it and the message number, made once. */
+  private readonly prefix: string;
+  private readonly middle: string;
+  /** The Date header changes once a second: it is formatted once a second. */
+  private second = -1;
+  private date = '';
 
-  constructor(
-    private readonly from: string,
-    private readonly to: string[],
-    private readonly domain: string,
-  ) {}
+  constructor(from: string, to: string[], private readonly domain: string) {
+    this.prefix = 'Date: ';
+    this.middle = `\r\nFrom: <${from}>\r\nTo: ${to.map((t) => `<${t}>`).join(', ')}\r\nSubject: mailprobe load ${this.run} #`;
+  }
 
   next(): Buffer {
     const n = ++this.sequence;
-    return Buffer.from(
-      `Date: ${rfc5322Date()}\r\nFrom: <${this.from}>\r\nTo: ${this.to.map((t) => `<${t}>`).join(', ')}\r\n` +
-        `Subject: mailprobe load ${this.run} #${n}\r\nMessage-ID: <${this.run}.${n}@${this.domain}>\r\n\r\n`,
-      'latin1',
-    );
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.date = rfc5322Date(new Date(now));
+    }
+    return Buffer.from(`${this.prefix}${this.date}${this.middle}${n}\r\nMessage-ID: <${this.run}.${n}@${this.domain}>\r\n\r\n`, 'latin1');
   }
 }

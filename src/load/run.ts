@@ -4,7 +4,7 @@
 import type { SessionOptions } from '../session/options.js';
 import { HeaderMaker, makeBody } from './message.js';
 import { LoadStats } from './stats.js';
-import { runWorker } from './worker.js';
+import { makeEnvelope, runWorker } from './worker.js';
 
 export interface LoadOptions {
   session: SessionOptions;
@@ -17,6 +17,8 @@ export interface LoadOptions {
   from: string;
   to: string[];
   pipelining: boolean;
+  bdat: boolean;
+  rset: boolean;
   user?: string;
   password?: string;
 }
@@ -37,9 +39,10 @@ export function startLoad(options: LoadOptions): LoadRun {
   const plan = {
     session: options.session,
     perConnection: options.perConnection,
-    from: options.from,
-    to: options.to,
+    envelope: makeEnvelope(options.from, options.to),
     pipelining: options.pipelining,
+    bdat: options.bdat,
+    rset: options.rset,
     user: options.user,
     password: options.password,
     body: makeBody(options.size),

@@ -24,6 +24,9 @@ export class LoadStats {
   readonly failureCodes = new Map<number, number>();
   connectionsOpened = 0;
   connectionsFailed = 0;
+  /** Connections that sent with PIPELINING, and with BDAT (asked for and offered). */
+  pipelinedConnections = 0;
+  chunkedConnections = 0;
   /** Why connections failed, by message, with how often. */
   readonly connectionErrors = new Map<string, number>();
   bytesSent = 0;

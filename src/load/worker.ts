@@ -1,23 +1,31 @@
 // One connection of a load run: connect (and TLS, and AUTH) once, then messages until the
-// run says stop — MAIL, RCPT × K, DATA or BDAT, RSET between — with PIPELINING when asked
-// for and offered. Always ends with QUIT and a closed socket.
+// run says stop — MAIL, RCPT × K, DATA or BDAT, RSET between (or only after a refusal) — with
+// PIPELINING and CHUNKING when asked for and offered. Always ends with QUIT and a closed socket.
+import type { Socket } from 'node:net';
 import { MailprobeError } from '../errors.js';
-import { replyCode } from '../protocols/smtp/reply.js';
 import { runSasl } from '../protocols/saslExchange.js';
-import type { Reply } from '../protocols/types.js';
+import { ehloCapabilities } from '../protocols/smtp/capabilities.js';
+import type { Capabilities } from '../protocols/types.js';
 import { createSaslClient, pickMechanism } from '../sasl/index.js';
 import { connectSilently } from '../checks/probe.js';
+import { defaultClientName } from '../session/clientName.js';
 import type { Established } from '../session/establish.js';
+import { formatHostPort } from '../transport/address.js';
+import { connectTcp } from '../transport/connect.js';
 import type { SessionOptions } from '../session/options.js';
 import type { HeaderMaker } from './message.js';
+import { ReplyReader } from './replyReader.js';
 import type { LoadStats } from './stats.js';
 
 export interface WorkerPlan {
   session: SessionOptions;
   perConnection: number;
-  from: string;
-  to: string[];
+  envelope: Envelope;
   pipelining: boolean;
+  /** BDAT instead of DATA when the server offers CHUNKING. */
+  bdat: boolean;
+  /** RSET after every message, not only after a refused one. */
+  rset: boolean;
   user?: string;
   password?: string;
   body: Buffer;
@@ -35,69 +43,166 @@ async function authenticate(established: Established, plan: WorkerPlan): Promise
   if (!ok) throw new MailprobeError('AUTH_FAILED', `login refused: ${reply.last.text}`);
 }
 
+/** How a connection sends its messages, from the flags and what the server offers. */
+/** MAIL, RCPT × K and (for DATA) DATA, each a line ready to write, made once per run. */
+export interface Envelope {
+  data: Buffer[];
+  bdat: Buffer[];
+}
+
+export function makeEnvelope(from: string, to: string[]): Envelope {
+  const bdat = [`MAIL FROM:<${from}>\r\n`, ...to.map((address) => `RCPT TO:<${address}>\r\n`)].map((line) => Buffer.from(line, 'latin1'));
+  return { bdat, data: [...bdat, Buffer.from('DATA\r\n')] };
+}
+
+interface Dialogue {
+  pipelining: boolean;
+  bdat: boolean;
+  rset: boolean;
+  lmtp: boolean;
+}
+
+/** The connection once set up: its socket and the reader of its replies. */
+interface Wire {
+  socket: Socket;
+  replies: ReplyReader;
+}
+
+const CRLF = '\r\n';
+
+/** Sends RSET and waits for its reply: the envelope of a refused message is cleared. */
+async function reset(wire: Wire): Promise<void> {
+  wire.socket.write(`RSET${CRLF}`);
+  await wire.replies.next();
+}
+
 /** One message; returns the code that decided it (250 accepted). */
-async function sendMessage(established: Established, plan: WorkerPlan, pipelining: boolean, stats: LoadStats): Promise<number> {
-  const { connection } = established;
-  const commands = [`MAIL FROM:<${plan.from}>`, ...plan.to.map((to) => `RCPT TO:<${to}>`), 'DATA'];
-  const replies: Reply[] = [];
-  if (pipelining) {
-    // One write for the whole envelope (RFC 2920).
-    connection.socket.cork();
-    for (const command of commands) connection.send(command);
-    connection.socket.uncork();
-    for (const command of commands) replies.push(await connection.reply(command.split(':')[0]));
-  } else {
-    for (const command of commands) {
-      connection.send(command);
-      const reply = await connection.reply(command.split(':')[0]);
-      replies.push(reply);
-      if (replyCode(reply) >= 400) break;
-    }
-  }
-  const refused = replies.find((reply, i) => (i === replies.length - 1 ? replyCode(reply) !== 354 : replyCode(reply) >= 400));
-  if (refused) {
-    // A refused DATA after pipelining still needs the envelope cleared.
-    if (replyCode(replies[replies.length - 1]) === 354) {
-      connection.send('.');
-      await connection.reply('end of DATA');
-    }
-    connection.send('RSET');
-    await connection.reply('RSET');
-    return replyCode(refused) || 554;
-  }
+async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, stats: LoadStats): Promise<number> {
+  const { socket, replies } = wire;
+  const { pipelining, bdat, rset, lmtp } = dialogue;
+  const envelope = bdat ? plan.envelope.bdat : plan.envelope.data;
   const headers = plan.headers.next();
-  // Headers, the shared body and the final dot in one write; with PIPELINING the RSET
-  // that clears the envelope for the next message goes along too.
-  connection.socket.cork();
-  connection.sendRaw(headers);
-  connection.sendRaw(plan.body);
-  connection.send('.');
-  if (pipelining) connection.send('RSET');
-  connection.socket.uncork();
-  stats.bytesSent += headers.length + plan.body.length + 3;
+  const size = headers.length + plan.body.length;
+  // BDAT goes in the same write as the envelope, except in LMTP, where the number of replies
+  // to BDAT LAST is that of the recipients accepted, known only once they have answered.
+  const bdatWithEnvelope = bdat && pipelining && !lmtp;
+  const rsetAlong = pipelining && rset;
+  if (pipelining) {
+    socket.cork(); // the envelope in one write (RFC 2920)
+    for (const command of envelope) socket.write(command);
+    if (bdatWithEnvelope) writeBdat(socket, size, headers, plan.body, rsetAlong);
+    socket.uncork();
+  }
+  let refused = 0;
+  let accepted = 0;
+  let dataCode = 0;
+  for (let i = 0; i < envelope.length; i++) {
+    if (!pipelining) socket.write(envelope[i]);
+    const { code } = await replies.next();
+    const isData = !bdat && i === envelope.length - 1;
+    if (isData) dataCode = code;
+    else if (code >= 200 && code < 300) accepted += i > 0 ? 1 : 0;
+    else refused ||= code || 554;
+    if (!pipelining && refused) break;
+  }
+  if (!bdatWithEnvelope && (refused || (!bdat && dataCode !== 354))) {
+    // A DATA that was let through after a refused RCPT (PIPELINING) still needs its end.
+    if (dataCode === 354) {
+      socket.write(`.${CRLF}`);
+      await replies.next();
+    }
+    await reset(wire);
+    return refused || dataCode || 554;
+  }
+  if (!bdatWithEnvelope) {
+    // Headers, the shared body and the end (dot or BDAT) in one write; with PIPELINING the
+    // RSET that clears the envelope for the next message goes along too.
+    socket.cork();
+    if (bdat) writeBdat(socket, size, headers, plan.body, rsetAlong);
+    else {
+      socket.write(headers);
+      socket.write(plan.body);
+      socket.write(rsetAlong ? `.${CRLF}RSET${CRLF}` : `.${CRLF}`);
+    }
+    socket.uncork();
+  }
+  stats.bytesSent += size + (bdat ? 0 : 3);
+  // LMTP answers once per accepted recipient: the worst answer decides (0, a broken reply,
+  // counts as a refusal).
+  const finals = lmtp ? Math.max(1, accepted) : 1;
   let code = 0;
-  // LMTP answers once per recipient: the worst answer decides.
-  const finals = connection.outstanding - (pipelining ? 1 : 0);
-  for (let i = 0; i < finals; i++) code = Math.max(code, replyCode(await connection.reply('end of DATA')));
-  if (!pipelining) connection.send('RSET');
-  await connection.reply('RSET');
+  for (let i = 0; i < finals; i++) code = Math.max(code, (await replies.next()).code);
+  if (refused) code = Math.max(code, refused);
+  if (rsetAlong) await replies.next();
+  // Without RSET the next MAIL starts a new transaction after an accepted one (RFC 5321
+  // §4.1.4); after a refusal the envelope is cleared all the same.
+  else if (rset || code >= 400) await reset(wire);
   return code;
 }
 
-export async function runWorker(plan: WorkerPlan, stats: LoadStats): Promise<void> {
-  if (!plan.take()) return;
+/** BDAT LAST with the whole message (RFC 3030): no dot, no stuffing, one reply. */
+function writeBdat(socket: Socket, size: number, headers: Buffer, body: Buffer, rset: boolean): void {
+  socket.write(`BDAT ${size} LAST${CRLF}`);
+  socket.write(headers);
+  socket.write(body);
+  if (rset) socket.write(`RSET${CRLF}`);
+}
+
+/** A connection ready for messages: greeted, EHLO (and TLS and AUTH) done. */
+interface Opened {
+  wire: Wire;
+  capabilities?: Capabilities;
+  /** The session's connection, while it still owns the socket (a failure before detach). */
+  connection?: Established['connection'];
+}
+
+/**
+ * Plaintext without AUTH needs none of the session's machinery (framer, printer, per-reply
+ * timers): the socket and a reply reader do, which halves the cost of a connection.
+ */
+async function openPlain(plan: WorkerPlan, stats: LoadStats): Promise<Opened | undefined> {
+  const { session } = plan;
+  const started = performance.now();
+  let socket: Socket;
+  try {
+    socket = await connectTcp({ host: session.host, port: session.port, family: session.family, timeoutMs: session.timeoutMs }, formatHostPort(session.host, session.port));
+  } catch (error) {
+    stats.connectionFailed(error instanceof Error ? error.message : String(error));
+    return undefined;
+  }
+  stats.connectionsOpened++;
+  stats.connectMs.push(performance.now() - started);
+  const replies = new ReplyReader(socket, Buffer.alloc(0), session.timeoutMs, true);
+  const wire = { socket, replies };
+  try {
+    const greeting = await replies.next();
+    if (greeting.code !== 220) throw new MailprobeError('PROTOCOL', `the server greeted with ${greeting.text || 'a broken reply'}`);
+    const name = session.clientName ?? defaultClientName(socket.localAddress);
+    socket.write(`${session.protocol.name === 'lmtp' ? 'LHLO' : 'EHLO'} ${name}${CRLF}`);
+    const ehlo = await replies.next();
+    if (ehlo.code !== 250) throw new MailprobeError('PROTOCOL', `the server refused EHLO: ${ehlo.text || 'a broken reply'}`);
+    replies.keepLines = false;
+    return { wire, capabilities: ehloCapabilities(ehlo.lines ?? []) };
+  } catch (error) {
+    stats.connectionFailed(error instanceof Error ? error.message : String(error));
+    await quit(undefined, wire);
+    return undefined;
+  }
+}
+
+/** TLS, STARTTLS or AUTH: the session's own set-up, then the socket handed to a reply reader. */
+async function openFull(plan: WorkerPlan, stats: LoadStats): Promise<Opened | undefined> {
   let established: Established;
   try {
     established = await connectSilently(plan.session);
   } catch (error) {
     stats.connectionFailed(error instanceof Error ? error.message : String(error));
-    return;
+    return undefined;
   }
   stats.connectionsOpened++;
   stats.connectMs.push(established.timings.connectMs);
   if (established.timings.tlsMs !== undefined) stats.tlsMs.push(established.timings.tlsMs - established.timings.connectMs);
   const { connection } = established;
-  let first = true;
   try {
     if (plan.session.mode !== 'starttls') await connection.reply('greeting');
     if (plan.session.mode !== 'starttls' || plan.session.noEhlo) {
@@ -105,11 +210,34 @@ export async function runWorker(plan: WorkerPlan, stats: LoadStats): Promise<voi
       established.capabilities = connection.protocol.capabilitiesFrom?.('EHLO', await connection.reply('EHLO'));
     }
     if (plan.user) await authenticate(established, plan);
-    const pipelining = plan.pipelining && !!established.capabilities?.keywords.has('PIPELINING');
-    for (let n = 0; n < plan.perConnection && (first || plan.take()); n++) {
-      first = false;
+  } catch (error) {
+    stats.connectionFailed(error instanceof Error ? error.message : String(error));
+    await quit(connection, undefined);
+    return undefined;
+  }
+  const detached = connection.detach();
+  const socket = detached.socket as Socket;
+  return { wire: { socket, replies: new ReplyReader(socket, detached.pending, plan.session.timeoutMs) }, capabilities: established.capabilities };
+}
+
+export async function runWorker(plan: WorkerPlan, stats: LoadStats): Promise<void> {
+  if (!plan.take()) return;
+  const opened = plan.session.mode === 'plain' && !plan.user ? await openPlain(plan, stats) : await openFull(plan, stats);
+  if (!opened) return;
+  const { wire } = opened;
+  const offered = opened.capabilities?.keywords;
+  const dialogue: Dialogue = {
+    pipelining: plan.pipelining && !!offered?.has('PIPELINING'),
+    bdat: plan.bdat && !!offered?.has('CHUNKING'),
+    rset: plan.rset,
+    lmtp: plan.session.protocol.name === 'lmtp',
+  };
+  if (dialogue.pipelining) stats.pipelinedConnections++;
+  if (dialogue.bdat) stats.chunkedConnections++;
+  try {
+    for (let n = 0; n < plan.perConnection && (n === 0 || plan.take()); n++) {
       const started = performance.now();
-      const code = await sendMessage(established, plan, pipelining, stats);
+      const code = await sendMessage(wire, plan, dialogue, stats);
       stats.messageMs.push(performance.now() - started);
       if (code >= 200 && code < 300) stats.accepted++;
       else stats.failed(code);
@@ -117,10 +245,26 @@ export async function runWorker(plan: WorkerPlan, stats: LoadStats): Promise<voi
   } catch (error) {
     stats.connectionFailed(error instanceof Error ? error.message : String(error));
   } finally {
+    await quit(undefined, wire);
+  }
+}
+
+/** QUIT, a second at most for its reply, and the socket closed either way. */
+async function quit(connection: Established['connection'] | undefined, wire: Wire | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const goodbye = new Promise((resolve) => (timer = setTimeout(resolve, 1000)));
+  if (wire) {
+    if (!wire.socket.destroyed) {
+      wire.socket.write(`QUIT${CRLF}`);
+      await Promise.race([wire.replies.next().catch(() => undefined), goodbye]);
+    }
+    wire.replies.close();
+  } else if (connection) {
     if (!connection.closed) {
       connection.send('QUIT');
-      await Promise.race([connection.reply('QUIT').catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+      await Promise.race([connection.reply('QUIT').catch(() => undefined), goodbye]);
     }
     connection.close();
   }
+  clearTimeout(timer);
 }

@@ -3,8 +3,11 @@
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 
+/** The machine's name, asked of the system once (a load run names itself thousands of times). */
+let machine: string | undefined;
+
 export function defaultClientName(localAddress: string | undefined): string {
-  const name = hostname();
+  const name = (machine ??= hostname());
   if (name.includes('.') && !name.endsWith('.localdomain') && !isIP(name)) return name;
   if (!localAddress) return '[127.0.0.1]';
   const address = localAddress.replace(/^::ffff:(?=\d+\.)/, '');

@@ -79,13 +79,30 @@ export class ServerConnection implements Exchange {
     this.attach(socket);
   }
 
+  private readonly onError = (err: NodeJS.ErrnoException) => {
+    // The first error is the cause; a write racing the close only follows from it.
+    this.closeError ??= err instanceof MailprobeError ? err : describeNetError(err, this.options.where);
+  };
+  private readonly onSocketClose = () => this.handleClose();
+
   private attach(socket: Socket | TLSSocket): void {
     socket.on('data', this.onData);
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      // The first error is the cause; a write racing the close only follows from it.
-      this.closeError ??= err instanceof MailprobeError ? err : describeNetError(err, this.options.where);
-    });
-    socket.once('close', () => this.handleClose());
+    socket.on('error', this.onError);
+    socket.once('close', this.onSocketClose);
+  }
+
+  /**
+   * Hands the socket over to a reader of its own (the load run's message loop), with the
+   * bytes read and not yet framed; this connection reads no more.
+   */
+  detach(): { socket: Socket | TLSSocket; pending: Buffer } {
+    const { socket } = this;
+    socket.removeListener('data', this.onData);
+    socket.removeListener('error', this.onError);
+    socket.removeListener('close', this.onSocketClose);
+    clearTimeout(this.partialTimer);
+    this.closed = true;
+    return { socket, pending: this.framer.drain() };
   }
 
   private handleClose(): void {

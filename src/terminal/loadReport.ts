@@ -21,6 +21,8 @@ export interface LoadSummary {
   failureCodes: Record<string, number>;
   connectionsOpened: number;
   connectionsFailed: number;
+  /** What was asked for, and on how many connections the server's offer allowed it. */
+  dialogue: { pipelining: boolean; bdat: boolean; rsetBetweenMessages: boolean; pipelinedConnections: number; bdatConnections: number };
   connectionErrors: Record<string, number>;
   bytesSent: number;
   elapsedMs: number;
@@ -29,7 +31,13 @@ export interface LoadSummary {
   latencyMs: { connect: LatencySummary; tls: LatencySummary; message: LatencySummary };
 }
 
-export function loadSummary(stats: LoadStats, target: string, mode: string, protocol: string, connections: number): LoadSummary {
+export interface LoadAsked {
+  pipelining: boolean;
+  bdat: boolean;
+  rset: boolean;
+}
+
+export function loadSummary(stats: LoadStats, target: string, mode: string, protocol: string, connections: number, asked: LoadAsked): LoadSummary {
   const elapsedMs = stats.elapsedMs();
   const perSecond = (n: number) => Math.round((n / (elapsedMs / 1000)) * 10) / 10;
   return {
@@ -43,6 +51,13 @@ export function loadSummary(stats: LoadStats, target: string, mode: string, prot
     failureCodes: Object.fromEntries([...stats.failureCodes].map(([code, n]) => [String(code), n])),
     connectionsOpened: stats.connectionsOpened,
     connectionsFailed: stats.connectionsFailed,
+    dialogue: {
+      pipelining: asked.pipelining,
+      bdat: asked.bdat,
+      rsetBetweenMessages: asked.rset,
+      pipelinedConnections: stats.pipelinedConnections,
+      bdatConnections: stats.chunkedConnections,
+    },
     connectionErrors: Object.fromEntries(stats.connectionErrors),
     bytesSent: stats.bytesSent,
     elapsedMs: Math.round(elapsedMs),
@@ -61,6 +76,7 @@ export function formatLoadReport(summary: LoadSummary): string[] {
     `messages     ${summary.accepted + summary.tempFailed + summary.rejected} sent: ${summary.accepted} accepted, ${summary.tempFailed} temp-failed, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`,
     `connections  ${summary.connectionsOpened} opened, ${summary.connectionsFailed} failed`,
     ...Object.entries(summary.connectionErrors).map(([reason, n]) => `  ${n} × ${reason}`),
+    `dialogue     ${dialogueLine(summary)}`,
     `rate         ${summary.messagesPerSecond} messages/s, ${formatSize(summary.bytesPerSecond)}/s over ${(summary.elapsedMs / 1000).toFixed(2)} s`,
     `latency (ms)      p50      p90      p99      max`,
     row('connect', summary.latencyMs.connect),
@@ -68,4 +84,17 @@ export function formatLoadReport(summary: LoadSummary): string[] {
     row('message', summary.latencyMs.message),
   ];
   return lines;
+}
+
+/** "BDAT on 0 of 4 connections (CHUNKING not offered)" and the like. */
+function dialogueLine(summary: LoadSummary): string {
+  const { dialogue, connectionsOpened } = summary;
+  const used = (name: string, keyword: string, n: number) =>
+    `${name} on ${n} of ${connectionsOpened} connections${n < connectionsOpened ? ` (${keyword} not offered)` : ''}`;
+  const parts = [
+    dialogue.bdat ? used('BDAT', 'CHUNKING', dialogue.bdatConnections) : 'DATA',
+    dialogue.pipelining ? used('PIPELINING', 'PIPELINING', dialogue.pipelinedConnections) : 'one command at a time',
+    dialogue.rsetBetweenMessages ? 'RSET between messages' : 'RSET only after a refusal',
+  ];
+  return parts.join(', ');
 }

@@ -1,7 +1,7 @@
 // mailprobe load against an in-process SMTP server that counts what arrives.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { fakeServer, type FakeClient, type FakeServer } from '../support/fakeServer.js';
+import { fakeServer, sleep, type FakeClient, type FakeServer } from '../support/fakeServer.js';
 import { BIN, runMailprobe } from '../support/runMailprobe.js';
 
 interface Seen {
@@ -11,8 +11,28 @@ interface Seen {
   connections: number;
 }
 
-/** An SMTP server (PIPELINING, replies in order) that rejects RCPT to "bad" and 451s "busy". */
-async function countingServer(seen: Seen, offerPipelining = true): Promise<FakeServer> {
+/** Reads a message's lines (headers, blank line, body): up to the dot, or `size` bytes (BDAT). */
+async function readMessage(client: FakeClient, size?: number): Promise<{ headers: string[]; bodyBytes: number }> {
+  const headers: string[] = [];
+  let bodyBytes = 0;
+  let bytes = 0;
+  let inBody = false;
+  while (size === undefined || bytes < size) {
+    const l = await client.line();
+    if (size === undefined && l === '.') break;
+    bytes += l.length + 2;
+    if (!inBody && l === '') inBody = true;
+    else if (inBody) bodyBytes += l.length + 2;
+    else headers.push(l);
+  }
+  return { headers, bodyBytes };
+}
+
+/**
+ * An SMTP server (PIPELINING, replies in order, CHUNKING when asked) that rejects RCPT to
+ * "bad" and 451s "busy".
+ */
+async function countingServer(seen: Seen, offerPipelining = true, offerChunking = false): Promise<FakeServer> {
   return fakeServer(async (client: FakeClient) => {
     seen.connections++;
     client.send('220 counting ESMTP\r\n');
@@ -20,21 +40,18 @@ async function countingServer(seen: Seen, offerPipelining = true): Promise<FakeS
       const line = await client.line();
       const verb = line.split(/[ :]/)[0].toUpperCase();
       seen.commands.push(verb);
-      if (verb === 'EHLO') client.send(`250-counting\r\n${offerPipelining ? '250-PIPELINING\r\n' : ''}250 SIZE 100000\r\n`);
+      if (verb === 'EHLO') client.send(`250-counting\r\n${offerPipelining ? '250-PIPELINING\r\n' : ''}${offerChunking ? '250-CHUNKING\r\n' : ''}250 SIZE 100000\r\n`);
       else if (verb === 'MAIL' || verb === 'RSET') client.send('250 ok\r\n');
       else if (verb === 'RCPT') client.send(line.includes('bad') ? '550 5.1.1 no such user\r\n' : line.includes('busy') ? '451 4.3.0 try later\r\n' : '250 ok\r\n');
       else if (verb === 'DATA') {
         client.send('354 go\r\n');
-        const headers: string[] = [];
-        let bodyBytes = 0;
-        let inBody = false;
-        for (let l = await client.line(); l !== '.'; l = await client.line()) {
-          if (!inBody && l === '') inBody = true;
-          else if (inBody) bodyBytes += l.length + 2;
-          else headers.push(l);
-        }
-        seen.messages.push({ headers, bodyBytes });
+        seen.messages.push(await readMessage(client));
         client.send('250 2.0.0 Ok: queued\r\n');
+      } else if (verb === 'BDAT' && offerChunking) {
+        // The load run's messages are CRLF lines, so the chunk can be read line by line.
+        const size = Number(/^BDAT (\d+) LAST$/i.exec(line)?.[1]);
+        seen.messages.push(await readMessage(client, size));
+        client.send('250 2.0.0 Ok: chunked\r\n');
       } else if (verb === 'QUIT') {
         seen.quits++;
         client.send('221 bye\r\n');
@@ -88,6 +105,80 @@ describe('mailprobe load', () => {
       expect(seen.messages.at(-1)?.headers).toContain('To: <u@x.test>, <u+2@x.test>, <u+3@x.test>');
     } finally {
       await server.close();
+    }
+  });
+
+  it('--no-rset: RSET only after a refused message, as smtp-source; the report says which dialogue ran', async () => {
+    const seen = fresh();
+    const server = await countingServer(seen);
+    try {
+      const good = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '6', '--per-conn', '3', '--no-rset']);
+      expect(good.code).toBe(0);
+      expect(seen.messages).toHaveLength(6);
+      expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(0);
+      expect(good.stdout).toMatch(/^dialogue {5}DATA, one command at a time, RSET only after a refusal$/m);
+      const bad = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '4', '--per-conn', '4', '--no-rset', '--to', 'bad@x.test', '--json']);
+      expect(JSON.parse(bad.stdout)).toMatchObject({ rejected: 4, dialogue: { rsetBetweenMessages: false } });
+      expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(4);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('--bdat sends each message as BDAT ... LAST when CHUNKING is offered, with or without PIPELINING', async () => {
+    const seen = fresh();
+    const server = await countingServer(seen, true, true);
+    try {
+      for (const extra of [[], ['--pipelining'], ['--pipelining', '--no-rset']]) {
+        const result = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-c', '2', '-n', '8', '--per-conn', '3', '--size', '3k', '--bdat', '--json', ...extra]);
+        expect(result.code).toBe(0);
+        const summary = JSON.parse(result.stdout);
+        expect(summary).toMatchObject({ accepted: 8, dialogue: { bdat: true, bdatConnections: summary.connectionsOpened } });
+        expect(summary.bytesSent).toBe(seen.messages.slice(-8).reduce((n, m) => n + m.headers.join('\r\n').length + 4 + m.bodyBytes, 0));
+      }
+      expect(seen.commands).not.toContain('DATA');
+      expect(seen.commands.filter((c) => c === 'BDAT')).toHaveLength(24);
+      expect(seen.messages).toHaveLength(24);
+      expect(seen.messages.every((m) => m.bodyBytes === 3072)).toBe(true);
+      expect(new Set(seen.messages.map((m) => m.headers.find((h) => h.startsWith('Message-ID:')))).size).toBe(24);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('--bdat falls back to DATA where CHUNKING is not offered, and says so', async () => {
+    const seen = fresh();
+    const server = await countingServer(seen);
+    try {
+      const result = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '2', '--bdat']);
+      expect(result.code).toBe(0);
+      expect(seen.commands.filter((c) => c === 'DATA')).toHaveLength(2);
+      expect(result.stdout).toMatch(/^dialogue {5}BDAT on 0 of 1 connections \(CHUNKING not offered\)/m);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a server whose reply never ends, or whose line never ends, fails the connection with a reason, not the run', async () => {
+    for (const flood of ['250-more\r\n', 'x'.repeat(8192)]) {
+      const server = await fakeServer(async (client) => {
+        client.send('220 flood ESMTP\r\n');
+        await client.line();
+        client.send('250-flood\r\n250 PIPELINING\r\n');
+        await client.line();
+        // MAIL is answered with an endless reply.
+        for (let i = 0; i < 12_000 && !client.socket.destroyed; i++) client.send(flood);
+        await sleep(200);
+      });
+      try {
+        const result = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '1', '--json']);
+        expect(result.code).toBe(2);
+        const summary = JSON.parse(result.stdout);
+        expect(summary.connectionsFailed).toBe(1);
+        expect(Object.keys(summary.connectionErrors)[0]).toMatch(/ran past 10000 lines|longer than 65536 bytes/);
+      } finally {
+        await server.close();
+      }
     }
   });
 

@@ -38,6 +38,17 @@ describe('load against mailprobe sink', () => {
     sink = undefined;
   });
 
+  it('LMTP with BDAT and several recipients: one reply per recipient, and the sink counts each message once', async () => {
+    sink = await startSink({ host: '127.0.0.1', port: 0, lmtp: true });
+    const result = await runMailprobe(['load', `127.0.0.1:${sink.port}`, '-plain', '--lmtp', '-c', '2', '-n', '10', '--rcpts', '3', '--bdat', '--pipelining', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ accepted: 10, protocol: 'lmtp', dialogue: { bdat: true, pipelining: true } });
+    expect(sink.stats.accepted).toBe(10);
+    await sink.close(0);
+    sink = undefined;
+  });
+
   it('a wrong password is a connection failure, not a crash', async () => {
     sink = await startSink({ host: '127.0.0.1', port: 0, auth: { user: 'loader', password: 'pw' } });
     const result = await runMailprobe(['load', `127.0.0.1:${sink.port}`, '-plain', '-n', '3', '--user', 'loader', '--password', 'nope']);
@@ -68,5 +79,26 @@ describe.runIf(availability.ok)('load against real Postfix', () => {
       logged = (readFileSync(s.postfix.logFile, 'utf8').match(/message-id=<[0-9a-f]{8}\.\d+@localhost>/g) ?? []).length;
     }
     expect(logged).toBe(20);
+  });
+
+  it('BDAT into Postfix (CHUNKING) and into Dovecot LMTP: every message accepted and logged', async () => {
+    const before = (readFileSync(s.postfix.logFile, 'utf8').match(/message-id=<[0-9a-f]{8}\.\d+@bdat\.test>/g) ?? []).length;
+    const smtp = await runMailprobe([
+      'load', `localhost:${s.postfix.submission}`, '-starttls', 'smtp', '-CAfile', s.pki.ca.cert, '-n', '10', '--bdat', '--pipelining',
+      '--user', s.dovecot.user, '--password', s.dovecot.password, '--from', `${s.dovecot.user}@bdat.test`, '--to', 'someone@example.net', '--json',
+    ]);
+    expect(smtp.stderr).toBe('');
+    expect(JSON.parse(smtp.stdout)).toMatchObject({ accepted: 10, dialogue: { bdatConnections: 1 } });
+    let logged = 0;
+    for (let i = 0; i < 50 && logged < before + 10; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      logged = (readFileSync(s.postfix.logFile, 'utf8').match(/message-id=<[0-9a-f]{8}\.\d+@bdat\.test>/g) ?? []).length;
+    }
+    expect(logged - before).toBe(10);
+    const lmtp = await runMailprobe([
+      'load', `${s.dovecot.host}:${s.dovecot.lmtp}`, '-plain', '--lmtp', '-n', '5', '--bdat', '--to', `${s.dovecot.user}@localhost`, '--json',
+    ]);
+    expect(lmtp.stderr).toBe('');
+    expect(JSON.parse(lmtp.stdout)).toMatchObject({ accepted: 5, dialogue: { bdatConnections: 1 } });
   });
 });

@@ -4,9 +4,14 @@ import type { Capabilities, Reply } from '../types.js';
 import { parseReplyLine } from './reply.js';
 
 export function parseEhloCapabilities(reply: Reply): Capabilities {
-  const entries = reply.lines
+  return ehloCapabilities(reply.lines.map((line) => line.text));
+}
+
+/** The same from the reply's lines as text ("250-PIPELINING"). */
+export function ehloCapabilities(lines: string[]): Capabilities {
+  const entries = lines
     .slice(1)
-    .map((line) => parseReplyLine(line.text))
+    .map((line) => parseReplyLine(line))
     .filter((parts) => parts !== undefined)
     .map((parts) => keywordLine(parts.text));
   return buildCapabilities(entries);

@@ -35,7 +35,15 @@ export class SmtpFramer extends FramerBase implements Framer {
       this.acceptedRecipients = 0;
       return replies;
     }
-    this.awaiting.push(verbOf(line));
+    const verb = verbOf(line);
+    // LMTP answers the last BDAT chunk as it does the final dot (RFC 3030 with RFC 2033).
+    if (this.lmtp && verb === 'BDAT' && /\sLAST\s*$/i.test(line)) {
+      const replies = Math.max(1, this.acceptedRecipients);
+      for (let i = 0; i < replies; i++) this.awaiting.push('BDAT');
+      this.acceptedRecipients = 0;
+      return replies;
+    }
+    this.awaiting.push(verb);
     return 1;
   }
 
