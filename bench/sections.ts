@@ -2,7 +2,8 @@
 // `mailprobe load` against Postfix's smtp-source, `mailprobe sink` against smtp-sink,
 // and peak memory of `load` at 1,000 connections. Each returns Markdown lines.
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/realServers.js';
@@ -14,19 +15,26 @@ export interface Timed {
   stderr: string;
 }
 
-export function timed(command: string[], options: { stdinFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Timed> {
+/**
+ * Runs a command and times it. `stdinFile` is given as standard input: redirected from the
+ * file (as `tool < file`), or through a pipe from cat (as `cat file | tool`).
+ */
+export function timed(command: string[], options: { stdinFile?: string; stdinVia?: 'file' | 'pipe'; env?: NodeJS.ProcessEnv } = {}): Promise<Timed> {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
-    const stdin = options.stdinFile ? 'pipe' : 'ignore';
+    let stdin: 'ignore' | number | Readable = 'ignore';
+    let fd: number | undefined;
+    if (options.stdinFile && options.stdinVia === 'pipe') {
+      stdin = spawn('cat', [options.stdinFile], { stdio: ['ignore', 'pipe', 'ignore'] }).stdout as Readable;
+    } else if (options.stdinFile) {
+      stdin = fd = openSync(options.stdinFile, 'r');
+    }
     const child = spawn(command[0], command.slice(1), { stdio: [stdin, 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    if (fd !== undefined) closeSync(fd);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    if (options.stdinFile && child.stdin) {
-      child.stdin.on('error', () => {});
-      createReadStream(options.stdinFile).pipe(child.stdin);
-    }
     child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, code, stdout, stderr }));
   });
 }

@@ -1,7 +1,7 @@
 // Runs the built mailprobe as a user would: a child process, stdin from a string or
 // a pipe kept open, stdout and stderr collected, the exit code returned.
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +18,8 @@ export interface RunResult {
 
 export interface RunOptions {
   input?: string | Buffer;
+  /** Standard input redirected from this file (as `mailprobe ... < file`), not a pipe. */
+  inputFile?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
   /** Keep stdin open until the process ends (no end of input). */
@@ -33,14 +35,16 @@ export function runMailprobe(args: string[], options: RunOptions = {}): Promise<
   // GNU time reports the child's peak RSS on a file of its own, so stderr stays mailprobe's.
   const rssFile = options.measureMemory ? `${tmpdir()}/mailprobe-rss-${process.pid}-${Math.random().toString(36).slice(2)}` : undefined;
   const command = rssFile ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
-  const child = spawn(command[0], command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const fd = options.inputFile ? openSync(options.inputFile, 'r') : undefined;
+  const child = spawn(command[0], command.slice(1), { env, stdio: [fd ?? 'pipe', 'pipe', 'pipe'] });
+  if (fd !== undefined) closeSync(fd);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
   child.stderr.on('data', (c: Buffer) => err.push(c));
-  child.stdin.on('error', () => {});
-  if (options.input !== undefined) child.stdin.write(options.input);
-  if (!options.holdStdin) child.stdin.end();
+  child.stdin?.on('error', () => {});
+  if (options.input !== undefined) child.stdin?.write(options.input);
+  if (!options.holdStdin) child.stdin?.end();
   const limit = options.timeoutMs ?? 20_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -1,0 +1,61 @@
+// The runtime's floor for `mailprobe load`: the same SMTP dialogue as smtp-source (EHLO once
+// per connection, then MAIL, RCPT, DATA, the message, and QUIT) with no features at all.
+// Usage: node loadFloor.mjs port messages connections messages-per-connection
+import { connect } from 'node:net';
+
+const [port, total, lanes, perConnection] = process.argv.slice(2).map(Number);
+const body = Buffer.alloc(4096, 'x');
+for (let i = 76; i < body.length; i += 78) body.write('\r\n', i);
+body.write('\r\n', body.length - 2);
+let remaining = total;
+
+/** One connection: sends its messages, resolves once the server has said goodbye. */
+function connection() {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    let buffer = '';
+    let state = 'greeting';
+    let sent = 0;
+    // What to send when the reply to the current state's command has come.
+    const after = {
+      greeting: () => (socket.write('EHLO floor.test\r\n'), 'ehlo'),
+      ehlo: () => message(),
+      mail: () => (socket.write('RCPT TO:<b@floor.test>\r\n'), 'rcpt'),
+      rcpt: () => (socket.write('DATA\r\n'), 'data'),
+      data: () => {
+        socket.cork();
+        socket.write(`Message-ID: <${remaining}.${sent}@floor.test>\r\n\r\n`);
+        socket.write(body);
+        socket.write('.\r\n');
+        socket.uncork();
+        return 'dot';
+      },
+      dot: () => message(),
+      quit: () => (socket.destroy(), resolve(), 'closed'),
+    };
+    function message() {
+      if (sent === perConnection || remaining <= 0) {
+        socket.write('QUIT\r\n');
+        return 'quit';
+      }
+      remaining--;
+      sent++;
+      socket.write('MAIL FROM:<a@floor.test>\r\n');
+      return 'mail';
+    }
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      for (let lf = buffer.indexOf('\n'); lf !== -1 && state !== 'closed'; lf = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, lf);
+        buffer = buffer.slice(lf + 1);
+        if (line[3] !== '-') state = after[state]();
+      }
+    });
+  });
+}
+
+async function lane() {
+  while (remaining > 0) await connection();
+}
+
+await Promise.all(Array.from({ length: lanes }, lane));
