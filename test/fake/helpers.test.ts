@@ -209,6 +209,24 @@ describe('message helpers', () => {
     expect(result.stdout).toContain('-- queued as QID4');
   });
 
+  it(':send before any RCPT: the refused DATA comes with a hint to give the envelope first', async () => {
+    const result = await run(async (client) => {
+      client.send('220 strict ESMTP\r\n');
+      for (;;) {
+        const line = await client.line();
+        if (/^EHLO/i.test(line)) client.send('250 strict\r\n');
+        else if (line === 'DATA') client.send('503 5.5.1 Error: need RCPT command\r\n');
+        else if (/^QUIT/i.test(line)) {
+          client.send('221 bye\r\n');
+          client.end();
+          return;
+        } else client.send('502 what\r\n');
+      }
+    }, ['-plain', '-proto', 'smtp', '-quiet'], ':send\n');
+    expect(result.code).toBe(11);
+    expect(result.stderr).toMatch(/the server refused DATA: 503 5\.5\.1 Error: need RCPT command; no RCPT TO was accepted in this session: give MAIL FROM and RCPT TO first, or use :mail FROM TO/);
+  });
+
   it(':encode, :decode, :plain and :help need no server round trip', async () => {
     const result = await run(smtpServer(acceptPlain), ['-starttls', 'smtp', '-quiet'], ':plain me@example.com 0secret\n:encode \\0user\\0pass\n:decode VXNlcm5hbWU6\n:help\n:nosuch\n');
     expect(result.stdout.split('\n')[0]).toBe(Buffer.from('\0me@example.com\x000secret').toString('base64'));

@@ -34,7 +34,12 @@ async function smtpData(context: HelperContext, message: Buffer): Promise<Reply[
   const { connection, printer } = context;
   connection.send('DATA');
   const go = await connection.reply('DATA');
-  if (replyCode(go) !== 354) throw new MailprobeError('PROTOCOL', `the server refused DATA: ${text(go)}`);
+  if (replyCode(go) !== 354) {
+    const noEnvelope = context.envelope.to.length === 0;
+    throw new MailprobeError('PROTOCOL', `the server refused DATA: ${text(go)}`, {
+      hint: noEnvelope ? 'no RCPT TO was accepted in this session: give MAIL FROM and RCPT TO first, or use :mail FROM TO' : undefined,
+    });
+  }
   const content = dataContent(message);
   connection.sendRaw(content);
   printer.sent(`(message content: ${content.length} bytes)`, 'mailprobe', false);
