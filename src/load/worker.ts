@@ -177,7 +177,7 @@ async function openPlain(plan: WorkerPlan, stats: LoadStats): Promise<Opened | u
   try {
     const greeting = await replies.next();
     if (greeting.code !== 220) throw new MailprobeError('PROTOCOL', `the server greeted with ${greeting.text || 'a broken reply'}`);
-    const name = session.clientName ?? defaultClientName(socket.localAddress);
+    const name = session.clientName ?? defaultClientName(socket);
     socket.write(`${session.protocol.name === 'lmtp' ? 'LHLO' : 'EHLO'} ${name}${CRLF}`);
     const ehlo = await replies.next();
     if (ehlo.code !== 250) throw new MailprobeError('PROTOCOL', `the server refused EHLO: ${ehlo.text || 'a broken reply'}`);

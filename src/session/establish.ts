@@ -69,7 +69,7 @@ export async function establish(options: SessionOptions, printer: Printer): Prom
   printer.note(`connected to ${formatHostPort(socket.remoteAddress ?? options.host, socket.remotePort ?? options.port)}`);
   let tag = 0;
   const context: DialogueContext = {
-    clientName: options.clientName ?? defaultClientName(socket.localAddress),
+    clientName: options.clientName ?? defaultClientName(socket),
     nextTag: () => `a${++tag}`,
   };
   const connectionOptions = {
