@@ -1,7 +1,6 @@
 // Replies leave in the order their commands came, even when some wait: for --delay, for a
 // message being saved, for the STARTTLS switch. With no delay and nothing waiting, a reply
 // is written at once (the fast path: no promise, no timer).
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export class Outbox {
   private tail?: Promise<void>;
@@ -33,7 +32,7 @@ export class Outbox {
   replyLater(make: () => Promise<string>): void {
     this.then(async () => {
       const text = await make();
-      if (this.delayMs > 0) await sleep(this.delayMs);
+      if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
       this.write(text);
     });
   }

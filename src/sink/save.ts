@@ -1,6 +1,7 @@
 // --save DIR: each accepted message written as DIR/<queue id>.eml, exactly as received
 // (after dot-unstuffing for DATA), before the 250 is sent.
-import { mkdir, writeFile } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: it loads on first use, not at every mailprobe start.
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 
 export class MessageStore {
@@ -10,7 +11,7 @@ export class MessageStore {
 
   /** Creates the directory (once); errors surface here, before the sink listens. */
   prepare(): Promise<unknown> {
-    this.ready ??= mkdir(this.dir, { recursive: true });
+    this.ready ??= fs.mkdir(this.dir, { recursive: true });
     return this.ready;
   }
 
@@ -18,7 +19,7 @@ export class MessageStore {
   async save(id: string, pieces: Buffer[]): Promise<string> {
     await this.prepare();
     const file = join(this.dir, `${id}.eml`);
-    await writeFile(file, pieces, { flag: 'wx' });
+    await fs.writeFile(file, pieces, { flag: 'wx' });
     return file;
   }
 }
