@@ -52,6 +52,9 @@ export function startLoad(options: LoadOptions): LoadRun {
       remaining--;
       return true;
     },
+    giveBack: () => {
+      remaining++;
+    },
   };
   const hasBudget = () => !stopped && remaining > 0 && performance.now() < deadline;
   const lane = async () => {

@@ -32,6 +32,8 @@ export interface WorkerPlan {
   headers: HeaderMaker;
   /** Takes one message from the run's budget; false when the run is over. */
   take(): boolean;
+  /** Returns a message taken and never sent (its connection failed first). */
+  giveBack(): void;
 }
 
 async function authenticate(established: Established, plan: WorkerPlan): Promise<void> {
@@ -76,10 +78,14 @@ async function reset(wire: Wire): Promise<void> {
   await wire.replies.next();
 }
 
-/** One message; returns the code that decided it (250 accepted). */
-async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, stats: LoadStats): Promise<number> {
+/**
+ * One message; returns the code that decided it (250 accepted). `more`: another message
+ * follows on this connection (else QUIT does, and no RSET is needed first).
+ */
+async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, stats: LoadStats, more: boolean): Promise<number> {
   const { socket, replies } = wire;
-  const { pipelining, bdat, rset, lmtp } = dialogue;
+  const { pipelining, bdat, lmtp } = dialogue;
+  const rset = dialogue.rset && more;
   const envelope = bdat ? plan.envelope.bdat : plan.envelope.data;
   const headers = plan.headers.next();
   const size = headers.length + plan.body.length;
@@ -111,7 +117,7 @@ async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, sta
       socket.write(`.${CRLF}`);
       await replies.next();
     }
-    await reset(wire);
+    if (more) await reset(wire);
     return refused || dataCode || 554;
   }
   if (!bdatWithEnvelope) {
@@ -136,7 +142,7 @@ async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, sta
   if (rsetAlong) await replies.next();
   // Without RSET the next MAIL starts a new transaction after an accepted one (RFC 5321
   // §4.1.4); after a refusal the envelope is cleared all the same.
-  else if (rset || code >= 400) await reset(wire);
+  else if (rset || (code >= 400 && more)) await reset(wire);
   return code;
 }
 
@@ -234,15 +240,19 @@ export async function runWorker(plan: WorkerPlan, stats: LoadStats): Promise<voi
   };
   if (dialogue.pipelining) stats.pipelinedConnections++;
   if (dialogue.bdat) stats.chunkedConnections++;
+  let more = true;
   try {
-    for (let n = 0; n < plan.perConnection && (n === 0 || plan.take()); n++) {
+    for (let n = 0; more; n++) {
+      // The next message is taken from the budget first: the last one needs no RSET.
+      more = n + 1 < plan.perConnection && plan.take();
       const started = performance.now();
-      const code = await sendMessage(wire, plan, dialogue, stats);
+      const code = await sendMessage(wire, plan, dialogue, stats, more);
       stats.messageMs.push(performance.now() - started);
       if (code >= 200 && code < 300) stats.accepted++;
       else stats.failed(code);
     }
   } catch (error) {
+    if (more) plan.giveBack();
     stats.connectionFailed(error instanceof Error ? error.message : String(error));
   } finally {
     await quit(undefined, wire);
