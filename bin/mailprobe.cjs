@@ -1,21 +1,37 @@
 #!/usr/bin/env node
 // Runs the bundled CLI, from V8's code cache when the one beside it suits this Node (else
-// V8 compiles as usual): compiling the bundle would be ~10 ms of every start.
+// V8 compiles as usual): compiling the bundle would be ~10 ms of every start. The build
+// (scripts/build.mjs) writes the cache with compileBundle below: cache and use must compile
+// exactly the same text, so there is one function for both.
 const { readFileSync } = require('node:fs');
 const Module = require('node:module');
-const { join } = require('node:path');
+const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
-const dist = join(__dirname, '..', 'dist');
-const file = join(dist, 'mailprobe.cjs');
-let cachedData;
-try {
-  cachedData = readFileSync(`${file}.cache`);
-} catch {
-  cachedData = undefined;
+const BUNDLE = join(__dirname, '..', 'dist', 'mailprobe.cjs');
+const CACHE = `${BUNDLE}.cache`;
+
+/** The bundle's text in Node's module wrapper, compiled (with V8's cache when given). */
+function compileBundle(text, cachedData) {
+  return new vm.Script(Module.wrap(text), { filename: BUNDLE, cachedData });
 }
-const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
-const mailprobe = { exports: {} };
-script.runInThisContext()(mailprobe.exports, Module.createRequire(file), mailprobe, file, dist);
-const { main, processIo } = mailprobe.exports;
-main(process.argv.slice(2), processIo()).then((code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
+
+/** Runs the compiled bundle's top level; returns its exports. */
+function runBundle(script) {
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, Module.createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+  return module.exports;
+}
+
+if (require.main === module) {
+  let cachedData;
+  try {
+    cachedData = readFileSync(CACHE);
+  } catch {
+    cachedData = undefined;
+  }
+  const { main, processIo } = runBundle(compileBundle(readFileSync(BUNDLE, 'utf8'), cachedData));
+  main(process.argv.slice(2), processIo()).then((code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
+} else {
+  module.exports = { BUNDLE, CACHE, compileBundle, runBundle };
+}

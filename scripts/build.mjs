@@ -3,17 +3,16 @@
 // writes V8's code cache for it (dist/mailprobe.cjs.cache), which bin/mailprobe.cjs uses to
 // skip compiling the bundle at every start.
 import { readFileSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import vm from 'node:vm';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
+const { BUNDLE, CACHE, compileBundle, runBundle } = createRequire(import.meta.url)('../bin/mailprobe.cjs');
+
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const outfile = new URL('../dist/mailprobe.cjs', import.meta.url).pathname;
 
 await build({
   entryPoints: [new URL('../src/cli/main.ts', import.meta.url).pathname],
-  outfile,
+  outfile: BUNDLE,
   bundle: true,
   platform: 'node',
   // CommonJS: Node built-ins then load through require(), without building an ES module
@@ -29,10 +28,8 @@ await build({
   logLevel: 'warning',
 });
 
-// The cache must be made from exactly the text bin/mailprobe.cjs compiles: the bundle in
-// Node's module wrapper. Running the bundle's top level first puts the functions it
-// compiles on the way into the cache too.
-const script = new vm.Script(Module.wrap(readFileSync(outfile, 'utf8')), { filename: outfile });
-const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(outfile), module, outfile, dirname(outfile));
-writeFileSync(`${outfile}.cache`, script.createCachedData());
+// Running the bundle's top level before making the cache puts the functions it compiles on
+// the way into the cache too.
+const script = compileBundle(readFileSync(BUNDLE, 'utf8'));
+runBundle(script);
+writeFileSync(CACHE, script.createCachedData());
