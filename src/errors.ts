@@ -61,3 +61,6 @@ export const startTlsUnavailable = (message: string, details?: ErrorDetails) =>
 export const serverClosed = (message: string, details?: ErrorDetails) =>
   new MailprobeError('SERVER_CLOSED', message, details);
 export const timeoutError = (message: string, details?: ErrorDetails) => new MailprobeError('TIMEOUT', message, details);
+
+/** What went wrong, in words, for anything thrown (an Error or not). */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

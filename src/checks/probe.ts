@@ -1,7 +1,7 @@
 // One silent connection to a target (the session's own establish, printing nothing),
 // and the probes built on it: which TLS versions the server accepts.
 import { Writable } from 'node:stream';
-import { MailprobeError } from '../errors.js';
+import { MailprobeError, messageOf } from '../errors.js';
 import { establish, type Established } from '../session/establish.js';
 import type { SessionOptions } from '../session/options.js';
 import { Printer } from '../terminal/printer.js';
@@ -35,7 +35,7 @@ export async function probeVersions(options: SessionOptions): Promise<VersionPro
         return { version, accepted: true };
       } catch (error) {
         const refused = error instanceof MailprobeError && error.code === 'TLS_HANDSHAKE';
-        return { version, accepted: false, error: refused ? undefined : error instanceof Error ? error.message : String(error) };
+        return { version, accepted: false, error: refused ? undefined : messageOf(error) };
       }
     }),
   );

@@ -1,6 +1,6 @@
 // `mailprobe check` for one target: connect, greeting, TLS, certificate, versions,
 // capabilities, and on request login, relay refusal and an end-to-end message.
-import { MailprobeError } from '../errors.js';
+import { MailprobeError, messageOf } from '../errors.js';
 import { replyCode } from '../protocols/smtp/reply.js';
 import { queueId, dataContent } from '../protocols/smtp/data.js';
 import { runSasl } from '../protocols/saslExchange.js';
@@ -81,7 +81,7 @@ async function loginCheck(established: Established, options: SessionOptions, che
       return { id: 'auth.login', verdict: 'fail', summary: 'the server offers no authentication mailprobe can use' };
     }
   } catch (error) {
-    return { id: 'auth.login', verdict: 'fail', summary: error instanceof Error ? error.message : String(error), details: { mechanism: how } };
+    return { id: 'auth.login', verdict: 'fail', summary: messageOf(error), details: { mechanism: how } };
   }
   return ok
     ? { id: 'auth.login', verdict: 'ok', summary: `logged in as ${user} with ${how}`, details: { mechanism: how } }
@@ -195,7 +195,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
       report.checks.push(await sendCheck(established, check.send));
     }
   } catch (error) {
-    report.checks.push({ id: 'session', verdict: 'fail', summary: error instanceof Error ? error.message : String(error) });
+    report.checks.push({ id: 'session', verdict: 'fail', summary: messageOf(error) });
   } finally {
     const quit = connection.protocol.quitCommand(established.context);
     if (quit && !connection.closed) connection.send(quit);

@@ -1,7 +1,7 @@
 // main(argv, io) → exit code. Nothing below bin/ calls process.exit.
 import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { EXIT_CODES, MailprobeError } from '../errors.js';
+import { EXIT_CODES, MailprobeError, messageOf } from '../errors.js';
 import { runSession } from '../session/run.js';
 import { Printer } from '../terminal/printer.js';
 import { colourLevel, palette } from '../terminal/style.js';
@@ -100,7 +100,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     const failure =
       error instanceof MailprobeError
         ? error
-        : new MailprobeError('INTERNAL', `unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
+        : new MailprobeError('INTERNAL', `unexpected error: ${messageOf(error)}`, {
             cause: error,
             hint: 'this is a bug in mailprobe; please report it with the command you ran',
           });

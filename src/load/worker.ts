@@ -2,7 +2,7 @@
 // run says stop — MAIL, RCPT × K, DATA or BDAT, RSET between (or only after a refusal) — with
 // PIPELINING and CHUNKING when asked for and offered. Always ends with QUIT and a closed socket.
 import type { Socket } from 'node:net';
-import { MailprobeError } from '../errors.js';
+import { MailprobeError, messageOf } from '../errors.js';
 import { runSasl } from '../protocols/saslExchange.js';
 import { ehloCapabilities } from '../protocols/smtp/capabilities.js';
 import type { Capabilities } from '../protocols/types.js';
@@ -45,7 +45,6 @@ async function authenticate(established: Established, plan: WorkerPlan): Promise
   if (!ok) throw new MailprobeError('AUTH_FAILED', `login refused: ${reply.last.text}`);
 }
 
-/** How a connection sends its messages, from the flags and what the server offers. */
 /** MAIL, RCPT × K and (for DATA) DATA, each a line ready to write, made once per run. */
 export interface Envelope {
   data: Buffer[];
@@ -57,6 +56,7 @@ export function makeEnvelope(from: string, to: string[]): Envelope {
   return { bdat, data: [...bdat, Buffer.from('DATA\r\n')] };
 }
 
+/** How a connection sends its messages, from the flags and what the server offers. */
 interface Dialogue {
   pipelining: boolean;
   bdat: boolean;
@@ -158,8 +158,6 @@ function writeBdat(socket: Socket, size: number, headers: Buffer, body: Buffer, 
 interface Opened {
   wire: Wire;
   capabilities?: Capabilities;
-  /** The session's connection, while it still owns the socket (a failure before detach). */
-  connection?: Established['connection'];
 }
 
 /**
@@ -173,7 +171,7 @@ async function openPlain(plan: WorkerPlan, stats: LoadStats): Promise<Opened | u
   try {
     socket = await connectTcp({ host: session.host, port: session.port, family: session.family, timeoutMs: session.timeoutMs }, formatHostPort(session.host, session.port));
   } catch (error) {
-    stats.connectionFailed(error instanceof Error ? error.message : String(error));
+    stats.connectionFailed(messageOf(error));
     return undefined;
   }
   stats.connectionsOpened++;
@@ -190,7 +188,7 @@ async function openPlain(plan: WorkerPlan, stats: LoadStats): Promise<Opened | u
     replies.keepLines = false;
     return { wire, capabilities: ehloCapabilities(ehlo.lines ?? []) };
   } catch (error) {
-    stats.connectionFailed(error instanceof Error ? error.message : String(error));
+    stats.connectionFailed(messageOf(error));
     await quit(undefined, wire);
     return undefined;
   }
@@ -202,7 +200,7 @@ async function openFull(plan: WorkerPlan, stats: LoadStats): Promise<Opened | un
   try {
     established = await connectSilently(plan.session);
   } catch (error) {
-    stats.connectionFailed(error instanceof Error ? error.message : String(error));
+    stats.connectionFailed(messageOf(error));
     return undefined;
   }
   stats.connectionsOpened++;
@@ -217,7 +215,7 @@ async function openFull(plan: WorkerPlan, stats: LoadStats): Promise<Opened | un
     }
     if (plan.user) await authenticate(established, plan);
   } catch (error) {
-    stats.connectionFailed(error instanceof Error ? error.message : String(error));
+    stats.connectionFailed(messageOf(error));
     await quit(connection, undefined);
     return undefined;
   }
@@ -253,7 +251,7 @@ export async function runWorker(plan: WorkerPlan, stats: LoadStats): Promise<voi
     }
   } catch (error) {
     if (more) plan.giveBack();
-    stats.connectionFailed(error instanceof Error ? error.message : String(error));
+    stats.connectionFailed(messageOf(error));
   } finally {
     await quit(undefined, wire);
   }

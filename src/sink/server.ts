@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { MailprobeError, usageError } from '../errors.js';
+import { MailprobeError, messageOf, usageError } from '../errors.js';
 import { formatHostPort } from '../transport/address.js';
 import { SinkConnection, type SinkContext } from './connection.js';
 import { FaultPlan } from './faults.js';
@@ -39,7 +39,7 @@ function secureContextOf(certPem: string | undefined, keyPem: string | undefined
   try {
     return createSecureContext({ cert: certPem, key: keyPem });
   } catch (error) {
-    throw usageError(`cannot use the TLS certificate and key: ${error instanceof Error ? error.message : String(error)}`, 'give a PEM certificate and its matching PEM private key');
+    throw usageError(`cannot use the TLS certificate and key: ${messageOf(error)}`, 'give a PEM certificate and its matching PEM private key');
   }
 }
 
@@ -50,7 +50,7 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> 
   try {
     await store?.prepare();
   } catch (error) {
-    throw usageError(`cannot create ${resolved.saveDir}: ${error instanceof Error ? error.message : String(error)}`);
+    throw usageError(`cannot create ${resolved.saveDir}: ${messageOf(error)}`);
   }
   const stats = new SinkStats();
   const prefix = randomBytes(3).toString('hex').toUpperCase();
