@@ -88,6 +88,7 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
     const user = typeof flags.user === 'string' ? flags.user : undefined;
     const password = typeof flags.password === 'string' ? flags.password : io.env.MAILPROBE_PASSWORD || (typeof flags.pass_file === 'string' ? readPassFile(flags.pass_file) : undefined);
     const connections = count(flags.connections, 'connections', 1);
+    const dialogue = { pipelining: !!flags.pipelining, bdat: !!flags.bdat, rset: !flags.no_rset };
     const run = startLoad({
       session: { ...session, noEhlo: true, quiet: true },
       connections,
@@ -97,9 +98,7 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
       size: typeof flags.size === 'string' ? parseSize(flags.size) : 4096,
       from: typeof flags.from === 'string' ? flags.from : 'mailprobe@localhost',
       to: recipients,
-      pipelining: !!flags.pipelining,
-      bdat: !!flags.bdat,
-      rset: !flags.no_rset,
+      ...dialogue,
       user,
       password,
     });
@@ -112,11 +111,7 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
       io.stdout.write('\r\x1b[K');
     }
     removeInterrupt?.();
-    const summary = loadSummary(stats, formatHostPort(session.host, session.port), session.mode, session.protocol.name, connections, {
-      pipelining: !!flags.pipelining,
-      bdat: !!flags.bdat,
-      rset: !flags.no_rset,
-    });
+    const summary = loadSummary(stats, formatHostPort(session.host, session.port), session.mode, session.protocol.name, connections, dialogue);
     if (flags.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else printer.lines(formatLoadReport(summary));
     if (stats.connectionsOpened === 0) return CHECK_EXIT.ERROR;

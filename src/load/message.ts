@@ -18,15 +18,13 @@ export function makeBody(size: number): Buffer {
 export class HeaderMaker {
   private readonly run = randomBytes(4).toString('hex');
   private sequence = 0;
-  /** Everything before the Date value, and between it and the message number, made once. */
-  private readonly prefix: string;
+  /** Everything between the Date value and the message number, made once. */
   private readonly middle: string;
   /** The Date header changes once a second: it is formatted once a second. */
   private second = -1;
   private date = '';
 
   constructor(from: string, to: string[], private readonly domain: string) {
-    this.prefix = 'Date: ';
     this.middle = `\r\nFrom: <${from}>\r\nTo: ${to.map((t) => `<${t}>`).join(', ')}\r\nSubject: mailprobe load ${this.run} #`;
   }
 
@@ -38,6 +36,6 @@ export class HeaderMaker {
       this.second = second;
       this.date = rfc5322Date(new Date(now));
     }
-    return Buffer.from(`${this.prefix}${this.date}${this.middle}${n}\r\nMessage-ID: <${this.run}.${n}@${this.domain}>\r\n\r\n`, 'latin1');
+    return Buffer.from(`Date: ${this.date}${this.middle}${n}\r\nMessage-ID: <${this.run}.${n}@${this.domain}>\r\n\r\n`, 'latin1');
   }
 }

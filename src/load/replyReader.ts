@@ -80,9 +80,9 @@ export class ReplyReader {
   }
 
   private line(bytes: Buffer, start: number, lf: number): void {
-    const code = replyCodeAt(bytes, start, lf);
-    const more = code > 0 && lf - start > 3 && bytes[start + 3] === 0x2d;
     const end = lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
+    const code = replyCodeAt(bytes, start, end);
+    const more = code > 0 && end - start > 3 && bytes[start + 3] === 0x2d;
     if (this.keepLines) this.kept.push(bytes.toString('latin1', start, end));
     if (more) {
       if (++this.linesInReply >= MAX_REPLY_LINES) {
@@ -124,9 +124,8 @@ export class ReplyReader {
 
 const closedError = () => serverClosed('the server closed the connection');
 
-/** "250", "250-..." or "250 ...": the code; 0 for anything else (RFC 5321 §4.2). */
-function replyCodeAt(bytes: Buffer, start: number, lf: number): number {
-  const end = lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
+/** The line bytes[start..end) is "250", "250-..." or "250 ...": the code; 0 for anything else (RFC 5321 §4.2). */
+function replyCodeAt(bytes: Buffer, start: number, end: number): number {
   if (end - start < 3) return 0;
   const a = bytes[start] - 0x30;
   const b = bytes[start + 1] - 0x30;
