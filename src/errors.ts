@@ -9,7 +9,11 @@ export const EXIT_CODES = {
   EXPECTATION_FAILED: 2,
   DNS: 3,
   CONNECT: 4,
-  TIMEOUT: 5,
+  /** Timeouts, one code per phase so no caller matches English text; all exit 5. */
+  CONNECT_TIMEOUT: 5,
+  GREETING_TIMEOUT: 5,
+  TLS_TIMEOUT: 5,
+  REPLY_TIMEOUT: 5,
   TLS_HANDSHAKE: 6,
   STARTTLS_UNAVAILABLE: 7,
   CERT_VERIFY: 8,
@@ -60,7 +64,10 @@ export const startTlsUnavailable = (message: string, details?: ErrorDetails) =>
   new MailprobeError('STARTTLS_UNAVAILABLE', message, details);
 export const serverClosed = (message: string, details?: ErrorDetails) =>
   new MailprobeError('SERVER_CLOSED', message, details);
-export const timeoutError = (message: string, details?: ErrorDetails) => new MailprobeError('TIMEOUT', message, details);
+export type TimeoutCode = 'CONNECT_TIMEOUT' | 'GREETING_TIMEOUT' | 'TLS_TIMEOUT' | 'REPLY_TIMEOUT';
+export const timeoutError = (code: TimeoutCode, message: string, details?: ErrorDetails) => new MailprobeError(code, message, details);
+export const isTimeout = (error: unknown): boolean => error instanceof MailprobeError && error.exitCode === EXIT_CODES.CONNECT_TIMEOUT && error.code.endsWith('_TIMEOUT');
+export const credentialsRefused = (message: string, hint: string) => new MailprobeError('CREDENTIALS_REFUSED', message, { hint });
 
 /** What went wrong, in words, for anything thrown (an Error or not). */
 export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

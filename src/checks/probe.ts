@@ -1,25 +1,11 @@
-// One silent connection to a target (the session's own establish, printing nothing),
-// and the probes built on it: which TLS versions the server accepts.
-import { Writable } from 'node:stream';
+// One unobserved connection to a target (the connection core's establish, showing
+// nothing), and the probes built on it: which TLS versions the server accepts.
 import { MailprobeError, messageOf } from '../errors.js';
-import { establish, type Established } from '../session/establish.js';
-import type { SessionOptions } from '../session/options.js';
-import { Printer } from '../terminal/printer.js';
-import { palette } from '../terminal/style.js';
+import { connectUnobserved } from '../client/establish.js';
+import type { SessionOptions } from '../client/options.js';
 import type { TlsSettings } from '../transport/tlsOptions.js';
 
-const nowhere = () => new Writable({ write: (_chunk, _encoding, done) => done() });
-/** One colourless palette for every silent connection: a load run opens thousands. */
-let plain: ReturnType<typeof palette> | undefined;
-
-export function silentPrinter(): Printer {
-  plain ??= palette(0);
-  return new Printer(nowhere(), nowhere(), plain, true);
-}
-
-export async function connectSilently(options: SessionOptions): Promise<Established> {
-  return establish({ ...options, quiet: true, verifyReturnError: false }, silentPrinter());
-}
+export { connectUnobserved as connectSilently };
 
 export type VersionProbe = { version: NonNullable<TlsSettings['onlyVersion']>; accepted: boolean; error?: string };
 
@@ -30,7 +16,7 @@ export async function probeVersions(options: SessionOptions): Promise<VersionPro
   return Promise.all(
     TLS_VERSIONS.map(async (version): Promise<VersionProbe> => {
       try {
-        const { connection } = await connectSilently({ ...options, noEhlo: true, tls: { ...options.tls, onlyVersion: version, tls12Only: false, tls13Only: false } });
+        const { connection } = await connectUnobserved({ ...options, noEhlo: true, tls: { ...options.tls, onlyVersion: version, tls12Only: false, tls13Only: false } });
         connection.close();
         return { version, accepted: true };
       } catch (error) {

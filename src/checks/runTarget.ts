@@ -1,14 +1,13 @@
 // `mailprobe check` for one target: connect, greeting, TLS, certificate, versions,
 // capabilities, and on request login, relay refusal and an end-to-end message.
 import { MailprobeError, messageOf } from '../errors.js';
+import { login, loginMethod } from '../client/login.js';
 import { replyCode } from '../protocols/smtp/reply.js';
-import { queueId, dataContent } from '../protocols/smtp/data.js';
-import { runSasl } from '../protocols/saslExchange.js';
-import type { Capabilities, Reply } from '../protocols/types.js';
-import { createSaslClient, pickMechanism } from '../sasl/index.js';
-import type { Established } from '../session/establish.js';
-import type { SessionOptions } from '../session/options.js';
-import { testMessage } from '../session/testMessage.js';
+import { isRefusal, replyLine, sendEnvelope, sendMessage } from '../protocols/smtp/transaction.js';
+import type { Capabilities } from '../protocols/types.js';
+import type { Established } from '../client/establish.js';
+import type { SessionOptions } from '../client/options.js';
+import { testMessage } from '../protocols/testMessage.js';
 import { formatHostPort } from '../transport/address.js';
 import { certificateChecks, type ExpiryThresholds } from './certificate.js';
 import { connectSilently, probeVersions, type VersionProbe } from './probe.js';
@@ -55,66 +54,43 @@ function versionCheck(versions: VersionProbe[]): CheckResult {
   };
 }
 
-const replyLine = (reply: Reply) => reply.lines.map((l) => l.text).join(' / ');
-
-async function smtpStep(established: Established, command: string, stage: string): Promise<Reply> {
-  established.connection.send(command);
-  return established.connection.reply(stage);
-}
-
 async function loginCheck(established: Established, options: SessionOptions, check: CheckOptions, capabilities: Capabilities | undefined): Promise<CheckResult> {
   const { connection, context } = established;
-  const protocol = connection.protocol;
-  const mechanism = pickMechanism(capabilities?.authMechanisms ?? []);
   const user = check.user as string;
-  const secret = check.password ?? '';
-  let ok = false;
-  let how = mechanism as string | undefined;
+  const target = { connection, protocol: connection.protocol, context, capabilities };
+  let how: string | undefined;
   try {
-    if (mechanism && protocol.sasl) {
-      const client = createSaslClient(mechanism, { user, secret, host: options.tls.servername ?? options.host, port: options.port });
-      ({ ok } = await runSasl(connection, protocol.sasl, client, context, capabilities));
-    } else if (protocol.passwordLogin) {
-      how = protocol.passwordLogin.name;
-      ({ ok } = await protocol.passwordLogin.run(connection, user, secret, context));
-    } else {
-      return { id: 'auth.login', verdict: 'fail', summary: 'the server offers no authentication mailprobe can use' };
-    }
+    how = loginMethod(target).mechanism ?? loginMethod(target).password;
+    const outcome = await login(target, { user, secret: check.password ?? '', host: options.tls.servername ?? options.host, port: options.port }, options);
+    how = outcome.how;
+    return outcome.ok
+      ? { id: 'auth.login', verdict: 'ok', summary: `logged in as ${user} with ${how}`, details: { mechanism: how } }
+      : { id: 'auth.login', verdict: 'fail', summary: `login as ${user} with ${how} was refused: ${replyLine(outcome.reply)}`, details: { mechanism: how } };
   } catch (error) {
+    // A refusal to send credentials is the user's to lift: it ends the check with exit 13.
+    if (error instanceof MailprobeError && error.code === 'CREDENTIALS_REFUSED') throw error;
     return { id: 'auth.login', verdict: 'fail', summary: messageOf(error), details: { mechanism: how } };
   }
-  return ok
-    ? { id: 'auth.login', verdict: 'ok', summary: `logged in as ${user} with ${how}`, details: { mechanism: how } }
-    : { id: 'auth.login', verdict: 'fail', summary: `login as ${user} with ${how} was refused`, details: { mechanism: how } };
 }
 
 async function relayCheck(established: Established, relay: { from: string; to: string }): Promise<CheckResult> {
-  const mail = await smtpStep(established, `MAIL FROM:<${relay.from}>`, 'MAIL FROM');
-  if (replyCode(mail) >= 400) {
-    return { id: 'smtp.relay', verdict: 'ok', summary: `relay refused at MAIL FROM: ${replyLine(mail)}` };
+  const { connection } = established;
+  const refusal = await sendEnvelope(connection, relay.from, [relay.to]);
+  connection.send('RSET');
+  await connection.reply('RSET');
+  if (!refusal) {
+    return { id: 'smtp.relay', verdict: 'fail', summary: `OPEN RELAY: the server accepted a recipient at ${relay.to} without authentication` };
   }
-  const rcpt = await smtpStep(established, `RCPT TO:<${relay.to}>`, 'RCPT TO');
-  await smtpStep(established, 'RSET', 'RSET');
-  const code = replyCode(rcpt);
-  if (code >= 200 && code < 300) {
-    return { id: 'smtp.relay', verdict: 'fail', summary: `OPEN RELAY: the server accepted a recipient at ${relay.to} without authentication (${replyLine(rcpt)})`, details: { code } };
-  }
-  return { id: 'smtp.relay', verdict: 'ok', summary: `relay refused: ${replyLine(rcpt)}`, details: { code } };
+  const code = replyCode(refusal.reply);
+  return { id: 'smtp.relay', verdict: 'ok', summary: `relay refused at ${refusal.stage}: ${replyLine(refusal.reply)}`, details: { code } };
 }
 
 async function sendCheck(established: Established, send: { from: string; to: string }): Promise<CheckResult> {
-  const fail = (stage: string, reply: Reply): CheckResult => ({ id: 'smtp.send', verdict: 'fail', summary: `refused at ${stage}: ${replyLine(reply)}` });
-  const mail = await smtpStep(established, `MAIL FROM:<${send.from}>`, 'MAIL FROM');
-  if (replyCode(mail) !== 250) return fail('MAIL FROM', mail);
-  const rcpt = await smtpStep(established, `RCPT TO:<${send.to}>`, 'RCPT TO');
-  if (replyCode(rcpt) < 200 || replyCode(rcpt) >= 300) return fail('RCPT TO', rcpt);
-  const data = await smtpStep(established, 'DATA', 'DATA');
-  if (replyCode(data) !== 354) return fail('DATA', data);
-  established.connection.sendRaw(dataContent(testMessage(send.from, [send.to], established.context.clientName)));
-  const done = await smtpStep(established, '.', 'end of DATA');
-  if (replyCode(done) !== 250) return fail('end of DATA', done);
-  const id = queueId(done.last.text);
-  return { id: 'smtp.send', verdict: 'ok', summary: id ? `delivered: queued as ${id}` : `delivered: ${done.last.text}`, details: { queueId: id } };
+  const message = testMessage(send.from, [send.to], established.context.clientName);
+  const outcome = await sendMessage(established.connection, send.from, [send.to], message);
+  if (isRefusal(outcome)) return { id: 'smtp.send', verdict: 'fail', summary: `refused at ${outcome.stage}: ${replyLine(outcome.reply)}` };
+  const id = outcome.queueIds[0];
+  return { id: 'smtp.send', verdict: 'ok', summary: id ? `delivered: queued as ${id}` : `delivered: ${outcome.finals[0]?.last.text}`, details: { queueId: id } };
 }
 
 export async function runTarget(options: SessionOptions, check: CheckOptions): Promise<TargetReport> {
@@ -130,10 +106,12 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
     timings: { totalMs: 0 },
     checks: [],
   };
+  let refused: MailprobeError | undefined;
   const finish = () => {
     report.timings.totalMs = Math.round(performance.now() - started);
     if (report.verdict !== 'error') report.verdict = worst(report.checks);
-    report.exitCode = exitCodeOf(report.verdict);
+    // Credentials held back by the policy: the same exit code as everywhere else (13).
+    report.exitCode = refused ? refused.exitCode : exitCodeOf(report.verdict);
     return report;
   };
   const versionProbe = options.mode !== 'plain' && check.versions ? probeVersions(options) : undefined;
@@ -144,7 +122,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
     const failure = error instanceof MailprobeError ? error : new MailprobeError('INTERNAL', String(error));
     // Not reaching the server at all means the checks could not run; a server that
     // refuses TLS or breaks the handshake is a failed check.
-    const unreachable = ['DNS', 'CONNECT', 'USAGE'].includes(failure.code) || (failure.code === 'TIMEOUT' && /^no connection/.test(failure.message));
+    const unreachable = ['DNS', 'CONNECT', 'USAGE'].includes(failure.code) || failure.code === 'CONNECT_TIMEOUT';
     if (unreachable) {
       report.verdict = 'error';
       report.error = failure.message;
@@ -187,15 +165,19 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
       post = connection.protocol.capabilitiesFrom?.(command, await connection.reply('capabilities'));
     }
     report.checks.push(...capabilityChecks(options, established.preTlsCapabilities, post));
-    if (check.relayTest && (options.protocol.name === 'smtp' || options.protocol.name === 'lmtp')) {
+    const submits = connection.protocol.submission === 'data';
+    if (check.relayTest && submits) {
       report.checks.push(await relayCheck(established, check.relayTest));
     }
     if (check.user) report.checks.push(await loginCheck(established, options, check, post));
-    if (check.send && (options.protocol.name === 'smtp' || options.protocol.name === 'lmtp')) {
+    if (check.send && submits) {
       report.checks.push(await sendCheck(established, check.send));
     }
   } catch (error) {
-    report.checks.push({ id: 'session', verdict: 'fail', summary: messageOf(error) });
+    if (error instanceof MailprobeError && error.code === 'CREDENTIALS_REFUSED') {
+      report.checks.push({ id: 'auth.login', verdict: 'fail', summary: `${error.message}; ${error.hint ?? ''}`.replace(/; $/, ''), details: { code: error.code } });
+      refused = error;
+    } else report.checks.push({ id: 'session', verdict: 'fail', summary: messageOf(error) });
   } finally {
     const quit = connection.protocol.quitCommand(established.context);
     if (quit && !connection.closed) connection.send(quit);

@@ -4,7 +4,7 @@ import { runTarget, type CheckOptions } from '../checks/runTarget.js';
 import { connectSilently } from '../checks/probe.js';
 import { CHECK_EXIT, type TargetReport } from '../checks/types.js';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
-import { readPassFile } from '../session/secrets.js';
+import { readPassFile } from '../client/secrets.js';
 import { checkJson, formatTargetReport } from '../terminal/checkReport.js';
 import { escapeText } from '../terminal/escape.js';
 import type { Printer } from '../terminal/printer.js';

@@ -39,8 +39,8 @@ export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'ipv4', aliases: ['4'], help: 'use IPv4 only (-4)' },
   { name: 'ipv6', aliases: ['6'], help: 'use IPv6 only (-6)' },
   { name: 'raw', help: 'no helper commands: lines starting with ":" go to the server too' },
-  { name: 'allow_plaintext_auth', aliases: ['allow-plaintext-auth'], help: 'let :auth and typed credentials go over a cleartext connection' },
-  { name: 'insecure', help: 'let :auth send credentials although the certificate did not verify' },
+  { name: 'allow_plaintext_auth', aliases: ['allow-plaintext-auth'], help: 'let credentials (:auth, typed, --user) go over a cleartext connection' },
+  { name: 'insecure', help: 'let credentials (:auth, typed, --user) go although the certificate did not verify' },
   { name: 'pass_file', value: 'file', aliases: ['pass-file'], help: 'read the password or token for :auth from the first line of FILE' },
   { name: 'log', value: 'file', help: 'write a transcript with timestamps, secrets redacted' },
   { name: 'script', value: 'file', help: 'run the session from FILE ("-" for stdin), with EXPECT 250 / EXPECT-NOT 5 / EXPECT /re/ lines' },
@@ -52,8 +52,12 @@ export const SESSION_FLAGS: FlagSpec[] = [
 /** Flags shared by every command that connects: where, how, and which TLS. */
 const CONNECTION = ['starttls', 'tls', 'plain', 'proto', 'servername', 'noservername', 'name', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', 'help'];
 
+/** The credential policy's opt-ins, the same for every command that can log in. */
+export const CREDENTIAL_FLAGS = SESSION_FLAGS.filter((flag) => flag.name === 'allow_plaintext_auth' || flag.name === 'insecure');
+
 export const CHECK_FLAGS: FlagSpec[] = [
   ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),
+  ...CREDENTIAL_FLAGS,
   { name: 'warn_days', value: 'N', aliases: ['warn-days'], help: 'warn when the certificate expires within N days (default 21)' },
   { name: 'crit_days', value: 'N', aliases: ['crit-days'], help: 'fail when the certificate expires within N days (default 7)' },
   { name: 'user', value: 'user', help: 'check that this user can log in (password from --password, MAILPROBE_PASSWORD or --pass-file)' },

@@ -20,7 +20,10 @@ const EXIT_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   EXPECTATION_FAILED: 'a script line EXPECT ... was not met',
   DNS: 'the host name could not be resolved',
   CONNECT: 'connection refused or unreachable',
-  TIMEOUT: 'connect, greeting, TLS or a dialogue step timed out',
+  CONNECT_TIMEOUT: 'a timeout: connect, greeting, TLS handshake or an awaited reply (-timeout)',
+  GREETING_TIMEOUT: 'a timeout: connect, greeting, TLS handshake or an awaited reply (-timeout)',
+  TLS_TIMEOUT: 'a timeout: connect, greeting, TLS handshake or an awaited reply (-timeout)',
+  REPLY_TIMEOUT: 'a timeout: connect, greeting, TLS handshake or an awaited reply (-timeout)',
   TLS_HANDSHAKE: 'the TLS handshake failed (incl. plaintext on a TLS port)',
   STARTTLS_UNAVAILABLE: 'STARTTLS not offered or refused, or IMAP PREAUTH',
   CERT_VERIFY: 'certificate not verified, with -verify_return_error',
@@ -38,9 +41,15 @@ export function helpText(): string {
     const left = `  -${spelled}${flag.value ? ` ${flag.value}` : ''}`;
     return `${left.padEnd(28)} ${flag.help}`;
   });
-  const exitLines = Object.entries(EXIT_CODES).map(
-    ([name, code]) => `  ${String(code).padStart(3)}  ${EXIT_MEANINGS[name as keyof typeof EXIT_CODES]}`,
-  );
+  // One row per exit code: several error codes share one (the timeouts, usage and EXPECT).
+  const meanings = new Map<number, string[]>();
+  for (const [name, code] of Object.entries(EXIT_CODES)) {
+    const meaning = EXIT_MEANINGS[name as keyof typeof EXIT_CODES];
+    const list = meanings.get(code) ?? [];
+    if (!list.includes(meaning)) list.push(meaning);
+    meanings.set(code, list);
+  }
+  const exitLines = [...meanings].map(([code, list]) => `  ${String(code).padStart(3)}  ${list.join('; ')}`);
   const checkLines = [
     '',
     'Other commands (each takes --help):',

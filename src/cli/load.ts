@@ -4,11 +4,11 @@ import { isIP } from 'node:net';
 import { CHECK_EXIT } from '../checks/types.js';
 import { MailprobeError, usageError } from '../errors.js';
 import { startLoad } from '../load/run.js';
-import { readPassFile } from '../session/secrets.js';
+import { readPassFile } from '../client/secrets.js';
 import { formatLoadReport, loadSummary, progressLine } from '../terminal/loadReport.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
-import { SESSION_FLAGS, type FlagSpec } from './flags.js';
+import { CREDENTIAL_FLAGS, SESSION_FLAGS, type FlagSpec } from './flags.js';
 import { commandHelp } from './help.js';
 import type { MainIo } from './main.js';
 import { normaliseArgv } from './normalise.js';
@@ -19,6 +19,7 @@ const CONNECTION = ['starttls', 'tls', 'plain', 'servername', 'noservername', 'n
 
 export const LOAD_FLAGS: FlagSpec[] = [
   ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),
+  ...CREDENTIAL_FLAGS,
   { name: 'connections', value: 'N', aliases: ['c'], help: 'parallel connections (default 1)' },
   { name: 'messages', value: 'N', aliases: ['n'], help: 'messages in all (default 100)' },
   { name: 'duration', value: 'time', help: 'send for this long instead (30s, 2m, 500ms)' },
@@ -114,6 +115,12 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
     const summary = loadSummary(stats, formatHostPort(session.host, session.port), session.mode, session.protocol.name, connections, dialogue);
     if (flags.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else printer.lines(formatLoadReport(summary));
+    const aborted = run.aborted();
+    if (aborted) {
+      printer.error(aborted);
+      // A refused login is a failed run (2); credentials held back by the policy, 13.
+      return aborted.code === 'CREDENTIALS_REFUSED' ? aborted.exitCode : CHECK_EXIT.FAIL;
+    }
     if (stats.connectionsOpened === 0) return CHECK_EXIT.ERROR;
     return stats.messages === stats.accepted && stats.connectionsFailed === 0 ? CHECK_EXIT.OK : CHECK_EXIT.FAIL;
   } catch (error) {

@@ -4,7 +4,7 @@ import { usageError } from '../errors.js';
 import { PORT_DEFAULTS, protocolByName, UNSUPPORTED_STARTTLS, PROTOCOLS, type ModeName } from '../protocols/registry.js';
 import { raw } from '../protocols/raw/index.js';
 import type { ProtocolSpec } from '../protocols/types.js';
-import type { SessionOptions } from '../session/options.js';
+import type { SessionOptions } from '../client/options.js';
 import { parseTarget } from './target.js';
 import { QUIT_STAGES, type QuitStage } from '../session/script.js';
 

@@ -1,5 +1,5 @@
 // The one message in the demo mailbox.
-import { rfc5322Date } from '../session/testMessage.js';
+import { rfc5322Date } from '../protocols/testMessage.js';
 
 export function sampleMessage(): Buffer {
   return Buffer.from(

@@ -1,7 +1,7 @@
 // Message content for a load run: the body is made once and shared by every message;
 // only the headers (Message-ID, Date) are new per message.
 import { randomBytes } from 'node:crypto';
-import { rfc5322Date } from '../session/testMessage.js';
+import { rfc5322Date } from '../protocols/testMessage.js';
 
 const LINE = 'The quick brown fox jumps over the lazy dog while mailprobe measures the relay.';
 

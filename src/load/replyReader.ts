@@ -42,7 +42,7 @@ export class ReplyReader {
     // One timer for the connection, pushed back by every reply: the server has this long to
     // answer whatever is awaited.
     this.timer = setTimeout(() => {
-      if (this.waiters.length > 0) this.fail(timeoutError(`no reply from the server after ${timeoutMs / 1000} s`));
+      if (this.waiters.length > 0) this.fail(timeoutError('REPLY_TIMEOUT', `no reply from the server after ${timeoutMs / 1000} s`));
     }, timeoutMs);
     this.timer.unref();
     socket.on('data', (chunk: Buffer) => this.receive(chunk));

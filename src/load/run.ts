@@ -1,7 +1,8 @@
 // A load run: C connection lanes, each opening connections one after another, sharing
 // one message budget (a count or a deadline); Ctrl-C stops taking new messages, and
 // every connection still ends with QUIT.
-import type { SessionOptions } from '../session/options.js';
+import type { MailprobeError } from '../errors.js';
+import type { SessionOptions } from '../client/options.js';
 import { HeaderMaker, makeBody } from './message.js';
 import { LoadStats } from './stats.js';
 import { makeEnvelope, runWorker } from './worker.js';
@@ -25,6 +26,8 @@ export interface LoadOptions {
 
 export interface LoadRun {
   stats: LoadStats;
+  /** Why the run stopped on its own (a refused login), if it did. */
+  aborted(): MailprobeError | undefined;
   /** Stop taking new messages (Ctrl-C); the promise of run() then settles. */
   stop(): void;
   done: Promise<LoadStats>;
@@ -35,6 +38,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   let remaining = options.messages ?? Number.POSITIVE_INFINITY;
   const deadline = options.durationMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + options.durationMs;
   let stopped = false;
+  let aborted: MailprobeError | undefined;
   const domain = options.from.split('@')[1] ?? 'mailprobe.invalid';
   const plan = {
     session: options.session,
@@ -55,20 +59,40 @@ export function startLoad(options: LoadOptions): LoadRun {
     giveBack: () => {
       remaining++;
     },
+    abort: (error: MailprobeError) => {
+      stopped = true;
+      aborted ??= error;
+      loggedIn();
+    },
+    loginSucceeded: () => {},
   };
   const hasBudget = () => !stopped && remaining > 0 && performance.now() < deadline;
-  const lane = async () => {
+  // With a login, one connection logs in before the others start: a wrong password is then
+  // refused once, not once per connection.
+  let loggedIn!: () => void;
+  const firstLogin = new Promise<void>((resolve) => (loggedIn = resolve));
+  if (options.user === undefined) loggedIn();
+  plan.loginSucceeded = () => loggedIn();
+  const lane = async (_: unknown, index: number) => {
+    if (index > 0) await firstLogin;
     while (hasBudget()) {
       const before = stats.connectionsOpened + stats.connectionsFailed;
       await runWorker(plan, stats);
       // A lane whose connections all fail would spin: give up after a refused connect.
       if (stats.connectionsOpened + stats.connectionsFailed === before) break;
       if (stats.connectionsFailed > 0 && stats.connectionsOpened === 0) break;
+      // The first lane's first connection has had its try at logging in, whatever came of it.
+      if (index === 0) loggedIn();
     }
+    if (index === 0) loggedIn();
   };
-  const done = Promise.all(Array.from({ length: options.connections }, lane)).then(() => stats);
+  const done = Promise.all(Array.from({ length: options.connections }, lane)).then(() => {
+    loggedIn();
+    return stats;
+  });
   return {
     stats,
+    aborted: () => aborted,
     stop: () => {
       stopped = true;
     },

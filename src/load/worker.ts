@@ -3,16 +3,15 @@
 // PIPELINING and CHUNKING when asked for and offered. Always ends with QUIT and a closed socket.
 import type { Socket } from 'node:net';
 import { MailprobeError, messageOf } from '../errors.js';
-import { runSasl } from '../protocols/saslExchange.js';
+import { login } from '../client/login.js';
 import { ehloCapabilities } from '../protocols/smtp/capabilities.js';
 import type { Capabilities } from '../protocols/types.js';
-import { createSaslClient, pickMechanism } from '../sasl/index.js';
-import { connectSilently } from '../checks/probe.js';
-import { defaultClientName } from '../session/clientName.js';
-import type { Established } from '../session/establish.js';
+import { connectUnobserved } from '../client/establish.js';
+import { defaultClientName } from '../client/clientName.js';
+import type { Established } from '../client/establish.js';
 import { formatHostPort } from '../transport/address.js';
 import { connectTcp } from '../transport/connect.js';
-import type { SessionOptions } from '../session/options.js';
+import type { SessionOptions } from '../client/options.js';
 import type { HeaderMaker } from './message.js';
 import { ReplyReader } from './replyReader.js';
 import type { LoadStats } from './stats.js';
@@ -34,15 +33,33 @@ export interface WorkerPlan {
   take(): boolean;
   /** Returns a message taken and never sent (its connection failed first). */
   giveBack(): void;
+  /** Stops the whole run for a reason no other connection would change (a refused login). */
+  abort(error: MailprobeError): void;
+  /** A connection logged in: the other connections may start. */
+  loginSucceeded(): void;
 }
 
+/**
+ * The one login path with its credential policy. A refusal — by the policy or by the
+ * server — stops the whole run: a wrong password tried once per connection would fail
+ * hundreds of logins and get the tester banned (fail2ban).
+ */
 async function authenticate(established: Established, plan: WorkerPlan): Promise<void> {
   const { connection, context, capabilities } = established;
-  const mechanism = pickMechanism(capabilities?.authMechanisms ?? []);
-  if (!mechanism || !connection.protocol.sasl) throw new MailprobeError('AUTH_FAILED', 'the server offers no AUTH mechanism mailprobe can use');
-  const client = createSaslClient(mechanism, { user: plan.user as string, secret: plan.password ?? '' });
-  const { ok, reply } = await runSasl(connection, connection.protocol.sasl, client, context, capabilities);
-  if (!ok) throw new MailprobeError('AUTH_FAILED', `login refused: ${reply.last.text}`);
+  const target = { connection, protocol: connection.protocol, context, capabilities };
+  const { session } = plan;
+  try {
+    const outcome = await login(target, { user: plan.user as string, secret: plan.password ?? '', host: session.tls.servername ?? session.host, port: session.port }, session);
+    if (outcome.ok) return plan.loginSucceeded();
+    plan.abort(new MailprobeError('AUTH_FAILED', `login as ${plan.user} with ${outcome.how} was refused, so the run stops`, {
+      reply: outcome.reply.lines.map((line) => line.text).join('\n'),
+      hint: 'check the user and password: one refused login is enough to know',
+    }));
+  } catch (error) {
+    if (error instanceof MailprobeError && (error.code === 'CREDENTIALS_REFUSED' || error.code === 'AUTH_FAILED')) plan.abort(error);
+    throw error;
+  }
+  throw new MailprobeError('AUTH_FAILED', 'login refused');
 }
 
 /** MAIL, RCPT × K and (for DATA) DATA, each a line ready to write, made once per run. */
@@ -110,6 +127,11 @@ async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, sta
     else if (code >= 200 && code < 300) accepted += i > 0 ? 1 : 0;
     else refused ||= code || 554;
     if (!pipelining && refused) break;
+  }
+  // A 2xx to DATA took no content: the server broke the protocol, and nothing was accepted.
+  if (!bdat && dataCode >= 200 && dataCode < 300) {
+    stats.failed(dataCode);
+    throw new MailprobeError('PROTOCOL', `the server answered DATA with ${dataCode} instead of 354`);
   }
   if (!bdatWithEnvelope && (refused || (!bdat && dataCode !== 354))) {
     // A DATA that was let through after a refused RCPT (PIPELINING) still needs its end.
@@ -198,7 +220,7 @@ async function openPlain(plan: WorkerPlan, stats: LoadStats): Promise<Opened | u
 async function openFull(plan: WorkerPlan, stats: LoadStats): Promise<Opened | undefined> {
   let established: Established;
   try {
-    established = await connectSilently(plan.session);
+    established = await connectUnobserved(plan.session);
   } catch (error) {
     stats.connectionFailed(messageOf(error));
     return undefined;

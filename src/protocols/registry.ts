@@ -18,6 +18,11 @@ export function protocolByName(name: string): ProtocolSpec | undefined {
   return PROTOCOLS.get(key as ProtocolName);
 }
 
+/** The protocol whose greeting this first server line is (LMTP before SMTP: both say 220). */
+export function recogniseGreeting(line: string): ProtocolSpec | undefined {
+  return [lmtp, smtp, imap, pop3, sieve].find((spec) => spec.recognisesGreeting(line));
+}
+
 export type ModeName = 'starttls' | 'tls' | 'plain';
 
 /** The mode and protocol a port implies when no flag chooses (465/993/995 implicit TLS, ...). */

@@ -7,7 +7,9 @@ import { decodeBase64Strict, encodeBase64, SaslError, type SaslClient } from '..
 import { DEFAULT_MAX_LINE } from './lineSplitter.js';
 import type { Capabilities, DialogueContext, Exchange, Reply, SaslProfile } from './types.js';
 
-export const REDACTED = '[redacted]';
+import { REDACTED } from './credentials.js';
+
+export { REDACTED };
 
 export interface AuthOutcome {
   ok: boolean;

@@ -95,6 +95,21 @@ export interface Capabilities {
   authMechanisms: string[];
 }
 
+/** swaks' --quit-after stages, in the order a session passes them. */
+export const QUIT_STAGES = ['connect', 'banner', 'tls', 'ehlo', 'auth', 'mail', 'rcpt', 'data'] as const;
+export type QuitStage = (typeof QUIT_STAGES)[number];
+
+export interface TypedCredentials {
+  /** What echo and transcript show (secrets replaced by [redacted]). */
+  shown: string;
+  /** The line carries a secret. */
+  credentials: boolean;
+  /** The line starts a SASL exchange: the lines answering its challenges are secret. */
+  sasl: boolean;
+  /** The line starts a credential command that goes on after a literal ({n}): its next lines are secret too. */
+  continues?: boolean;
+}
+
 export interface ProtocolSpec {
   name: ProtocolName;
   label: string;
@@ -104,7 +119,32 @@ export interface ProtocolSpec {
   quitCommand(context: DialogueContext): string;
   /** The server repeats its capabilities after TLS without being asked (ManageSieve). */
   readsCapabilitiesUnasked?: boolean;
-  createFramer(): Framer;
+  /** A framer; `greeting: false` after STARTTLS, when the server does not greet again. */
+  createFramer(options?: { greeting?: boolean }): Framer;
+  /** Is this first server line this protocol's greeting (for ports no flag names)? */
+  recognisesGreeting(line: string): boolean;
+  /** What a line the user typed carries: credentials to guard and redact, a SASL start. */
+  typedCredentials(line: string): TypedCredentials;
+  /** The -starttls name that upgrades this protocol (for hints); none for raw. */
+  startTlsName?: string;
+  /** The keyword that advertises STARTTLS in the capabilities (STLS in POP3). */
+  startTlsKeyword?: string;
+  /** Does this capability list offer a password login in the clear (besides SASL)? */
+  offersPasswordLogin?(capabilities: Capabilities): boolean;
+  /** A literal ({n}) the client announces waits for the server's "+" before its data goes (IMAP). */
+  synchronisingLiterals?: boolean;
+  /** The tag of a tagged completion line (IMAP "a5 OK ..."), to match it with its command. */
+  completionTag?(text: string): string | undefined;
+  /** Commands typed without a tag get the next one (IMAP). */
+  tagsCommands?: ReadonlySet<string>;
+  /** The status a script's EXPECT is matched against (IMAP: without the tag). */
+  replyStatus(reply: Reply): string;
+  /** The --quit-after stage a successful reply to `command` completes. */
+  stageOf(command: string, reply: Reply): QuitStage | undefined;
+  /** How a message is handed over: SMTP/LMTP DATA, or IMAP APPEND. */
+  submission?: 'data' | 'append';
+  /** A challenge line is always SASL (SMTP 334), not possibly an invitation for literal data. */
+  challengesAreSasl?: boolean;
   /** Reads the greeting and runs the dialogue until the server says go ahead with TLS. */
   startTls(exchange: Exchange, context: DialogueContext): Promise<Capabilities>;
   /** Asks for capabilities again over TLS (sieve servers send them unasked). */

@@ -3,7 +3,6 @@
 import { decodeBase64Strict, describeDecoded } from '../sasl/index.js';
 import { escapeText } from '../terminal/escape.js';
 import type { ProtocolSpec, ServerLine } from '../protocols/types.js';
-import { parseImapLine } from '../protocols/imap/response.js';
 
 export function describeChallenge(base64: string): string {
   if (base64 === '') return '→ (empty challenge)';
@@ -21,7 +20,7 @@ export class Annotator {
 
   /** Remembers an IMAP command's tag when it is sent. */
   sent(wire: string): void {
-    if (this.protocol.name !== 'imap') return;
+    if (!this.protocol.tagsCommands) return;
     const [tag, verb] = wire.trim().split(/\s+/);
     if (tag && verb && tag !== '*' && tag !== '+') this.tags.set(tag, { verb: verb.toUpperCase(), at: Date.now() });
   }
@@ -30,15 +29,14 @@ export class Annotator {
     if (line.literal || line.continued) return undefined;
     const challenge = this.protocol.challengeOf?.(line);
     // SMTP's 334 is only ever a SASL challenge; a "+" may just invite literal data.
-    if (challenge !== undefined && (this.protocol.name === 'smtp' || this.protocol.name === 'lmtp' || decodeBase64Strict(challenge))) {
+    if (challenge !== undefined && (this.protocol.challengesAreSasl || decodeBase64Strict(challenge))) {
       return describeChallenge(challenge);
     }
-    if (this.protocol.name !== 'imap') return undefined;
-    const parts = parseImapLine(line.text);
-    if (parts.kind !== 'tagged' || !parts.tag) return undefined;
-    const command = this.tags.get(parts.tag);
+    const tag = this.protocol.completionTag?.(line.text);
+    if (!tag) return undefined;
+    const command = this.tags.get(tag);
     if (!command) return undefined;
-    this.tags.delete(parts.tag);
+    this.tags.delete(tag);
     return `(${command.verb}, ${Date.now() - command.at} ms)`;
   };
 }

@@ -16,17 +16,22 @@ export class CapabilityWatch {
     this.latest = capabilities;
     const { keywords } = capabilities;
     if (!overTls) {
-      const loginOffered = this.protocol.name === 'imap' ? !keywords.has('LOGINDISABLED') : this.protocol.name === 'pop3' && keywords.has('USER');
+      const loginOffered = this.protocol.offersPasswordLogin?.(capabilities) ?? false;
       if (capabilities.authMechanisms.length > 0 || loginOffered) {
         this.once('auth', 'the server offers authentication before TLS: a password sent now crosses the network in cleartext');
       }
-      const startTls = this.protocol.name === 'pop3' ? 'STLS' : 'STARTTLS';
-      if (!keywords.has(startTls)) this.once('notls', `the server does not offer ${startTls}: this connection cannot be encrypted`);
+      const startTls = this.protocol.startTlsKeyword;
+      if (startTls && !keywords.has(startTls)) this.once('notls', `the server does not offer ${startTls}: this connection cannot be encrypted`);
     }
     const size = capabilities.params.get('SIZE')?.[0];
     if (size && /^\d+$/.test(size) && Number(size) > 0) {
       this.once(`size${size}`, `the server accepts messages up to ${formatSize(Number(size))} (SIZE ${size})`, true);
     }
+  }
+
+  /** TLS started: capabilities from before it no longer count. */
+  forget(): void {
+    this.latest = undefined;
   }
 
   private once(key: string, text: string, note = false): void {

@@ -7,18 +7,21 @@ import { accessSync, constants, createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { connectTcp } from '../transport/connect.js';
 import { formatHostPort } from '../transport/address.js';
-import { meets, parseScriptLine, stageOf, type QuitStage } from './script.js';
-import { EXIT_CODES, MailprobeError } from '../errors.js';
+import { meets, parseScriptLine, type QuitStage } from './script.js';
+import { EXIT_CODES, MailprobeError, timeoutError } from '../errors.js';
 import type { Reply } from '../protocols/types.js';
+import { verbOf } from '../protocols/framerBase.js';
 import type { Printer } from '../terminal/printer.js';
 import { Annotator } from './annotations.js';
 import { CapabilityWatch } from './capabilityWatch.js';
-import { checkVerdict, establish, showTls, type Established } from './establish.js';
+import { checkVerdict, establish, type Established } from '../client/establish.js';
+import { credentialRefusal } from '../client/credentials.js';
+import { sessionObserver } from './observer.js';
 import type { HelperContext } from './helpers/context.js';
 import { parseHelperLine } from './helpers/index.js';
 import { LineInput } from './lineInput.js';
-import type { SessionOptions } from './options.js';
-import { findSecret } from './secrets.js';
+import type { SessionOptions } from '../client/options.js';
+import { findSecret } from '../client/secrets.js';
 import { startTerminalInput, type TerminalInput } from './terminalInput.js';
 import { UserLineState, type UserLine } from './userLines.js';
 
@@ -45,7 +48,7 @@ export async function runSession(options: SessionOptions, printer: Printer, io: 
   if (options.quitAfter === 'banner' && options.mode === 'starttls') options = { ...options, mode: 'plain' };
   if (options.quitAfter === 'tls') options = { ...options, noEhlo: true };
   const script = options.script ? openScript(options.script, io) : undefined;
-  const established = await establish(options, printer);
+  const established = await establish(options, sessionObserver(printer, options));
   return new Session(established, options, printer, io, script).run();
 }
 
@@ -77,6 +80,8 @@ class Session {
   private finish!: (code: number) => void;
   private readonly typedWhileBusy: string[] = [];
   private quitTimer?: NodeJS.Timeout;
+  /** Piped and scripted sessions: how long the server may take over an owed reply. */
+  private replyTimer?: NodeJS.Timeout;
   /** Lines taken from the input so far (script line numbers). */
   private lineNumber = 0;
   /** --quit-after was reached: no more input is sent. */
@@ -94,7 +99,7 @@ class Session {
     this.dialogue = established.context;
     this.capabilities = new CapabilityWatch(this.connection.protocol, printer);
     this.annotator = new Annotator(this.connection.protocol);
-    this.userLines = new UserLineState(this.connection.protocol.name, this.dialogue);
+    this.userLines = new UserLineState(this.connection.protocol, this.dialogue);
     if (established.capabilities) this.capabilities.update(established.capabilities, !!this.connection.tls);
   }
 
@@ -104,6 +109,7 @@ class Session {
     connection.onLines = (lines) => this.printer.server(lines, this.annotator.annotate);
     connection.onReply = (reply, command) => this.onReply(reply, command);
     connection.onIdle = () => this.resume();
+    connection.onAnyReply = () => this.watchReplies();
     connection.onClose = (error) => this.onServerClose(error);
     connection.socket.on('drain', () => this.pump());
     const removeInterrupt = this.io.onInterrupt?.(() => this.end(EXIT_CODES.INTERRUPTED));
@@ -131,12 +137,33 @@ class Session {
     });
   }
 
+  /** TLS is being set up or a helper runs: lines wait (the connection's phase says which for TLS). */
   private busy(): boolean {
-    return this.upgrading || this.helperRunning;
+    const phase = this.connection.phase;
+    return this.upgrading || this.helperRunning || phase === 'STARTTLS_REPLY' || phase === 'HANDSHAKE';
+  }
+
+  /**
+   * Without a person at the keyboard nobody would notice a server gone silent: every reply a
+   * piped or scripted session waits for is bounded by -timeout (each reply re-arms it, so a
+   * trickle of bytes does not).
+   */
+  private watchReplies(): void {
+    clearTimeout(this.replyTimer);
+    const { connection } = this;
+    if (!this.piped || this.ended || connection.outstanding === 0) return;
+    this.replyTimer = setTimeout(() => {
+      if (this.ended || connection.outstanding === 0 || this.busy()) return;
+      this.fail(timeoutError('REPLY_TIMEOUT', `no reply from the server after ${this.options.timeoutMs / 1000} s`, {
+        hint: 'raise -timeout if the server is just slow',
+      }));
+    }, this.options.timeoutMs);
+    this.replyTimer.unref();
   }
 
   /** Something finished (a reply, TLS, a helper): send what waits. */
   private resume(): void {
+    this.watchReplies();
     if (this.busy()) return;
     if (this.connection.greeted) {
       for (const line of this.typedWhileBusy.splice(0)) this.typed(line);
@@ -178,7 +205,7 @@ class Session {
         else if (this.script) this.scriptLine(line);
         else this.handle(line);
         if (this.ended) return;
-        if (connection.answeringStartTls() || this.busy() || connection.closed) break;
+        if (this.busy() || connection.closed) break;
       }
     } finally {
       socket.uncork();
@@ -192,7 +219,7 @@ class Session {
     if (parsed.kind === 'comment') return;
     if (parsed.kind === 'send') return this.handle(parsed.line);
     const last = this.connection.lastReply;
-    if (meets(parsed, this.connection.protocol.name, last)) return;
+    if (meets(parsed, this.connection.protocol, last)) return;
     const got = last ? last.lines.map((l) => l.text).join(' / ') : 'no reply yet';
     this.fail(new MailprobeError('EXPECTATION_FAILED', `script line ${this.lineNumber}: ${line.trim()} was not met; the server answered: ${got}`));
   }
@@ -223,19 +250,27 @@ class Session {
 
   private sendUserLine(line: string): void {
     const translated = this.userLines.translate(line);
-    if (translated.credentials && !this.connection.tls && !this.options.allowPlaintextAuth) {
+    if (translated.discard) {
+      this.userLines.dropped(translated);
+      this.printer.result('not sent: part of the declined command');
+      return;
+    }
+    const refusal = translated.credentials ? credentialRefusal(this.connection, this.options) : undefined;
+    if (refusal) {
       if (!this.terminal) {
-        this.fail(new MailprobeError('CREDENTIALS_REFUSED', 'refusing to send credentials over a cleartext connection', {
-          hint: `use TLS (-starttls ${this.connection.protocol.name} or -tls), or give --allow-plaintext-auth`,
-        }));
+        this.fail(refusal);
         return;
       }
       // On a terminal the user decides; nothing else is sent while the question is open.
       this.helperRunning = true;
-      void this.terminal.confirm('This line carries credentials and the connection is not encrypted. Send it anyway? [y/N] ').then((yes) => {
+      const why = this.connection.tls ? 'the server\'s certificate did not verify' : 'the connection is not encrypted';
+      void this.terminal.confirm(`This line carries credentials and ${why}. Send it anyway? [y/N] `).then((yes) => {
         this.helperRunning = false;
         if (yes) this.sendTranslated(translated);
-        else this.printer.result('not sent');
+        else {
+          this.userLines.declined(translated);
+          this.printer.result('not sent');
+        }
         this.resume();
       });
       return;
@@ -249,12 +284,17 @@ class Session {
     this.annotator.sent(translated.wire);
     // A line mailprobe changed (a tag added) is always shown as sent.
     const echo = translated.rewritten || (!!this.piped && !this.options.quiet);
-    this.connection.sendLine(translated.wire, { by: 'user', echo, encoding: this.piped ? 'latin1' : 'utf8', shown: translated.shown });
+    try {
+      this.connection.sendLine(translated.wire, { by: 'user', echo, encoding: this.piped ? 'latin1' : 'utf8', shown: translated.shown });
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.watchReplies();
   }
 
   private trackEnvelope(wire: string): void {
-    const name = this.connection.protocol.name;
-    if (name !== 'smtp' && name !== 'lmtp') return;
+    if (this.connection.protocol.submission !== 'data') return;
     const from = /^MAIL FROM:\s*<([^>]*)>/i.exec(wire);
     if (from) {
       this.envelope.from = from[1];
@@ -324,6 +364,7 @@ class Session {
       this.contentLines = 0;
       this.contentBytes = 0;
       this.connection.sendLine(line, { by: 'user', echo: !this.options.quiet, encoding: 'latin1' });
+      this.watchReplies();
       return;
     }
     this.contentLines++;
@@ -338,18 +379,13 @@ class Session {
     const wasSasl = this.userLines.saslActive;
     this.userLines.replied(reply.last.tone === 'intermediate');
     if (this.options.quitAfter) {
-      const stage = wasSasl && reply.last.tone === 'ok' ? 'auth' : stageOf(command, reply, connection.protocol.name);
+      const stage = wasSasl && reply.last.tone === 'ok' ? 'auth' : connection.protocol.stageOf(command, reply);
       // An implicit-TLS session has done its TLS stage once the greeting is in.
       if (stage === 'banner' && connection.tls) this.reached('tls');
       if (stage === 'rcpt' && /^RCPT\b/i.test(this.piped?.peek() ?? '')) return; // quit after the last recipient
       if (stage) this.reached(stage);
     }
-    if (!connection.answeringStartTls()) return;
-    if (!connection.protocol.isStartTlsGoAhead(reply)) {
-      connection.releaseHeld();
-      return;
-    }
-    void this.upgradeByHand();
+    if (connection.awaitingHandshake()) void this.upgradeByHand();
   }
 
   private async upgradeByHand(): Promise<void> {
@@ -357,13 +393,11 @@ class Session {
     this.printer.note('the server said go ahead: starting the TLS handshake');
     try {
       const info = await this.connection.upgrade(this.options.tls);
-      showTls(info, this.printer, this.options);
       checkVerdict(info, this.options);
       // What was learned before TLS no longer counts.
-      this.capabilities.latest = undefined;
-      if (this.connection.protocol.name === 'smtp' || this.connection.protocol.name === 'lmtp') {
-        this.printer.note('TLS is up: the server has forgotten the EHLO, so send it again');
-      }
+      this.capabilities.forget();
+      const ask = this.connection.protocol.capabilityCommand?.({ clientName: this.dialogue.clientName, nextTag: () => '' });
+      if (ask) this.printer.note(`TLS is up: what the server said before no longer counts; ask again with ${verbOf(ask.trim())}`);
     } catch (error) {
       this.fail(error);
       return;
@@ -424,6 +458,7 @@ class Session {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.quitTimer);
+    clearTimeout(this.replyTimer);
     this.terminal?.close();
     this.piped?.stop();
     this.connection.close();

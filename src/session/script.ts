@@ -2,8 +2,9 @@
 // about the reply to the line before — EXPECT 250, EXPECT-NOT 5, EXPECT /regex/ — and
 // comments starting with "#". A failed expectation stops the script with exit code 2.
 import { MailprobeError } from '../errors.js';
-import { parseImapLine } from '../protocols/imap/response.js';
-import type { ProtocolName, Reply } from '../protocols/types.js';
+import type { ProtocolSpec, Reply } from '../protocols/types.js';
+
+export { QUIT_STAGES, type QuitStage } from '../client/options.js';
 
 export type ScriptLine =
   | { kind: 'comment' }
@@ -28,40 +29,11 @@ export function parseScriptLine(line: string): ScriptLine {
   return { kind: 'expect', negate: !!match[1], pattern };
 }
 
-/** The status word of a reply's last line: SMTP code, +OK/-ERR, IMAP OK/NO/BAD (tag stripped), sieve OK/NO/BYE. */
-export function replyStatus(protocol: ProtocolName, reply: Reply): string {
-  const text = reply.last.text;
-  if (protocol === 'imap') {
-    const parts = parseImapLine(text);
-    return parts.kind === 'continuation' ? `+ ${parts.rest}` : `${parts.status ?? ''} ${parts.rest}`.trim();
-  }
-  return text;
-}
-
 /** Does the reply meet the expectation? A plain pattern is a prefix of the status (case-insensitive). */
-export function meets(expectation: Extract<ScriptLine, { kind: 'expect' }>, protocol: ProtocolName, reply: Reply | undefined): boolean {
+export function meets(expectation: Extract<ScriptLine, { kind: 'expect' }>, protocol: ProtocolSpec, reply: Reply | undefined): boolean {
   if (!reply) return expectation.negate;
   const matched = expectation.regex
     ? reply.lines.some((line) => expectation.regex?.test(line.text))
-    : replyStatus(protocol, reply).toUpperCase().startsWith(expectation.pattern.toUpperCase());
+    : protocol.replyStatus(reply).toUpperCase().startsWith(expectation.pattern.toUpperCase());
   return expectation.negate ? !matched : matched;
-}
-
-export const QUIT_STAGES = ['connect', 'banner', 'tls', 'ehlo', 'auth', 'mail', 'rcpt', 'data'] as const;
-export type QuitStage = (typeof QUIT_STAGES)[number];
-
-/** Which --quit-after stage a reply to `command` completes, if it succeeded. */
-export function stageOf(command: string, reply: Reply, protocol: ProtocolName): QuitStage | undefined {
-  const words = command.trim().split(/\s+/);
-  const verb = (protocol === 'imap' ? words[1] : words[0])?.toUpperCase() ?? '';
-  const status = replyStatus(protocol, reply);
-  const ok = /^(2\d\d|\+OK|OK)/i.test(status);
-  if (command === '' && ok) return 'banner';
-  if (!ok) return undefined;
-  if (verb === 'EHLO' || verb === 'LHLO' || verb === 'HELO' || verb === 'CAPABILITY' || verb === 'CAPA') return 'ehlo';
-  if (verb === 'AUTH' || verb === 'AUTHENTICATE' || verb === 'LOGIN' || verb === 'PASS') return 'auth';
-  if (verb === 'MAIL') return 'mail';
-  if (verb === 'RCPT') return 'rcpt';
-  if (command === '.') return 'data';
-  return undefined;
 }

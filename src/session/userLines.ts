@@ -1,9 +1,13 @@
-// What a line the user typed becomes on the wire and on screen: IMAP commands get the
-// next tag, and credentials are recognised where they enter so echo and transcript show
-// them redacted (AUTH PLAIN <b64>, LOGIN u p, PASS p, and every answer to a challenge).
+// What a line the user typed becomes on the wire and on screen: commands of a tagging
+// protocol get the next tag, and credentials are recognised where they enter — by the
+// protocol's own grammar, literals included — so the guard can stop them and echo and
+// transcript show them redacted. A line typed right after a SASL start without an initial
+// response is a credential whatever the server answered; so is every answer to a
+// challenge, and every line of a credential command that goes on after a literal.
 import { verbOf } from '../protocols/framerBase.js';
-import { REDACTED } from '../protocols/saslExchange.js';
-import type { DialogueContext, ProtocolName } from '../protocols/types.js';
+import { REDACTED } from '../protocols/credentials.js';
+import { literalLength } from '../protocols/literal.js';
+import type { DialogueContext, ProtocolSpec } from '../protocols/types.js';
 
 export interface UserLine {
   /** What goes to the server. */
@@ -16,54 +20,72 @@ export interface UserLine {
   rewritten: boolean;
   /** The line starts a SASL exchange: the lines after it answer challenges. */
   startsSasl?: boolean;
+  /** The line's command goes on after a literal, and its next line is part of it. */
+  continues?: boolean;
+  /** The line belongs to a credential command the user declined to send: it is dropped. */
+  discard?: boolean;
 }
 
-/** IMAP commands (RFC 3501 and common extensions) that get a tag when typed without one. */
-export const IMAP_COMMANDS = new Set(
-  (
-    'CAPABILITY NOOP LOGOUT STARTTLS AUTHENTICATE LOGIN SELECT EXAMINE CREATE DELETE RENAME SUBSCRIBE ' +
-    'UNSUBSCRIBE LIST LSUB STATUS APPEND CHECK CLOSE EXPUNGE SEARCH FETCH STORE COPY MOVE UID IDLE ' +
-    'NAMESPACE ID ENABLE UNSELECT GETQUOTA GETQUOTAROOT SETQUOTA GETACL SETACL DELETEACL MYRIGHTS ' +
-    'LISTRIGHTS COMPRESS GETMETADATA SETMETADATA SORT THREAD ESEARCH XLIST REPLACE'
-  ).split(' '),
-);
-
-/** Tracks what the conversation is in: a SASL exchange, or an IMAP literal being typed. */
+/** Tracks what the conversation is in: a SASL exchange, a credential command, a literal. */
 export class UserLineState {
   /** A SASL exchange the user started is under way: their lines answer challenges. */
   saslActive = false;
-  /** The server's last answer was a continuation ("+"), so the next line is data. */
+  /** The server's last answer was a continuation ("+", 334), so the next line is data. */
   continuation = false;
-  /** An IMAP line announcing a synchronising literal {n} went out: its data waits for "+". */
+  /** A line announcing a synchronising literal {n} went out: its data waits for "+". */
   literalPending = false;
+  /** The next line is secret whatever the server says (after AUTH without an initial response). */
+  private secretNext = false;
+  /** Inside a credential command continued over literals (IMAP LOGIN {5}). */
+  private credentialCommand = false;
+  /** Inside a credential command the user declined: its remaining lines are dropped. */
+  private discarding = false;
 
   constructor(
-    private readonly protocol: ProtocolName,
+    private readonly protocol: ProtocolSpec,
     private readonly context: DialogueContext,
   ) {}
 
   translate(line: string): UserLine {
-    if (this.saslActive || this.continuation) return this.answer(line);
+    if (this.discarding) return { wire: line, shown: REDACTED, credentials: true, rewritten: false, discard: true, continues: endsWithLiteral(line) };
+    if (this.credentialCommand) return { wire: line, shown: REDACTED, credentials: true, rewritten: false, continues: endsWithLiteral(line) };
+    if (this.secretNext || this.saslActive || this.continuation) return this.answer(line);
     let wire = line;
     let rewritten = false;
-    if (this.protocol === 'imap' && !this.continuation && IMAP_COMMANDS.has(verbOf(line))) {
+    if (this.protocol.tagsCommands?.has(verbOf(line))) {
       wire = `${this.context.nextTag()} ${line.trimStart()}`;
       rewritten = true;
     }
-    const secret = redactCommand(this.protocol, wire);
-    return { wire, shown: secret.shown, credentials: secret.credentials, rewritten, startsSasl: secret.sasl };
+    const secret = this.protocol.typedCredentials(wire);
+    return { wire, shown: secret.shown, credentials: secret.credentials, rewritten, startsSasl: secret.sasl, continues: secret.continues };
   }
 
-  /** The line went to the server (a line the user declined to send changes nothing). */
+  /** The line went to the server. */
   sent(line: UserLine): void {
-    if (line.startsSasl) this.saslActive = true;
-    if (this.protocol === 'imap' && /\{\d+\}$/.test(line.wire)) this.literalPending = true;
+    this.secretNext = false;
+    if (line.startsSasl) {
+      this.saslActive = true;
+      // No initial response: the next line is the client's first answer, whatever comes back.
+      if (!line.credentials) this.secretNext = true;
+    }
+    this.credentialCommand = line.credentials && !!line.continues;
+    if (this.protocol.synchronisingLiterals && /\{\d+\}$/.test(line.wire)) this.literalPending = true;
+  }
+
+  /** The user declined to send a credential line: the rest of its command is dropped too. */
+  declined(line: UserLine): void {
+    this.discarding = !!line.continues;
+  }
+
+  /** A dropped line of a declined command: the command ends with a line that announces no literal. */
+  dropped(line: UserLine): void {
+    this.discarding = !!line.continues;
   }
 
   /** A line answering a challenge: secret unless it cancels the exchange. */
   private answer(line: string): UserLine {
     const cancel = line.trim() === '*' || line.trim() === '"*"';
-    const secret = this.saslActive && !cancel && line.length > 0;
+    const secret = (this.saslActive || this.secretNext) && !cancel && line.length > 0;
     return { wire: line, shown: secret ? REDACTED : line, credentials: secret, rewritten: false };
   }
 
@@ -75,25 +97,6 @@ export class UserLineState {
   }
 }
 
-interface Redaction {
-  shown: string;
-  credentials: boolean;
-  /** The command starts a SASL exchange whose next lines are secret. */
-  sasl: boolean;
-}
-
-export function redactCommand(protocol: ProtocolName, line: string): Redaction {
-  const words = line.trim().split(/\s+/);
-  const tagged = protocol === 'imap';
-  const verbIndex = tagged ? 1 : 0;
-  const verb = (words[verbIndex] ?? '').toUpperCase();
-  const keep = (count: number) => `${words.slice(0, count).join(' ')} ${REDACTED}`;
-  if (verb === 'AUTH' || verb === 'AUTHENTICATE') {
-    const hasInitial = words.length > verbIndex + 2;
-    return { shown: hasInitial ? keep(verbIndex + 2) : line, credentials: hasInitial, sasl: true };
-  }
-  if (protocol === 'imap' && verb === 'LOGIN' && words.length > 3) return { shown: keep(3), credentials: true, sasl: false };
-  if (protocol === 'pop3' && verb === 'PASS' && words.length > 1) return { shown: keep(1), credentials: true, sasl: false };
-  if (protocol === 'pop3' && verb === 'APOP' && words.length > 2) return { shown: keep(2), credentials: true, sasl: false };
-  return { shown: line, credentials: false, sasl: false };
+function endsWithLiteral(line: string): boolean {
+  return literalLength(line.trimEnd()) !== undefined;
 }

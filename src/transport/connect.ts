@@ -45,7 +45,7 @@ export function connectTcp(options: TcpOptions, where: string): Promise<Socket> 
     const socket = netConnect({ host, port, family: family ?? 0, noDelay: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(timeoutError(`no connection to ${where} after ${timeoutMs / 1000} s`, {
+      reject(timeoutError('CONNECT_TIMEOUT', `no connection to ${where} after ${timeoutMs / 1000} s`, {
         hint: 'a firewall may be dropping packets; check the address and port, or raise -timeout',
       }));
     }, timeoutMs);

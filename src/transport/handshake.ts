@@ -56,7 +56,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
     const socket = tlsConnect({ ...options, socket: guard as unknown as Socket });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(timeoutError(`the TLS handshake did not finish within ${timeoutMs / 1000} s`, {
+      reject(timeoutError('TLS_TIMEOUT', `the TLS handshake did not finish within ${timeoutMs / 1000} s`, {
         hint: 'the server may not speak TLS on this port',
       }));
     }, timeoutMs);

@@ -290,8 +290,8 @@ function sieveLiteralModel(): Model {
 }
 
 const FAMILIES: Family[] = [
-  { name: 'SMTP', make: (maxLine) => new SmtpFramer(false, maxLine), models: smtpModelArb(false) },
-  { name: 'LMTP', make: (maxLine) => new SmtpFramer(true, maxLine), models: smtpModelArb(true) },
+  { name: 'SMTP', make: (maxLine) => new SmtpFramer(false, true, maxLine), models: smtpModelArb(false) },
+  { name: 'LMTP', make: (maxLine) => new SmtpFramer(true, true, maxLine), models: smtpModelArb(true) },
   {
     name: 'IMAP',
     make: (maxLine) => new ImapFramer(maxLine),

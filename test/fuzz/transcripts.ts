@@ -154,13 +154,13 @@ export interface FramerKind {
 export const FRAMER_KINDS: FramerKind[] = [
   {
     name: 'SMTP',
-    make: (maxLine) => new SmtpFramer(false, maxLine),
+    make: (maxLine) => new SmtpFramer(false, true, maxLine),
     seeds: SMTP_SEEDS,
     commands: ['EHLO x', 'MAIL FROM:<a@b>', 'RCPT TO:<c@d>', 'DATA', '.', 'line of content', 'RSET', 'NOOP', 'STARTTLS', 'AUTH PLAIN', 'QUIT'],
   },
   {
     name: 'LMTP',
-    make: (maxLine) => new SmtpFramer(true, maxLine),
+    make: (maxLine) => new SmtpFramer(true, true, maxLine),
     seeds: LMTP_SEEDS,
     commands: ['LHLO x', 'MAIL FROM:<a@b>', 'RCPT TO:<c@d>', 'DATA', '.', 'line of content', 'RSET', 'NOOP', 'QUIT'],
   },

@@ -98,7 +98,7 @@ describe('SMTP', () => {
   });
 
   it('cuts an endless line into bounded pieces', () => {
-    const framer = new SmtpFramer(false, 1024);
+    const framer = new SmtpFramer(false, true, 1024);
     const lines = framer.push(Buffer.alloc(10_000, 0x41));
     expect(lines.length).toBe(9);
     expect(lines.every((l) => l.bytes.length === 1024 && l.continued && !l.final)).toBe(true);

@@ -9,13 +9,18 @@ import { describeChallenge } from '../../src/session/annotations.js';
 import { parseAuthArgs } from '../../src/session/helpers/auth.js';
 import { plainString, unescapeArgument } from '../../src/session/helpers/codec.js';
 import { parseHelperLine } from '../../src/session/helpers/index.js';
-import { findSecret } from '../../src/session/secrets.js';
-import { rfc5322Date, testMessage } from '../../src/session/testMessage.js';
-import { redactCommand, UserLineState } from '../../src/session/userLines.js';
+import { findSecret } from '../../src/client/secrets.js';
+import { rfc5322Date, testMessage } from '../../src/protocols/testMessage.js';
+import { UserLineState } from '../../src/session/userLines.js';
+import { PROTOCOLS } from '../../src/protocols/registry.js';
+import { raw } from '../../src/protocols/raw/index.js';
+import type { ProtocolName, ProtocolSpec } from '../../src/protocols/types.js';
+
+const spec = (name: ProtocolName): ProtocolSpec => (name === 'raw' ? raw : (PROTOCOLS.get(name) as ProtocolSpec));
 
 const tagger = () => {
   let n = 0;
-  return new UserLineState('imap', { clientName: 'x', nextTag: () => `a${++n}` });
+  return new UserLineState(spec('imap'), { clientName: 'x', nextTag: () => `a${++n}` });
 };
 
 describe('IMAP auto-tagging', () => {
@@ -30,7 +35,7 @@ describe('IMAP auto-tagging', () => {
   });
 
   it('a command the user declined to send does not start an exchange', () => {
-    const state = new UserLineState('smtp', { clientName: 'x', nextTag: () => 'a1' });
+    const state = new UserLineState(spec('smtp'), { clientName: 'x', nextTag: () => 'a1' });
     state.translate('AUTH PLAIN AGJvYgBzM2NyZXQ=');
     expect(state.translate('NOOP')).toMatchObject({ shown: 'NOOP', credentials: false });
   });
@@ -56,19 +61,78 @@ describe('redaction of credentials the user types', () => {
     ['pop3', 'USER alice', 'USER alice', false],
     ['pop3', 'APOP alice c4c9334bac560ecc979e58001b3e22fb', 'APOP alice [redacted]', true],
     ['sieve', 'AUTHENTICATE "PLAIN" "AHVzZXIAcGFzcw=="', 'AUTHENTICATE "PLAIN" [redacted]', true],
+    // IMAP LOGIN with literals: the command line itself already counts as credentials.
+    ['imap', 'a1 LOGIN {5+}', 'a1 LOGIN [redacted]', true],
+    ['imap', 'a1 LOGIN "bob" "s3cret"', 'a1 LOGIN [redacted]', true],
+    // No protocol recognised: every protocol's credential commands are known.
+    ['raw', 'a LOGIN user pass', 'a LOGIN user [redacted]', true],
+    ['raw', 'PASS hunter2', 'PASS [redacted]', true],
+    ['raw', 'AUTH PLAIN AHVzZXIAcGFzcw==', 'AUTH PLAIN [redacted]', true],
+    ['raw', 'a1 AUTHENTICATE PLAIN AHVzZXIAcGFzcw==', 'a1 AUTHENTICATE PLAIN [redacted]', true],
+    ['raw', 'QUIT', 'QUIT', false],
   ] as const)('%s: %s', (protocol, line, shown, credentials) => {
-    expect(redactCommand(protocol, line)).toMatchObject({ shown, credentials });
+    expect(spec(protocol).typedCredentials(line)).toMatchObject({ shown, credentials });
+  });
+
+  it('IMAP LOGIN over literals: every line of the command is secret, the next command is not', () => {
+    const state = tagger();
+    const first = state.translate('a LOGIN {5+}');
+    expect(first).toMatchObject({ credentials: true, continues: true, shown: 'a LOGIN [redacted]' });
+    state.sent(first);
+    const user = state.translate('alice {6+}');
+    expect(user).toMatchObject({ credentials: true, shown: '[redacted]', continues: true });
+    state.sent(user);
+    const password = state.translate('s3cret');
+    expect(password).toMatchObject({ credentials: true, shown: '[redacted]', continues: false });
+    state.sent(password);
+    state.replied(false);
+    expect(state.translate('a2 NOOP')).toMatchObject({ credentials: false, shown: 'a2 NOOP' });
+  });
+
+  it('a declined LOGIN over literals drops the rest of the command', () => {
+    const state = tagger();
+    const first = state.translate('a LOGIN {5+}');
+    state.declined(first);
+    const user = state.translate('alice {6+}');
+    expect(user).toMatchObject({ discard: true, shown: '[redacted]' });
+    state.dropped(user);
+    const password = state.translate('s3cret');
+    expect(password).toMatchObject({ discard: true });
+    state.dropped(password);
+    const next = state.translate('a2 NOOP');
+    expect(next.discard).toBeFalsy();
+    expect(next.credentials).toBe(false);
+  });
+
+  it('the line typed right after AUTH without an initial response is secret whatever the server answered', () => {
+    const state = new UserLineState(spec('smtp'), { clientName: 'x', nextTag: () => 'a1' });
+    const auth = state.translate('AUTH PLAIN');
+    state.sent(auth);
+    state.replied(false); // a hostile 250 instead of 334
+    expect(state.translate('AGJvYgBzM2NyZXQ=')).toMatchObject({ credentials: true, shown: '[redacted]' });
+  });
+
+  it('the line after AUTH with an initial response is an ordinary command once the server answered', () => {
+    const state = new UserLineState(spec('smtp'), { clientName: 'x', nextTag: () => 'a1' });
+    const auth = state.translate('AUTH PLAIN AGJvYgBzM2NyZXQ=');
+    state.sent(auth);
+    state.replied(false);
+    expect(state.translate('QUIT')).toMatchObject({ credentials: false, shown: 'QUIT' });
   });
 
   it('redacts every answer to a challenge until the exchange ends, but not a cancel', () => {
-    const state = new UserLineState('smtp', { clientName: 'x', nextTag: () => 'a1' });
+    const state = new UserLineState(spec('smtp'), { clientName: 'x', nextTag: () => 'a1' });
     const auth = state.translate('AUTH LOGIN');
     expect(auth).toMatchObject({ shown: 'AUTH LOGIN', credentials: false, startsSasl: true });
     state.sent(auth);
     state.replied(true);
-    expect(state.translate('dXNlcg==')).toMatchObject({ wire: 'dXNlcg==', shown: '[redacted]', credentials: true, rewritten: false });
+    const user = state.translate('dXNlcg==');
+    expect(user).toMatchObject({ wire: 'dXNlcg==', shown: '[redacted]', credentials: true, rewritten: false });
+    state.sent(user);
     state.replied(true);
-    expect(state.translate('*')).toMatchObject({ shown: '*', credentials: false });
+    const cancel = state.translate('*');
+    expect(cancel).toMatchObject({ shown: '*', credentials: false });
+    state.sent(cancel);
     state.replied(false);
     expect(state.translate('NOOP')).toMatchObject({ shown: 'NOOP', credentials: false });
   });

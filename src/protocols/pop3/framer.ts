@@ -21,8 +21,13 @@ export function toneOfPop3(text: string): Tone {
 
 export class Pop3Framer extends FramerBase implements Framer {
   /** Whether each awaited reply is multi-line, oldest first; the greeting is not. */
-  private readonly awaiting: boolean[] = [false];
+  private readonly awaiting: boolean[];
   private inList = false;
+
+  constructor(maxLine?: number, greeting = true) {
+    super(maxLine);
+    this.awaiting = greeting ? [false] : [];
+  }
 
   sent(line: string): number {
     this.awaiting.push(isMultiline(line));

@@ -5,6 +5,8 @@ import { pop3Capa, pop3StartTls } from './starttls.js';
 import { pop3Sasl, pop3UserPass } from './auth.js';
 import { continuationChallenge } from '../imap/auth.js';
 import { buildCapabilities, keywordLine } from '../capabilities.js';
+import { pop3Secret, recogniser, untaggedSasl } from '../credentials.js';
+import { stageOfVerb } from '../stages.js';
 
 export const pop3: ProtocolSpec = {
   name: 'pop3',
@@ -12,7 +14,14 @@ export const pop3: ProtocolSpec = {
   defaultPort: 110,
   implicitTlsPort: 995,
   quitCommand: () => 'QUIT',
-  createFramer: () => new Pop3Framer(),
+  createFramer: (options) => new Pop3Framer(undefined, options?.greeting ?? true),
+  recognisesGreeting: (line) => /^\+OK\b/.test(line),
+  typedCredentials: recogniser(untaggedSasl, pop3Secret),
+  startTlsName: 'pop3',
+  startTlsKeyword: 'STLS',
+  offersPasswordLogin: (capabilities) => capabilities.keywords.has('USER'),
+  replyStatus: (reply) => reply.last.text,
+  stageOf: (command, reply) => stageOfVerb(command, verbOf(command), (reply.lines[0] ?? reply.last).text.startsWith('+OK')),
   startTls: (exchange) => pop3StartTls(exchange),
   afterTls: async (exchange) => (await pop3Capa(exchange)).capabilities,
   isStartTlsCommand: (line) => verbOf(line) === 'STLS',

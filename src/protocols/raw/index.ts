@@ -1,8 +1,9 @@
-// No protocol known (an unusual port with -tls or -plain and no -proto): lines are shown
-// as they come, and input is sent without waiting for replies.
+// No protocol known (an unusual port, -tls or -plain, no -proto, and a greeting no protocol
+// recognises): lines are shown as they come, and input is sent without waiting for replies.
 import { FramerBase, type LineDecision } from '../framerBase.js';
 import { startTlsUnavailable } from '../../errors.js';
 import type { Framer, ProtocolSpec, Tone } from '../types.js';
+import { imapLogin, pop3Secret, recogniser, taggedSasl, untaggedSasl } from '../credentials.js';
 
 class RawFramer extends FramerBase implements Framer {
   sent(): number {
@@ -24,6 +25,11 @@ export const raw: ProtocolSpec = {
   defaultPort: 0,
   quitCommand: () => '',
   createFramer: () => new RawFramer(),
+  recognisesGreeting: () => false,
+  // No protocol known: every protocol's credential commands are guarded and redacted.
+  typedCredentials: recogniser(untaggedSasl, taggedSasl, imapLogin, pop3Secret),
+  replyStatus: (reply) => reply.last.text,
+  stageOf: () => undefined,
   startTls: () => Promise.reject(startTlsUnavailable('STARTTLS needs a protocol: give -starttls smtp|lmtp|imap|pop3|sieve')),
   afterTls: () => Promise.resolve(undefined),
   isStartTlsCommand: () => false,

@@ -7,6 +7,13 @@ import { sieveStatus, toneOfSieve } from './response.js';
 export class SieveFramer extends FramerBase implements Framer {
   protected announcesLiterals = true;
   private authenticating = false;
+  /** Reading the greeting: capability strings until OK; anything else is no ManageSieve greeting. */
+  private greeting: boolean;
+
+  constructor(maxLine?: number, greeting = true) {
+    super(maxLine);
+    this.greeting = greeting;
+  }
 
   sent(line: string): number {
     const verb = verbOf(line);
@@ -21,6 +28,12 @@ export class SieveFramer extends FramerBase implements Framer {
   protected decide(head: string): LineDecision {
     const status = sieveStatus(head);
     const tone = this.toneOf(head);
+    if (this.greeting) {
+      // A line that is neither a capability string nor a status ends the greeting at once.
+      const greetingLine = head.startsWith('"') || head.startsWith('{');
+      if (status || !greetingLine) this.greeting = false;
+      return { tone: status || greetingLine ? tone : 'malformed', final: !!status || !greetingLine };
+    }
     if (status) {
       this.authenticating = false;
       return { tone, final: true };

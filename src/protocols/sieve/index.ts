@@ -4,13 +4,22 @@ import { SieveFramer } from './framer.js';
 import { sieveStatus } from './response.js';
 import { sieveCapabilities, sieveCapabilitiesAfterTls, sieveStartTls } from './starttls.js';
 import { sieveChallenge, sieveSasl } from './auth.js';
+import { recogniser, untaggedSasl } from '../credentials.js';
+import { stageOfVerb } from '../stages.js';
 
 export const sieve: ProtocolSpec = {
   name: 'sieve',
   label: 'ManageSieve',
   defaultPort: 4190,
   quitCommand: () => 'LOGOUT',
-  createFramer: () => new SieveFramer(),
+  createFramer: (options) => new SieveFramer(undefined, options?.greeting ?? true),
+  // The greeting is the capability list (RFC 5804 §1.7): "IMPLEMENTATION" "...", "SASL" "...".
+  recognisesGreeting: (line) => /^"(IMPLEMENTATION|SASL|SIEVE|STARTTLS|VERSION|NOTIFY|MAXREDIRECTS|OWNER|LANGUAGE)"/i.test(line),
+  typedCredentials: recogniser(untaggedSasl),
+  startTlsName: 'sieve',
+  startTlsKeyword: 'STARTTLS',
+  replyStatus: (reply) => reply.last.text,
+  stageOf: (command, reply) => stageOfVerb(command, verbOf(command), sieveStatus(reply.last.text) === 'OK'),
   startTls: (exchange) => sieveStartTls(exchange),
   afterTls: (exchange) => sieveCapabilitiesAfterTls(exchange),
   // After the handshake the server speaks first, so the capabilities are read even with -no_ehlo.

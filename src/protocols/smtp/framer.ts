@@ -8,13 +8,14 @@ export type SmtpState = 'GREETING' | 'COMMAND' | 'DATA_CONTENT';
 
 export class SmtpFramer extends FramerBase implements Framer {
   /** Commands whose replies have not come yet, oldest first. */
-  private readonly awaiting: string[] = ['GREETING'];
+  private readonly awaiting: string[];
   private content = false;
   /** LMTP answers the final dot once per accepted recipient (RFC 2033 §4.2). */
   private acceptedRecipients = 0;
 
-  constructor(private readonly lmtp = false, maxLine?: number) {
+  constructor(private readonly lmtp = false, greeting = true, maxLine?: number) {
     super(maxLine);
+    this.awaiting = greeting ? ['GREETING'] : [];
   }
 
   state(): SmtpState {

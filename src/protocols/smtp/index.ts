@@ -6,6 +6,8 @@ import { SmtpFramer } from './framer.js';
 import { replyCode } from './reply.js';
 import { hello, smtpStartTls } from './starttls.js';
 import { smtpChallenge, smtpSasl } from './auth.js';
+import { recogniser, untaggedSasl } from '../credentials.js';
+import { stageOfVerb } from '../stages.js';
 
 export function smtpFamily(lmtp: boolean): ProtocolSpec {
   const verb = lmtp ? 'LHLO' : 'EHLO';
@@ -15,7 +17,19 @@ export function smtpFamily(lmtp: boolean): ProtocolSpec {
     defaultPort: lmtp ? 24 : 25,
     implicitTlsPort: lmtp ? undefined : 465,
     quitCommand: () => 'QUIT',
-    createFramer: () => new SmtpFramer(lmtp),
+    createFramer: (options) => new SmtpFramer(lmtp, options?.greeting ?? true),
+    // "220 host ESMTP ...": LMTP when the greeting says so (RFC 2033 servers usually do).
+    recognisesGreeting: (line) => /^220[ -]/.test(line) && /\bLMTP\b/i.test(line) === lmtp,
+    typedCredentials: recogniser(untaggedSasl),
+    startTlsName: lmtp ? 'lmtp' : 'smtp',
+    startTlsKeyword: 'STARTTLS',
+    replyStatus: (reply) => reply.last.text,
+    stageOf: (command, reply) => {
+      const code = replyCode(reply);
+      return stageOfVerb(command, verbOf(command), code >= 200 && code < 300);
+    },
+    submission: 'data',
+    challengesAreSasl: true,
     startTls: (exchange, context) => smtpStartTls(exchange, verb, context),
     afterTls: async (exchange, context) => parseEhloCapabilities(await hello(exchange, verb, context)),
     isStartTlsCommand: (line) => line.trim().toUpperCase() === 'STARTTLS',

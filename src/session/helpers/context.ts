@@ -3,8 +3,8 @@
 import type { DialogueContext, ProtocolSpec, Reply } from '../../protocols/types.js';
 import type { Printer } from '../../terminal/printer.js';
 import type { CapabilityWatch } from '../capabilityWatch.js';
-import type { ServerConnection } from '../connection.js';
-import type { SessionOptions } from '../options.js';
+import type { ServerConnection } from '../../client/connection.js';
+import type { SessionOptions } from '../../client/options.js';
 import type { QuitStage } from '../script.js';
 
 export interface HelperContext {

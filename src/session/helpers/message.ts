@@ -3,18 +3,14 @@
 // in one go, stopping at the first step the server refuses.
 import { readFileSync } from 'node:fs';
 import { MailprobeError } from '../../errors.js';
-import { parseImapLine } from '../../protocols/imap/response.js';
-import { crlfContent, dataContent, queueId } from '../../protocols/smtp/data.js';
-import { replyCode } from '../../protocols/smtp/reply.js';
-import type { Reply } from '../../protocols/types.js';
+import { appendMessage } from '../../protocols/imap/append.js';
+import { isRefusal, replyLine, sendData, sendMessage, type Delivered, type Refusal } from '../../protocols/smtp/transaction.js';
 import { formatSize } from '../capabilityWatch.js';
-import { testMessage } from '../testMessage.js';
-import { settle, words, type Helper, type HelperContext } from './context.js';
+import { testMessage } from '../../protocols/testMessage.js';
+import { words, type Helper, type HelperContext } from './context.js';
 
 /** "35 bytes", or "1.2 KiB (1234 bytes)". */
 const sizeText = (bytes: number) => (bytes < 1024 ? formatSize(bytes) : `${formatSize(bytes)} (${bytes} bytes)`);
-
-const text = (reply: Reply) => reply.lines.map((line) => line.text).join(' / ');
 
 function loadMessage(context: HelperContext, file: string | undefined): Buffer {
   if (!file) {
@@ -29,41 +25,20 @@ function loadMessage(context: HelperContext, file: string | undefined): Buffer {
   }
 }
 
-/** DATA, the content, the final dot; returns the final replies (one per recipient in LMTP). */
-async function smtpData(context: HelperContext, message: Buffer): Promise<Reply[]> {
-  const { connection, printer } = context;
-  connection.send('DATA');
-  const go = await connection.reply('DATA');
-  if (replyCode(go) !== 354) {
-    const noEnvelope = context.envelope.to.length === 0;
-    throw new MailprobeError('PROTOCOL', `the server refused DATA: ${text(go)}`, {
-      hint: noEnvelope ? 'no RCPT TO was accepted in this session: give MAIL FROM and RCPT TO first, or use :mail FROM TO' : undefined,
-    });
-  }
-  const content = dataContent(message);
-  connection.sendRaw(content);
-  printer.sent(`(message content: ${content.length} bytes)`, 'mailprobe', false);
-  connection.send('.');
-  const replies = await settle(context, 'end of DATA');
-  printer.result(`sent ${sizeText(content.length)}, CRLF line endings, dot-stuffed`);
-  return replies;
+/** The refusal as an error naming the step (and, when no recipient was given, what to do). */
+function refused(context: HelperContext, what: string, refusal: Refusal): MailprobeError {
+  const noEnvelope = refusal.stage === 'DATA' && context.envelope.to.length === 0;
+  const message = refusal.stage === 'DATA' ? `the server refused DATA: ${replyLine(refusal.reply)}` : `${what} stopped at ${refusal.stage}: the server answered ${replyLine(refusal.reply)}`;
+  return new MailprobeError('PROTOCOL', message, {
+    hint: noEnvelope ? 'no RCPT TO was accepted in this session: give MAIL FROM and RCPT TO first, or use :mail FROM TO' : undefined,
+  });
 }
 
-async function imapAppend(context: HelperContext, message: Buffer, mailbox: string): Promise<void> {
-  const { connection, dialogue, printer } = context;
-  const content = crlfContent(message);
-  connection.send(`${dialogue.nextTag()} APPEND ${mailbox} {${content.length}}`);
-  const go = await connection.reply('APPEND');
-  if (parseImapLine(go.last.text).kind !== 'continuation') {
-    throw new MailprobeError('PROTOCOL', `the server refused APPEND: ${text(go)}`);
-  }
-  connection.sendRaw(content);
-  printer.sent(`(message literal: ${content.length} bytes)`, 'mailprobe', false);
-  connection.send(''); // ends the APPEND command line
-  const done = await connection.reply('APPEND');
-  const parts = parseImapLine(done.last.text);
-  if (parts.status === 'OK') printer.result(`appended ${sizeText(content.length)} to ${mailbox}`);
-  else printer.warn(`APPEND failed: ${done.last.text}`);
+/** `prefix`: "delivered: " where the whole transaction was mailprobe's (:mail). */
+function delivered(context: HelperContext, outcome: Delivered, prefix = ''): void {
+  context.printer.result(`sent ${sizeText(outcome.bytes)}, CRLF line endings, dot-stuffed`);
+  if (outcome.queueIds.length === 0 && prefix) context.printer.result('delivered');
+  for (const id of outcome.queueIds) context.printer.result(`${prefix}queued as ${id}`);
 }
 
 export const sendHelper: Helper = {
@@ -73,14 +48,17 @@ export const sendHelper: Helper = {
   async run(context, args) {
     const [file, mailbox] = words(args);
     const message = loadMessage(context, file === '-' ? undefined : file);
-    if (context.protocol.name === 'imap') return imapAppend(context, message, mailbox ?? 'INBOX');
-    if (context.protocol.name !== 'smtp' && context.protocol.name !== 'lmtp') {
-      throw new MailprobeError('USAGE', `:send works in SMTP, LMTP and IMAP sessions, not ${context.protocol.label}`);
+    const { connection, protocol, dialogue } = context;
+    if (protocol.submission === 'append') {
+      const outcome = await appendMessage(connection, dialogue, mailbox ?? 'INBOX', message);
+      if (!outcome.ok) throw new MailprobeError('PROTOCOL', `:send stopped at ${outcome.stage}: the server answered ${replyLine(outcome.reply)}`);
+      context.printer.result(`appended ${sizeText(outcome.bytes)} to ${mailbox ?? 'INBOX'}`);
+      return;
     }
-    for (const reply of await smtpData(context, message)) {
-      const id = queueId(reply.last.text);
-      if (id) context.printer.result(`queued as ${id}`);
-    }
+    if (protocol.submission !== 'data') throw new MailprobeError('USAGE', `:send works in SMTP, LMTP and IMAP sessions, not ${protocol.label}`);
+    const outcome = await sendData(connection, message);
+    if (isRefusal(outcome)) throw refused(context, ':send', outcome);
+    delivered(context, outcome);
   },
 };
 
@@ -91,25 +69,13 @@ export const mailHelper: Helper = {
   async run(context, args) {
     const [from, ...to] = words(args).map((address) => address.replace(/^<(.*)>$/, '$1'));
     if (!from || to.length === 0) throw new MailprobeError('USAGE', `usage: ${mailHelper.usage}`);
-    if (context.protocol.name !== 'smtp' && context.protocol.name !== 'lmtp') {
+    if (context.protocol.submission !== 'data') {
       throw new MailprobeError('USAGE', `:mail works in SMTP and LMTP sessions, not ${context.protocol.label}`);
     }
-    const step = async (command: string, stage: string) => {
-      context.connection.send(command);
-      const reply = await context.connection.reply(stage);
-      const code = replyCode(reply);
-      if (code < 200 || code >= 300) {
-        throw new MailprobeError('PROTOCOL', `:mail stopped at ${stage}: the server answered ${text(reply)}`);
-      }
-    };
-    await step(`MAIL FROM:<${from}>`, 'MAIL FROM');
-    for (const rcpt of to) await step(`RCPT TO:<${rcpt}>`, `RCPT TO:<${rcpt}>`);
-    const replies = await smtpData(context, testMessage(from, to, context.dialogue.clientName));
-    for (const reply of replies) {
-      const code = replyCode(reply);
-      if (code < 200 || code >= 300) throw new MailprobeError('PROTOCOL', `:mail stopped at the end of DATA: the server answered ${text(reply)}`);
-      const id = queueId(reply.last.text);
-      context.printer.result(id ? `delivered: queued as ${id}` : 'delivered');
-    }
+    context.envelope.from = from;
+    context.envelope.to = [...to];
+    const outcome = await sendMessage(context.connection, from, to, testMessage(from, to, context.dialogue.clientName));
+    if (isRefusal(outcome)) throw refused(context, ':mail', outcome);
+    delivered(context, outcome, 'delivered: ');
   },
 };

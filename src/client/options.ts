@@ -2,7 +2,10 @@
 import type { ModeName } from '../protocols/registry.js';
 import type { ProtocolSpec } from '../protocols/types.js';
 import type { TlsSettings } from '../transport/tlsOptions.js';
-import type { QuitStage } from './script.js';
+
+import type { QuitStage } from '../protocols/types.js';
+
+export { QUIT_STAGES, type QuitStage } from '../protocols/types.js';
 
 export interface SessionOptions {
   host: string;

@@ -1,0 +1,417 @@
+// The live connection to the server: one socket (plain, then maybe TLS), the protocol's
+// framer, one phase (see phase.ts), and the pairing of every reply with the command it
+// answers. The rules of STARTTLS live here, for every command that connects:
+//   - when a STARTTLS goes out, any reply or byte already received that answers no earlier
+//     command is injection (RFC 3207 §6; Poddebniak et al., USENIX Security 2021);
+//   - only the reply to *this* STARTTLS can be its go-ahead;
+//   - after the go-ahead nothing more is read as plaintext: any byte is injection;
+//   - after the handshake nothing from before survives (framer, owed replies, queues).
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { MailprobeError, serverClosed, timeoutError } from '../errors.js';
+import type { Exchange, Framer, ProtocolSpec, Reply, ServerLine } from '../protocols/types.js';
+import { handshake, type TlsInfo } from '../transport/handshake.js';
+import type { TlsSettings } from '../transport/tlsOptions.js';
+import { describeNetError } from '../transport/connect.js';
+import type { ConnectionObserver } from './events.js';
+import { PhaseTracker, type Phase } from './phase.js';
+import { ReplyBudget, StrayRecord } from './bounds.js';
+
+export interface ConnectionOptions {
+  lineEnding: '\r\n' | '\n';
+  timeoutMs: number;
+  /** Hide the dialogue mailprobe runs itself (greeting, EHLO, STARTTLS) — for -quiet. */
+  quietDialogue: boolean;
+  where: string;
+}
+
+export const GREETING_NOTE_MS = 3000;
+export const PARTIAL_LINE_MS = 200;
+
+type Waiter = { resolve(reply: Reply): void; reject(error: Error): void };
+/** A command the server owes a reply to: '' is the greeting. */
+type Owed = { line: string; startTls: boolean };
+
+const ENDINGS = { crlf: Buffer.from('\r\n'), lf: Buffer.from('\n'), none: Buffer.alloc(0) };
+/** Bytes after a go-ahead kept to show the user (the rest are only counted). */
+const INJECTION_SHOWN = 4096;
+
+export class ServerConnection implements Exchange {
+  socket: Socket | TLSSocket;
+  tls?: TlsInfo;
+  protocol: ProtocolSpec;
+  framer: Framer;
+  private readonly state: PhaseTracker;
+  /** The user or the session is handling replies: dialogue waiters are not used. */
+  onReply?: (reply: Reply, command: string) => void;
+  onLines?: (lines: ServerLine[]) => void;
+  onClose?: (error?: MailprobeError) => void;
+  onIdle?: () => void;
+  /** Every byte received, for timing the greeting. */
+  bytesReceived = 0;
+  /** The last complete reply (script expectations are checked against it). */
+  lastReply?: Reply;
+  /** Called once, when the server's first bytes arrive (in plaintext or over TLS). */
+  onFirstBytes?: () => void;
+  /** Called after every complete reply (the session's reply timer). */
+  onAnyReply?: () => void;
+  /** A quit command (QUIT/LOGOUT) went out. */
+  quitSent = false;
+
+  private partialTimer?: NodeJS.Timeout;
+  private current: ServerLine[] = [];
+  private readonly budget = new ReplyBudget();
+  private owed: Owed[] = [];
+  private waiters: Waiter[] = [];
+  /** Replies to commands sent, not yet asked for (a dialogue sends, then asks). */
+  private unclaimed: Reply[] = [];
+  /** Replies that answered no command: never handed out as answers, and fatal to STARTTLS. */
+  private stray = new StrayRecord();
+  /** Bytes after the go-ahead, before TLS: injection evidence. */
+  private injected: Buffer[] = [];
+  private injectedBytes = 0;
+  private closeError?: MailprobeError;
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+
+  constructor(
+    socket: Socket | TLSSocket,
+    protocol: ProtocolSpec,
+    private readonly observer: ConnectionObserver,
+    private readonly options: ConnectionOptions,
+    start: { tls?: TlsInfo; greeting: boolean },
+  ) {
+    this.socket = socket;
+    this.protocol = protocol;
+    this.tls = start.tls;
+    this.framer = protocol.createFramer({ greeting: start.greeting });
+    this.state = new PhaseTracker(start.greeting ? 'GREETING' : 'READY');
+    if (start.greeting) this.owed.push({ line: '', startTls: false });
+    this.attach(socket);
+  }
+
+  get phase(): Phase {
+    return this.state.phase;
+  }
+
+  get closed(): boolean {
+    return this.state.phase === 'CLOSED';
+  }
+
+  get greeted(): boolean {
+    return this.state.greeted();
+  }
+
+  /** Replies the server still owes for what was sent. */
+  get outstanding(): number {
+    return this.owed.length;
+  }
+
+  private readonly onError = (err: NodeJS.ErrnoException) => {
+    // The first error is the cause; a write racing the close only follows from it.
+    this.closeError ??= err instanceof MailprobeError ? err : describeNetError(err, this.options.where);
+  };
+  private readonly onSocketClose = () => this.handleClose();
+
+  private attach(socket: Socket | TLSSocket): void {
+    socket.on('data', this.onData);
+    socket.on('error', this.onError);
+    socket.once('close', this.onSocketClose);
+  }
+
+  /**
+   * Hands the socket over to a reader of its own (the load run's message loop), with the
+   * bytes read and not yet framed; this connection reads no more.
+   */
+  detach(): { socket: Socket | TLSSocket; pending: Buffer } {
+    const { socket } = this;
+    socket.removeListener('data', this.onData);
+    socket.removeListener('error', this.onError);
+    socket.removeListener('close', this.onSocketClose);
+    clearTimeout(this.partialTimer);
+    this.state.enter('CLOSED');
+    return { socket, pending: this.framer.drain() };
+  }
+
+  private handleClose(): void {
+    if (this.closed) return;
+    this.state.enter('CLOSED');
+    const partial = this.framer.takePartial();
+    if (partial) this.display([partial]);
+    const error = this.closeError;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error ?? serverClosed('the server closed the connection'));
+    this.onClose?.(error);
+  }
+
+  /** Exchange.send: a line mailprobe sends on its own (dialogues, helpers). */
+  send(line: string, shown?: string): boolean {
+    return this.sendLine(line, { by: 'mailprobe', shown });
+  }
+
+  /**
+   * Sends one line with the chosen ending. `shown` replaces the line in echo and transcript
+   * (secrets redacted); piped input arrives as latin1 so its bytes pass unchanged. Throws
+   * (and closes) when the line is a STARTTLS and the server has already said something
+   * that answers nothing: that is injection, whoever typed the STARTTLS.
+   */
+  sendLine(
+    line: string,
+    how: { by: 'user' | 'mailprobe'; echo?: boolean; encoding?: BufferEncoding; shown?: string },
+  ): boolean {
+    if (this.closed || !this.socket.writable) return false;
+    const expected = this.framer.sent(line);
+    const startTls = expected > 0 && this.protocol.isStartTlsCommand(line) && this.phase !== 'QUITTING';
+    if (startTls && this.tls) this.observer.event({ kind: 'nested-starttls' });
+    const upgrading = startTls && !this.tls;
+    if (upgrading) this.refuseEarlyReplies(line);
+    for (let i = 0; i < expected; i++) this.owed.push({ line, startTls: upgrading && i === expected - 1 });
+    if (upgrading) this.state.enter('STARTTLS_REPLY');
+    if (expected > 0 && this.protocol.isQuitCommand(line)) {
+      this.quitSent = true;
+      this.state.enter('QUITTING');
+    }
+    const echo = (how.echo ?? true) && !(how.by === 'mailprobe' && this.options.quietDialogue && !this.onReply);
+    this.observer.sent(how.shown ?? line, how.by, echo);
+    return this.socket.write(line + this.options.lineEnding, how.encoding ?? 'utf8');
+  }
+
+  /** The unclaimed-reply rule, at the moment a STARTTLS goes out. */
+  private refuseEarlyReplies(command: string): void {
+    const pending = this.framer.pendingBytes();
+    const unanswered = this.owed.length === 0 && (this.current.length > 0 || pending > 0);
+    if (this.stray.count === 0 && !unanswered) return;
+    const evidence = Buffer.concat([
+      this.stray.bytes(),
+      ...(this.owed.length === 0 ? this.current.map(serialise) : []),
+      this.owed.length === 0 ? this.framer.drain() : Buffer.alloc(0),
+    ]);
+    const error = new MailprobeError(
+      'STARTTLS_INJECTION',
+      `the server sent replies that answer no command before ${command.trim()} (STARTTLS response injection), so mailprobe stops before TLS`,
+      { bytes: evidence, hint: 'someone between you and the server may be tampering with the connection' },
+    );
+    this.closeError = error;
+    this.socket.destroy();
+    throw error;
+  }
+
+  /** Raw bytes (message content) that need no framing; true when the socket wants more. */
+  sendRaw(bytes: Buffer): boolean {
+    if (this.closed || !this.socket.writable) return false;
+    this.framer.sentRaw?.(bytes.length);
+    return this.socket.write(bytes);
+  }
+
+  reply(stage: string): Promise<Reply> {
+    const early = this.unclaimed.shift();
+    if (early) return Promise.resolve(early);
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(this.closeError ?? serverClosed(`the server closed the connection before the ${stage} reply`));
+        return;
+      }
+      const seconds = this.options.timeoutMs / 1000;
+      const greeting = stage === 'greeting';
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(timeoutError(greeting ? 'GREETING_TIMEOUT' : 'REPLY_TIMEOUT', `no ${stage} reply from the server after ${seconds} s`, {
+          hint: greeting ? 'if this port expects TLS from the start, try -tls; otherwise raise -timeout' : 'raise -timeout if the server is just slow',
+        }));
+      }, this.options.timeoutMs);
+      const waiter: Waiter = {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error instanceof MailprobeError ? error : serverClosed(`the server closed the connection during ${stage}`));
+        },
+      };
+      this.waiters.push(waiter);
+      if (greeting && this.bytesReceived === 0) {
+        // Greet-pause servers wait on purpose; say why nothing happens yet.
+        const slow = setTimeout(() => {
+          if (this.bytesReceived === 0 && !this.closed) this.observer.event({ kind: 'greeting-slow' });
+        }, GREETING_NOTE_MS);
+        slow.unref();
+        const { resolve: res, reject: rej } = waiter;
+        waiter.resolve = (reply) => (clearTimeout(slow), res(reply));
+        waiter.reject = (error) => (clearTimeout(slow), rej(error));
+      }
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.bytesReceived === 0 && !this.tls && looksLikeTlsRecord(chunk)) {
+      this.fail(new MailprobeError('TLS_HANDSHAKE', 'the server speaks TLS on this port: its first bytes are a TLS record, not a greeting', {
+        bytes: chunk.subarray(0, 64),
+        hint: 'this port expects TLS from the start: try -tls',
+      }));
+      return;
+    }
+    if (this.bytesReceived === 0) this.onFirstBytes?.();
+    this.bytesReceived += chunk.length;
+    if (this.phase === 'HANDSHAKE') return this.hold(chunk);
+    const lines = this.framer.push(chunk);
+    let shown: ServerLine[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      shown.push(line);
+      if (!this.keep(line)) {
+        this.display(shown);
+        return;
+      }
+      if (!line.final) continue;
+      const reply: Reply = { lines: this.current, last: line };
+      this.current = [];
+      this.budget.reset();
+      this.display(shown);
+      shown = [];
+      const goAhead = this.settle(reply);
+      if (this.closed) return;
+      if (goAhead) {
+        // Everything after the go-ahead is injection, shown only as evidence.
+        for (const rest of lines.slice(i + 1)) this.hold(serialise(rest));
+        this.hold(this.framer.drain());
+        this.onIdle?.();
+        return;
+      }
+    }
+    this.display(shown);
+    this.schedulePartial();
+    if (this.outstanding === 0 || this.framer.inContent()) this.onIdle?.();
+  }
+
+  /** Keeps a line of the reply under way, within the byte budget; false when the connection stops. */
+  private keep(line: ServerLine): boolean {
+    // Of a line too long to hold, the first piece (its code or tag, marked `continued`) and
+    // the piece that ends it are kept: the pieces between are shown, never kept.
+    const middle = line.continued && line.ending === 'none' && this.current.at(-1)?.ending === 'none';
+    if (middle) return true;
+    if (this.budget.admit(line)) {
+      this.current.push(line);
+      return true;
+    }
+    if (line.final) {
+      this.current.push(line);
+      return true;
+    }
+    // Past the budget the reply is still shown, not kept; mailprobe's own dialogue waits
+    // for this reply, so an endless one is an error there.
+    if (this.waiters.length === 0 && this.onReply) return true;
+    this.fail(new MailprobeError('PROTOCOL', `the server's reply ran past ${this.budget.describe()} without ending, so mailprobe stops`));
+    return false;
+  }
+
+  /** Pairs a complete reply with the command it answers; true when it is a STARTTLS go-ahead. */
+  private settle(reply: Reply): boolean {
+    const owed = this.owed.shift();
+    this.onAnyReply?.();
+    if (!owed) {
+      // It answers nothing: shown, remembered as stray, never taken as an answer.
+      this.stray.add(reply.lines.map(serialise));
+      this.onReply?.(reply, '');
+      return false;
+    }
+    if (this.phase === 'GREETING' && owed.line === '') this.state.enter('READY');
+    this.lastReply = reply;
+    const goAhead = owed.startTls && this.phase === 'STARTTLS_REPLY' && this.protocol.isStartTlsGoAhead(reply);
+    if (owed.startTls && this.phase === 'STARTTLS_REPLY') this.state.enter(goAhead ? 'HANDSHAKE' : 'READY');
+    // The session learns of every reply (capabilities, tags); a waiting dialogue gets it too.
+    this.onReply?.(reply, owed.line);
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.resolve(reply);
+    else if (!this.onReply) this.unclaimed.push(reply);
+    return goAhead;
+  }
+
+  private hold(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    if (this.injectedBytes < INJECTION_SHOWN) this.injected.push(bytes.subarray(0, INJECTION_SHOWN - this.injectedBytes));
+    this.injectedBytes += bytes.length;
+  }
+
+  /** Text without a line ending yet (a prompt, a stalled line) is shown after a short pause. */
+  private schedulePartial(): void {
+    clearTimeout(this.partialTimer);
+    if (this.framer.pendingBytes() === 0 || !this.onLines) return;
+    this.partialTimer = setTimeout(() => {
+      const partial = this.phase === 'HANDSHAKE' ? undefined : this.framer.takePartial();
+      if (partial) this.display([partial]);
+    }, PARTIAL_LINE_MS);
+    this.partialTimer.unref();
+  }
+
+  private display(lines: ServerLine[]): void {
+    if (lines.length === 0) return;
+    if (this.onLines) this.onLines(lines);
+    else if (!this.options.quietDialogue) this.observer.lines(lines);
+  }
+
+  /** The server said go ahead with TLS: the socket is to be handed to TLS. */
+  awaitingHandshake(): boolean {
+    return this.phase === 'HANDSHAKE';
+  }
+
+  /** Hands the socket to TLS after the go-ahead; fails closed on any plaintext that followed it. */
+  async upgrade(settings: TlsSettings): Promise<TlsInfo> {
+    if (this.phase !== 'HANDSHAKE') throw new MailprobeError('INTERNAL', `TLS cannot start in state ${this.phase}`);
+    const socket = this.socket as Socket;
+    socket.removeListener('data', this.onData);
+    if (this.injectedBytes > 0) {
+      const error = new MailprobeError(
+        'STARTTLS_INJECTION',
+        'the server sent plaintext after its STARTTLS go-ahead and before TLS began (STARTTLS response injection), so mailprobe stops',
+        { bytes: Buffer.concat(this.injected), hint: 'someone between you and the server may be tampering with the connection' },
+      );
+      this.fail(error);
+      throw error;
+    }
+    socket.removeListener('close', this.onSocketClose);
+    socket.removeListener('error', this.onError);
+    let result;
+    try {
+      result = await handshake(socket, settings, this.options.timeoutMs);
+    } catch (error) {
+      this.state.enter('CLOSED');
+      throw error;
+    }
+    // Nothing learned before TLS survives it (RFC 3207 §4.2): a new framer, no owed or
+    // queued replies, no stray record; capabilities are the caller's to ask for again.
+    this.socket = result.socket;
+    this.tls = result.info;
+    // ManageSieve greets again with its capabilities (RFC 5804 §2.2): that reply is owed.
+    const greetsAgain = !!this.protocol.readsCapabilitiesUnasked;
+    this.framer = this.protocol.createFramer({ greeting: greetsAgain });
+    this.owed = greetsAgain ? [{ line: '', startTls: false }] : [];
+    this.unclaimed = [];
+    this.current = [];
+    this.budget.reset();
+    this.stray = new StrayRecord();
+    this.lastReply = undefined;
+    this.state.enter('READY');
+    this.observer.event({ kind: 'tls', info: result.info });
+    this.attach(result.socket);
+    return result.info;
+  }
+
+  /** Stops the connection with `error` (the close reports it). */
+  private fail(error: MailprobeError): void {
+    this.closeError ??= error;
+    this.socket.destroy();
+  }
+
+  close(): void {
+    clearTimeout(this.partialTimer);
+    this.socket.destroy();
+  }
+}
+
+/** A TLS record header: handshake or alert content type, version 3.x. */
+export function looksLikeTlsRecord(chunk: Buffer): boolean {
+  return chunk.length >= 3 && (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03 && chunk[2] <= 0x04;
+}
+
+function serialise(line: ServerLine): Buffer {
+  return Buffer.concat([line.bytes, ENDINGS[line.ending]]);
+}

@@ -1,0 +1,44 @@
+// How the connection core's events look in a session: notes, the TLS report, echo of sent
+// lines and the dialogue's server lines, all through the Printer.
+import type { ConnectionObserver } from '../client/events.js';
+import type { SessionOptions } from '../client/options.js';
+import type { Printer } from '../terminal/printer.js';
+import { formatBriefTls, formatTlsReport } from '../terminal/tlsReport.js';
+import type { TlsInfo } from '../transport/handshake.js';
+
+export const GREETING_WAIT_NOTE =
+  'no greeting yet: mailprobe waits for the server to speak first and never talks first (servers with greet-pause delay on purpose)';
+
+export function showTls(info: TlsInfo, printer: Printer, options: SessionOptions): void {
+  if (options.quiet) return;
+  if (options.brief) printer.lines([formatBriefTls(info, printer.palette)]);
+  else printer.lines(formatTlsReport(info, printer.palette, { showCerts: options.showCerts }));
+}
+
+export function sessionObserver(printer: Printer, options: SessionOptions): ConnectionObserver {
+  return {
+    sent: (shown, by, echo) => printer.sent(shown, by, echo),
+    lines: (lines) => printer.server(lines),
+    event(event) {
+      switch (event.kind) {
+        case 'connecting':
+          return printer.note(`connecting to ${event.where} (${event.mode})`);
+        case 'connected':
+          return printer.note(`connected to ${event.address}`);
+        case 'greeting-slow':
+          return printer.note(GREETING_WAIT_NOTE);
+        case 'recognised':
+          return printer.note(`port ${event.port}: the greeting is ${event.protocol.label}'s, so mailprobe speaks ${event.protocol.label} (as with -proto ${event.protocol.name})`);
+        case 'unrecognised':
+          return printer.note(`port ${event.port}: no greeting mailprobe knows, so lines go out as typed, without waiting for replies (-proto PROTO names the protocol)`);
+        case 'starttls-accepted':
+          return printer.note('STARTTLS accepted; starting the TLS handshake');
+        case 'tls':
+          printer.tls = true;
+          return showTls(event.info, printer, options);
+        case 'nested-starttls':
+          return printer.warn('the connection is already encrypted: mailprobe will not start TLS inside TLS');
+      }
+    },
+  };
+}
