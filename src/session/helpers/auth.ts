@@ -70,7 +70,8 @@ export const authHelper: Helper = {
       printer.warn(`the server does not advertise ${request.mechanism} (it offers ${offered.join(' ')}); trying anyway`);
     }
     const token = mechanism === 'XOAUTH2' || mechanism === 'OAUTHBEARER';
-    const secret = context.secret(request.password, token ? `OAuth token for ${request.user}: ` : `Password for ${request.user}: `);
+    const secret = await context.secret(request.password, token ? `OAuth token for ${request.user}: ` : `Password for ${request.user}: `);
+    if (secret === undefined) return printer.result(`:auth cancelled: no ${token ? 'token' : 'password'} given`);
     let ok: boolean;
     if (mechanism && protocol.sasl) {
       const client = createSaslClient(mechanism, {
