@@ -23,8 +23,6 @@ await build({
   legalComments: 'none',
   define: { MAILPROBE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': 'mailprobeBundleUrl' },
   banner: { js: 'var mailprobeBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  // readline-sync runs helper scripts that live beside its own files: it cannot be bundled.
-  external: ['readline-sync'],
   logLevel: 'warning',
 });
 

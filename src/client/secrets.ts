@@ -6,8 +6,8 @@ import { MailprobeError } from '../errors.js';
 export interface SecretSources {
   env: NodeJS.ProcessEnv;
   passFile?: string;
-  /** A no-echo prompt, when a terminal is there to ask on. */
-  prompt?: (question: string) => string | undefined;
+  /** A no-echo prompt, when a terminal is there to ask on; undefined when none was typed. */
+  prompt?: (question: string) => Promise<string | undefined>;
 }
 
 export function readPassFile(path: string): string {
@@ -21,13 +21,13 @@ export function readPassFile(path: string): string {
   return text.split(/\r?\n/, 1)[0] ?? '';
 }
 
-export function findSecret(given: string | undefined, sources: SecretSources, question: string): string {
+/** The secret, or undefined when the person asked at the prompt gave none (nothing may be sent). */
+export async function findSecret(given: string | undefined, sources: SecretSources, question: string): Promise<string | undefined> {
   if (given !== undefined) return given;
   const fromEnv = sources.env.MAILPROBE_PASSWORD;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (sources.passFile) return readPassFile(sources.passFile);
-  const answer = sources.prompt?.(question);
-  if (answer !== undefined) return answer;
+  if (sources.prompt) return sources.prompt(question);
   throw new MailprobeError('USAGE', 'no password or token given', {
     hint: 'type it after the user name, set MAILPROBE_PASSWORD, or use --pass-file FILE',
   });

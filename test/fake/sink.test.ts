@@ -694,7 +694,7 @@ beforeAll(async () => {
     ].join('\n'),
   );
   entry = join(dir, 'sink.cjs');
-  await build({ entryPoints: [source], outfile: entry, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['readline-sync'], logLevel: 'warning' });
+  await build({ entryPoints: [source], outfile: entry, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
 });
 
 /** The sink as a child process, stdout streamed so the port can be read from its first line. */

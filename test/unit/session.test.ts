@@ -217,12 +217,16 @@ describe('secrets', () => {
     ['given', 'typed', {}, undefined, 'typed'],
     ['environment', undefined, { MAILPROBE_PASSWORD: 'from env' }, file, 'from env'],
     ['pass-file', undefined, {}, file, 'from file'],
-  ])('takes the %s first', (_name, given, env, passFile, expected) => {
-    expect(findSecret(given, { env, passFile }, 'Password: ')).toBe(expected);
+  ])('takes the %s first', async (_name, given, env, passFile, expected) => {
+    await expect(findSecret(given, { env, passFile }, 'Password: ')).resolves.toBe(expected);
   });
 
-  it('asks on the terminal last, and says where to put it when it cannot ask', () => {
-    expect(findSecret(undefined, { env: {}, prompt: () => 'asked' }, 'Password: ')).toBe('asked');
-    expect(() => findSecret(undefined, { env: {} }, 'Password: ')).toThrow(/no password or token given/);
+  it('asks on the terminal last, and says where to put it when it cannot ask', async () => {
+    await expect(findSecret(undefined, { env: {}, prompt: async () => 'asked' }, 'Password: ')).resolves.toBe('asked');
+    await expect(findSecret(undefined, { env: {} }, 'Password: ')).rejects.toThrow(/no password or token given/);
+  });
+
+  it('gives no secret when none was typed at the prompt (the helper then sends nothing)', async () => {
+    await expect(findSecret(undefined, { env: {}, prompt: async () => undefined }, 'Password: ')).resolves.toBeUndefined();
   });
 });

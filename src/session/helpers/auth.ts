@@ -54,7 +54,8 @@ export const authHelper: Helper = {
       printer.warn(`the server does not advertise ${request.mechanism} (it offers ${offered.join(' ')}); trying anyway`);
     }
     const token = method.mechanism === 'XOAUTH2' || method.mechanism === 'OAUTHBEARER';
-    const secret = context.secret(request.password, token ? `OAuth token for ${request.user}: ` : `Password for ${request.user}: `);
+    const secret = await context.secret(request.password, token ? `OAuth token for ${request.user}: ` : `Password for ${request.user}: `);
+    if (secret === undefined) return printer.result(`:auth cancelled: no ${token ? 'token' : 'password'} given`);
     const outcome = await login(
       target,
       { user: request.user, secret, mechanism: method.mechanism, host: options.tls.servername ?? options.host, port: options.port },

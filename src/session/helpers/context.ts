@@ -14,8 +14,8 @@ export interface HelperContext {
   printer: Printer;
   options: SessionOptions;
   capabilities: CapabilityWatch;
-  /** The password or token: given, from the environment or file, or asked for without echo. */
-  secret(given: string | undefined, question: string): string;
+  /** The password or token: given, from the environment or file, or asked for without echo (undefined: none typed). */
+  secret(given: string | undefined, question: string): Promise<string | undefined>;
   /** The envelope seen last in this session (for the test message's From/To). */
   envelope: { from?: string; to: string[] };
   /** Ends the session after the helper (:quit). */
