@@ -11,7 +11,7 @@ import type { Printer } from '../terminal/printer.js';
 import { formatTlsReport } from '../terminal/tlsReport.js';
 import { CERT_FLAGS, CHECK_FLAGS } from './flags.js';
 import { commandHelp } from './help.js';
-import type { MainIo } from './main.js';
+import type { MainIo } from './io.js';
 import { normaliseArgv } from './normalise.js';
 import { parseArgs } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';

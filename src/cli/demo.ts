@@ -12,7 +12,7 @@ import { startSink } from '../sink/index.js';
 import { Printer } from '../terminal/printer.js';
 import { selfSignedCertificate } from '../transport/selfSigned.js';
 import { SESSION_FLAGS } from './flags.js';
-import type { MainIo } from './main.js';
+import type { MainIo } from './io.js';
 import { normaliseArgv } from './normalise.js';
 import { parseSessionArgs } from './program.js';
 import { resolveSession } from './resolve.js';

@@ -10,7 +10,7 @@ import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { CREDENTIAL_FLAGS, SESSION_FLAGS, type FlagSpec } from './flags.js';
 import { commandHelp } from './help.js';
-import type { MainIo } from './main.js';
+import type { MainIo } from './io.js';
 import { normaliseArgv } from './normalise.js';
 import { parseArgs } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';

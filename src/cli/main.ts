@@ -1,6 +1,6 @@
 // main(argv, io) → exit code. Nothing below bin/ calls process.exit.
 import { createReadStream, fstatSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { EXIT_CODES, MailprobeError, messageOf } from '../errors.js';
 import { runSession } from '../session/run.js';
 import { Printer } from '../terminal/printer.js';
@@ -15,16 +15,10 @@ import { helpText } from './help.js';
 import { normaliseArgv } from './normalise.js';
 import { parseSessionArgs } from './program.js';
 import { resolveSession } from './resolve.js';
+import type { MainIo } from './io.js';
 
-export interface MainIo {
-  stdin: Readable & { isTTY?: boolean };
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable;
-  env: NodeJS.ProcessEnv;
-  onInterrupt?(handler: () => void): () => void;
-  /** Registers a handler for errors that escaped every other handler. */
-  onFatal?(handler: (error: unknown) => void): void;
-}
+export type { MainIo } from './io.js';
+
 
 /**
  * Standard input. A regular file (`mailprobe ... < message.eml`) is read in 1 MB pieces

@@ -54,7 +54,7 @@ const SPOKEN = [...PROTOCOLS.keys()].filter((name) => name !== 'raw').join(', ')
 
 function protocolFlag(name: string, flag: string): ProtocolSpec {
   const spec = protocolByName(name);
-  if (spec && spec.name !== 'raw') return spec;
+  if (spec && spec !== raw) return spec;
   if (UNSUPPORTED_STARTTLS.includes(name.toLowerCase())) {
     throw usageError(`${flag} ${name} is an openssl protocol mailprobe does not speak`, `mailprobe speaks ${SPOKEN}`);
   }

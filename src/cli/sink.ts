@@ -11,7 +11,7 @@ import { formatHostPort } from '../transport/address.js';
 import { selfSignedCertificate } from '../transport/selfSigned.js';
 import type { FlagSpec } from './flags.js';
 import { commandHelp, flagName } from './help.js';
-import type { MainIo } from './main.js';
+import type { MainIo } from './io.js';
 import { normaliseArgv } from './normalise.js';
 import { parseArgs } from './program.js';
 

@@ -1,23 +1,11 @@
 // host[:port] as users write it: names, IPv4, [IPv6]:port, and ports by service name.
 import { isIP } from 'node:net';
 import { usageError } from '../errors.js';
+import { SERVICE_PORTS } from '../protocols/registry.js';
 
 export { formatHostPort } from '../transport/address.js';
 
-export const SERVICE_PORTS: ReadonlyMap<string, number> = new Map([
-  ['smtp', 25],
-  ['submission', 587],
-  ['submissions', 465],
-  ['smtps', 465],
-  ['imap', 143],
-  ['imap2', 143],
-  ['imaps', 993],
-  ['pop3', 110],
-  ['pop3s', 995],
-  ['sieve', 4190],
-  ['managesieve', 4190],
-  ['lmtp', 24],
-]);
+export { SERVICE_PORTS };
 
 export interface Target {
   host: string;

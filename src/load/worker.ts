@@ -89,6 +89,11 @@ interface Wire {
 
 const CRLF = '\r\n';
 
+/** EHLO, or LHLO in LMTP: the protocol's own capability command. */
+function helloCommand(session: SessionOptions, name: string): string {
+  return session.protocol.capabilityCommand?.({ clientName: name, nextTag: () => '' }) ?? `EHLO ${name}`;
+}
+
 /** Sends RSET and waits for its reply: the envelope of a refused message is cleared. */
 async function reset(wire: Wire): Promise<void> {
   wire.socket.write(`RSET${CRLF}`);
@@ -204,7 +209,7 @@ async function openPlain(plan: WorkerPlan, stats: LoadStats): Promise<Opened | u
     const greeting = await replies.next();
     if (greeting.code !== 220) throw new MailprobeError('PROTOCOL', `the server greeted with ${greeting.text || 'a broken reply'}`);
     const name = session.clientName ?? defaultClientName(socket);
-    socket.write(`${session.protocol.name === 'lmtp' ? 'LHLO' : 'EHLO'} ${name}${CRLF}`);
+    socket.write(`${helloCommand(session, name)}${CRLF}`);
     const ehlo = await replies.next();
     if (ehlo.code !== 250) throw new MailprobeError('PROTOCOL', `the server refused EHLO: ${ehlo.text || 'a broken reply'}`);
     replies.keepLines = false;
@@ -232,8 +237,9 @@ async function openFull(plan: WorkerPlan, stats: LoadStats): Promise<Opened | un
   try {
     if (plan.session.mode !== 'starttls') await connection.reply('greeting');
     if (plan.session.mode !== 'starttls' || plan.session.noEhlo) {
-      connection.send(`${plan.session.protocol.name === 'lmtp' ? 'LHLO' : 'EHLO'} ${established.context.clientName}`);
-      established.capabilities = connection.protocol.capabilitiesFrom?.('EHLO', await connection.reply('EHLO'));
+      const hello = helloCommand(plan.session, established.context.clientName);
+      connection.send(hello);
+      established.capabilities = connection.protocol.capabilitiesFrom?.(hello, await connection.reply('EHLO'));
     }
     if (plan.user) await authenticate(established, plan);
   } catch (error) {
@@ -256,7 +262,7 @@ export async function runWorker(plan: WorkerPlan, stats: LoadStats): Promise<voi
     pipelining: plan.pipelining && !!offered?.has('PIPELINING'),
     bdat: plan.bdat && !!offered?.has('CHUNKING'),
     rset: plan.rset,
-    lmtp: plan.session.protocol.name === 'lmtp',
+    lmtp: !!plan.session.protocol.repliesPerRecipient,
   };
   if (dialogue.pipelining) stats.pipelinedConnections++;
   if (dialogue.bdat) stats.chunkedConnections++;

@@ -26,14 +26,11 @@ export function recogniseGreeting(line: string): ProtocolSpec | undefined {
 export type ModeName = 'starttls' | 'tls' | 'plain';
 
 /** The mode and protocol a port implies when no flag chooses (465/993/995 implicit TLS, ...). */
-export const PORT_DEFAULTS: ReadonlyMap<number, { mode: ModeName; protocol: ProtocolName }> = new Map([
-  [25, { mode: 'starttls', protocol: 'smtp' }],
-  [587, { mode: 'starttls', protocol: 'smtp' }],
-  [465, { mode: 'tls', protocol: 'smtp' }],
-  [24, { mode: 'starttls', protocol: 'lmtp' }],
-  [143, { mode: 'starttls', protocol: 'imap' }],
-  [993, { mode: 'tls', protocol: 'imap' }],
-  [110, { mode: 'starttls', protocol: 'pop3' }],
-  [995, { mode: 'tls', protocol: 'pop3' }],
-  [4190, { mode: 'starttls', protocol: 'sieve' }],
-]);
+export const PORT_DEFAULTS: ReadonlyMap<number, { mode: ModeName; protocol: ProtocolName }> = new Map(
+  [...PROTOCOLS.values()].flatMap((spec) => spec.ports.map((entry) => [entry.port, { mode: entry.mode, protocol: spec.name }] as const)),
+);
+
+/** Ports by service name (smtp, submission, imaps, ...), as in /etc/services. */
+export const SERVICE_PORTS: ReadonlyMap<string, number> = new Map(
+  [...PROTOCOLS.values()].flatMap((spec) => spec.ports.flatMap((entry) => entry.services.map((service) => [service, entry.port] as const))),
+);

@@ -110,11 +110,22 @@ export interface TypedCredentials {
   continues?: boolean;
 }
 
+/** A well-known port: how it is spoken when no flag says, and its service names. */
+export interface PortEntry {
+  port: number;
+  mode: 'starttls' | 'tls';
+  services: string[];
+}
+
 export interface ProtocolSpec {
   name: ProtocolName;
   label: string;
   defaultPort: number;
   implicitTlsPort?: number;
+  /** The ports this protocol is found on (the one port table: modes and service names). */
+  ports: PortEntry[];
+  /** LMTP: the final dot (and BDAT LAST) is answered once per accepted recipient. */
+  repliesPerRecipient?: boolean;
   /** Command that ends the session politely. */
   quitCommand(context: DialogueContext): string;
   /** The server repeats its capabilities after TLS without being asked (ManageSieve). */

@@ -28,6 +28,10 @@ export const imap: ProtocolSpec = {
   label: 'IMAP',
   defaultPort: 143,
   implicitTlsPort: 993,
+  ports: [
+    { port: 143, mode: 'starttls', services: ['imap', 'imap2'] },
+    { port: 993, mode: 'tls', services: ['imaps'] },
+  ],
   quitCommand: (context) => `${context.nextTag()} LOGOUT`,
   createFramer: (options) => new ImapFramer(undefined, options?.greeting ?? true),
   recognisesGreeting: (line) => /^\* (OK|PREAUTH)\b/i.test(line),

@@ -13,6 +13,10 @@ export const pop3: ProtocolSpec = {
   label: 'POP3',
   defaultPort: 110,
   implicitTlsPort: 995,
+  ports: [
+    { port: 110, mode: 'starttls', services: ['pop3'] },
+    { port: 995, mode: 'tls', services: ['pop3s'] },
+  ],
   quitCommand: () => 'QUIT',
   createFramer: (options) => new Pop3Framer(undefined, options?.greeting ?? true),
   recognisesGreeting: (line) => /^\+OK\b/.test(line),

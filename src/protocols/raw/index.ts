@@ -23,6 +23,7 @@ export const raw: ProtocolSpec = {
   name: 'raw',
   label: 'raw',
   defaultPort: 0,
+  ports: [],
   quitCommand: () => '',
   createFramer: () => new RawFramer(),
   recognisesGreeting: () => false,

@@ -11,6 +11,7 @@ export const sieve: ProtocolSpec = {
   name: 'sieve',
   label: 'ManageSieve',
   defaultPort: 4190,
+  ports: [{ port: 4190, mode: 'starttls', services: ['sieve', 'managesieve'] }],
   quitCommand: () => 'LOGOUT',
   createFramer: (options) => new SieveFramer(undefined, options?.greeting ?? true),
   // The greeting is the capability list (RFC 5804 §1.7): "IMPLEMENTATION" "...", "SASL" "...".

@@ -16,6 +16,14 @@ export function smtpFamily(lmtp: boolean): ProtocolSpec {
     label: lmtp ? 'LMTP' : 'SMTP',
     defaultPort: lmtp ? 24 : 25,
     implicitTlsPort: lmtp ? undefined : 465,
+    ports: lmtp
+      ? [{ port: 24, mode: 'starttls', services: ['lmtp'] }]
+      : [
+          { port: 25, mode: 'starttls', services: ['smtp'] },
+          { port: 587, mode: 'starttls', services: ['submission'] },
+          { port: 465, mode: 'tls', services: ['submissions', 'smtps'] },
+        ],
+    repliesPerRecipient: lmtp || undefined,
     quitCommand: () => 'QUIT',
     createFramer: (options) => new SmtpFramer(lmtp, options?.greeting ?? true),
     // "220 host ESMTP ...": LMTP when the greeting says so (RFC 2033 servers usually do).

@@ -1,0 +1,14 @@
+// What main() and the subcommands are given to talk to the world: standard streams, the
+// environment, and hooks for Ctrl-C and for errors that escaped every handler. Its own file,
+// so the subcommands need not import main.ts (which imports them).
+import type { Readable, Writable } from 'node:stream';
+
+export interface MainIo {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  onInterrupt?(handler: () => void): () => void;
+  /** Registers a handler for errors that escaped every other handler. */
+  onFatal?(handler: (error: unknown) => void): void;
+}
