@@ -1,0 +1,159 @@
+// Hazard: replies queued before STARTTLS. A server (or a man in the middle) that sends a
+// go-ahead and forged replies in the same packet as its capability answer, before mailprobe
+// has sent STARTTLS, must not get them taken as the answers to STARTTLS or to what is sent
+// over TLS. The rule holds for every protocol and every command that connects: at the
+// moment STARTTLS would go out, a reply that answers no command is injection (exit 10 for a
+// session and cert; a failed check), and STARTTLS is never sent.
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectLine, fakeServer, type FakeClient } from '../support/fakeServer.js';
+import { runMailprobe } from '../support/runMailprobe.js';
+import { testPki, tlsOf } from '../support/pkiOnce.js';
+
+/** Per protocol: the dialogue up to the capability answer, with forged replies appended. */
+const FORGERS: Record<string, (client: FakeClient) => Promise<void>> = {
+  smtp: async (client) => {
+    client.send('220 mx ESMTP\r\n');
+    await expectLine(client, /^EHLO /);
+    client.send('250-mx\r\n250 STARTTLS\r\n220 2.0.0 go ahead\r\n235 2.7.0 forged login ok\r\n250 2.1.0 forged\r\n');
+  },
+  lmtp: async (client) => {
+    client.send('220 mx LMTP ready\r\n');
+    await expectLine(client, /^LHLO /);
+    client.send('250-mx\r\n250 STARTTLS\r\n220 2.0.0 go ahead\r\n250 forged\r\n');
+  },
+  imap: async (client) => {
+    client.send('* OK ready\r\n');
+    await expectLine(client, /^a1 CAPABILITY$/);
+    client.send('* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\na2 OK begin TLS\r\na3 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] forged\r\n');
+  },
+  pop3: async (client) => {
+    client.send('+OK ready\r\n');
+    await expectLine(client, /^CAPA$/);
+    client.send('+OK\r\nSTLS\r\nUSER\r\n.\r\n+OK begin TLS\r\n+OK forged\r\n');
+  },
+  sieve: async (client) => {
+    client.send('"IMPLEMENTATION" "fake"\r\n"STARTTLS"\r\nOK "ready"\r\nOK "Begin TLS"\r\n"SASL" "PLAIN"\r\nOK "forged"\r\n');
+  },
+};
+
+/** Every command that connects with STARTTLS, as argv (the target and -starttls follow). */
+const COMMANDS: Record<string, { argv: string[]; input?: string }> = {
+  session: { argv: [], input: 'NOOP\n' },
+  check: { argv: ['check', '--no-versions'] },
+  cert: { argv: ['cert'] },
+};
+
+const servers: Array<{ close(): Promise<void> }> = [];
+afterAll(async () => {
+  for (const server of servers) await server.close();
+});
+
+async function run(protocol: string, command: string) {
+  const server = await fakeServer(async (client) => {
+    await FORGERS[protocol](client);
+    // Nothing more may come: a STARTTLS here would mean the forged go-ahead was queued.
+    await client.line().catch(() => undefined);
+  });
+  servers.push(server);
+  const { argv, input } = COMMANDS[command];
+  const starttls = argv.length > 0 ? '--starttls' : '-starttls';
+  const result = await runMailprobe([...argv, `localhost:${server.port}`, starttls, protocol, '-timeout', '5', ...(argv[0] === 'check' || argv[0] === 'cert' ? ['--CAfile', testPki().ca.cert] : ['-CAfile', testPki().ca.cert])], {
+    input,
+  });
+  return { ...result, received: server.received };
+}
+
+describe('replies that answer no command, before STARTTLS', () => {
+  for (const protocol of Object.keys(FORGERS)) {
+    for (const command of Object.keys(COMMANDS)) {
+      it(`${protocol}, ${command}: injection, STARTTLS never sent, nothing forged believed`, async () => {
+        const result = await run(protocol, command);
+        expect(result.received.some((line) => /STARTTLS|STLS/i.test(line))).toBe(false);
+        const output = result.stdout + result.stderr;
+        expect(output).toMatch(/STARTTLS response injection/);
+        expect(output).not.toMatch(/Verdict verified|forged login ok.*ok|logged in/);
+        if (command === 'check') {
+          expect(result.code).toBe(2);
+          expect(result.stdout).toMatch(/fail +tls\.starttls +.*injection/);
+        } else {
+          expect(result.code).toBe(10);
+          // The forged bytes are shown escaped, as evidence.
+          expect(result.stderr).toMatch(/bytes received \(\d+\): .*forged|bytes received \(\d+\): .*go ahead|bytes received \(\d+\): .*begin TLS|bytes received \(\d+\): .*Begin TLS/i);
+        }
+      });
+    }
+  }
+
+  it('a STARTTLS typed by hand after a stray reply: stopped before it is sent', async () => {
+    const server = await fakeServer(async (client) => {
+      client.send('220 mx ESMTP\r\n');
+      await expectLine(client, /^EHLO /);
+      client.send('250-mx\r\n250 STARTTLS\r\n220 go ahead (forged)\r\n');
+      await client.line().catch(() => undefined);
+    });
+    servers.push(server);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-proto', 'smtp'], { input: 'EHLO me\nSTARTTLS\nQUIT\n' });
+    expect(result.code).toBe(10);
+    expect(server.received).toEqual(['EHLO me']);
+    expect(result.stderr).toMatch(/answer no command before STARTTLS/);
+  });
+});
+
+describe('IMAP: a tagged line ends only the command that carries its tag', () => {
+  it('a foreign tagged OK inside the CAPABILITY answer does not hide STARTTLS', async () => {
+    const server = await fakeServer(async (client) => {
+      client.send('* OK ready\r\n');
+      await expectLine(client, /^a1 CAPABILITY$/);
+      client.send('2 OK foreign\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\n');
+      await expectLine(client, /^a2 STARTTLS$/);
+      client.send('a2 OK begin TLS\r\n');
+      await client.upgrade(tlsOf(testPki().leaf));
+      await expectLine(client, /^a3 CAPABILITY$/);
+      client.send('* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\na3 OK done\r\n');
+      await expectLine(client, /^a4 LOGOUT$/);
+      client.send('* BYE\r\na4 OK bye\r\n');
+      client.end();
+    });
+    servers.push(server);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-starttls', 'imap', '-CAfile', testPki().ca.cert], { input: '' });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Verdict verified/);
+  });
+
+  it('"zz OK begin TLS" is no go-ahead for "a2 STARTTLS": no handshake, the reply is waited for', async () => {
+    const server = await fakeServer(async (client) => {
+      client.send('* OK ready\r\n');
+      await expectLine(client, /^a1 CAPABILITY$/);
+      client.send('* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\n');
+      await expectLine(client, /^a2 STARTTLS$/);
+      client.send('zz OK begin TLS\r\n');
+      await client.line().catch(() => undefined);
+    });
+    servers.push(server);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-starttls', 'imap', '-timeout', '1'], { input: '' });
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/no STARTTLS reply from the server after 1 s/);
+    expect(result.stdout).not.toMatch(/STARTTLS accepted/);
+  });
+});
+
+describe('a first line that is no greeting is reported at once', () => {
+  it.each([
+    ['imap', '220 mx.example.com ESMTP\r\n', /unexpected IMAP greeting/],
+    ['sieve', '* OK IMAP ready\r\n', /unexpected ManageSieve greeting/],
+    ['pop3', '220 mx.example.com ESMTP\r\n', /unexpected POP3 greeting/],
+    ['smtp', '* OK IMAP ready\r\n', /unexpected greeting/],
+  ])('-starttls %s against %j', async (protocol, greeting, message) => {
+    const server = await fakeServer(async (client) => {
+      client.send(greeting);
+      await client.line().catch(() => undefined);
+    });
+    servers.push(server);
+    const started = Date.now();
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-starttls', protocol, '-timeout', '20'], { input: '' });
+    expect(result.code).toBe(11);
+    expect(result.stderr).toMatch(message);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
