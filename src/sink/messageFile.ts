@@ -2,23 +2,27 @@
 // they arrive, so a message costs the sink no more memory at 2 GB than at 2 KB. The file is
 // kept (renamed to its final name) or discarded (removed) by the MessageStore.
 //
-//   OPENING ──open──▶ OPEN ──keep / discard──▶ CLOSED
-//      │                │
-//      └── error ──▶ FAILED ──keep / discard──▶ CLOSED   (keep then fails: 451)
+//   OPENING ──opened──▶ OPEN ──keep (renamed) / discard (removed)──▶ CLOSED
+//      └─────error──────┴──▶ FAILED ──keep (fails: 451) / discard──▶ CLOSED
+//   (discard can come in any phase: the file goes once the open and writes under way end)
 //
-// Bytes are copied into 64 KiB blocks, so the socket's buffers are let go at once and what
-// is held is exactly what is counted; one writev at a time takes every block filled since
-// the last one. Bytes not yet on disk count against the connection's DiskBudget, which stops
-// reading the socket at 256 KiB: a client faster than the disk waits in TCP, not in memory.
+// Bytes are copied into blocks, so the socket's buffers are let go at once: what is held is
+// what is counted plus the rest of the block being filled, which is 4 KiB at first and
+// doubles up to 64 KiB (a pipelined run of small messages does not hold 64 KiB each). One
+// writev at a time takes every block filled since the last one. Bytes not yet on disk count
+// against the connection's DiskBudget, which stops the connection reading its socket at
+// 256 KiB: a client faster than the disk waits in TCP, not in the sink's memory.
 // fs.promises, not node:fs/promises: it loads on first use, not at every mailprobe start.
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
-/** Bytes copied into one block; a writev takes the filled part of every block queued. */
+/** A message's first block; each next one is twice the last, up to BLOCK. */
+const FIRST_BLOCK = 4 * 1024;
+/** The largest block; a writev takes the filled part of every block queued. */
 const BLOCK = 64 * 1024;
 /**
  * Bytes of one connection waiting for the disk before the connection stops reading. It can
- * go one socket read (64 KiB) over, so a connection holds at most ~320 KiB for the disk.
+ * go one socket read (64 KiB) over: ~320 KiB a connection, plus the blocks' unfilled rest.
  */
 export const DISK_HIGH_WATER = 256 * 1024;
 
@@ -84,9 +88,9 @@ export class MessageFile {
     if (this.phase === 'FAILED' || this.phase === 'CLOSED') return;
     this.count(end - start);
     while (start < end) {
-      if (this.block === undefined || this.filled === BLOCK) {
+      if (this.block === undefined || this.filled === this.block.length) {
         this.seal();
-        this.block = Buffer.allocUnsafe(BLOCK);
+        this.block = Buffer.allocUnsafe(Math.min(BLOCK, Math.max(end - start, this.block ? this.block.length * 2 : FIRST_BLOCK)));
         this.sealed = this.filled = 0;
       }
       const copied = source.copy(this.block, this.filled, start, end);
