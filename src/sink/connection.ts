@@ -8,13 +8,15 @@
 //                      └ QUIT / drop / shutdown ─▶ CLOSED
 //
 // Commands are read as fast as they come (pipelining); replies go out in order through the
-// Outbox. Message bytes are counted, and kept only when they are to be saved.
+// Outbox. Message bytes are counted and, with --save, streamed to a MessageFile as they come;
+// reading stops while the outbox, the socket or the disk is behind.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { AuthExchange, SINK_MECHANISMS, type AuthStep, type SinkMechanism } from './auth.js';
 import { parseBdat, parsePath, splitCommand } from './commands.js';
 import { DotDecoder } from './dotDecoder.js';
 import type { FaultDecision, FaultPlan } from './faults.js';
+import { DiskBudget, type MessageFile } from './messageFile.js';
 import { MAX_COMMAND_LINE, MAX_RECIPIENTS, type ResolvedSinkOptions, type SinkMessage } from './options.js';
 import { Outbox } from './outbox.js';
 import type { MessageStore } from './save.js';
@@ -41,8 +43,8 @@ interface Transaction {
   /** Message bytes so far. */
   size: number;
   tooBig: boolean;
-  /** The message's bytes, when it is to be saved (dropped once it is too big). */
-  pieces?: Buffer[];
+  /** Where the message is being saved, with --save (discarded once it is too big). */
+  file?: MessageFile;
   /** BDAT has been used, so DATA is refused. */
   chunked: boolean;
   /** An injected RCPT failure has been counted. */
@@ -89,6 +91,8 @@ export class SinkConnection {
   private paused = false;
   private readonly outbox: Outbox;
   private readonly options: ResolvedSinkOptions;
+  /** With --save: this connection's bytes waiting for the disk. */
+  private readonly disk?: DiskBudget;
 
   constructor(
     socket: Socket,
@@ -104,7 +108,13 @@ export class SinkConnection {
       () => this.socket.destroy(),
       () => this.resume(),
     );
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    if (context.store) this.disk = new DiskBudget(() => this.resume());
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.endTransaction(); // a message cut off mid-way leaves no file
+        resolve();
+      }),
+    );
     socket.setNoDelay(true);
     socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('421 4.4.2 Idle timeout, closing transmission channel\r\n'));
     socket.on('error', () => {}); // a reset is normal for a sink; 'close' follows
@@ -172,14 +182,14 @@ export class SinkConnection {
       this.socket.uncork();
       this.processing = false;
     }
-    if (this.outbox.backlog > MAX_BACKLOG || this.socket.writableNeedDrain) {
+    if (this.outbox.backlog > MAX_BACKLOG || this.socket.writableNeedDrain || this.disk?.full) {
       this.paused = true;
       this.socket.pause();
     }
   }
 
   private resume(): void {
-    if (!this.paused || this.socket.writableNeedDrain || this.outbox.backlog > MAX_BACKLOG / 2) return;
+    if (!this.paused || this.socket.writableNeedDrain || this.outbox.backlog > MAX_BACKLOG / 2 || this.disk?.full) return;
     this.paused = false;
     this.socket.resume();
   }
@@ -243,7 +253,7 @@ export class SinkConnection {
       case 'BDAT':
         return this.bdat(args);
       case 'RSET':
-        this.tx = undefined;
+        this.endTransaction();
         return this.reply('250 2.0.0 Ok\r\n');
       case 'NOOP':
         return this.reply('250 2.0.0 Ok\r\n');
@@ -262,7 +272,7 @@ export class SinkConnection {
     if (this.options.lmtp && verb !== 'LHLO') return this.reply('500 5.5.1 Error: this is LMTP, say LHLO\r\n');
     if (!this.options.lmtp && verb === 'LHLO') return this.reply('500 5.5.1 Error: this is SMTP, say EHLO or HELO\r\n');
     if (name === '') return this.reply(`501 5.5.4 Syntax: ${verb} hostname\r\n`);
-    this.tx = undefined;
+    this.endTransaction();
     this.hello = verb;
     if (verb === 'HELO') return this.reply(`250 ${this.options.hostname}\r\n`);
     const keywords = ['PIPELINING', `SIZE ${this.options.maxSize}`, '8BITMIME', 'ENHANCEDSTATUSCODES', 'CHUNKING'];
@@ -302,7 +312,7 @@ export class SinkConnection {
     this.tls = true;
     // Forget everything said in plaintext (RFC 3207 §4.2).
     this.hello = 'none';
-    this.tx = undefined;
+    this.endTransaction();
     this.authenticated = false;
     this.input = EMPTY;
     this.state = 'COMMAND';
@@ -363,7 +373,6 @@ export class SinkConnection {
       fault: this.context.faults.decide(),
       size: 0,
       tooBig: false,
-      pieces: this.context.store ? [] : undefined,
       chunked: false,
       failCounted: false,
     };
@@ -394,21 +403,36 @@ export class SinkConnection {
     if (args !== '') return this.reply('501 5.5.4 Syntax: DATA\r\n');
     this.reply('354 End data with <CR><LF>.<CR><LF>\r\n');
     if (tx.fault.drop) return this.drop();
+    this.startFile(tx);
     this.dot.reset();
     this.state = 'DATA';
   }
 
-  /** Counts (and keeps, when saving) message bytes. */
+  /** With --save, the message's file is opened as its content starts (not for a message bound to fail). */
+  private startFile(tx: Transaction): void {
+    const store = this.context.store;
+    if (store && this.disk && !tx.file && tx.fault.failCode === undefined) tx.file = store.begin(this.disk);
+  }
+
+  /** Forgets the transaction; a message file not yet kept is removed. */
+  private endTransaction(): void {
+    const file = this.tx?.file;
+    this.tx = undefined;
+    if (file) this.context.store?.discard(file);
+  }
+
+  /** Counts (and, when saving, writes) message bytes. */
   private readonly content = (buffer: Buffer, start: number, end: number): void => {
     const tx = this.tx;
     if (!tx) return;
     const length = end - start;
     tx.size += length;
     this.context.stats.bytes += length;
-    if (tx.size > this.options.maxSize) {
-      tx.tooBig = true;
-      tx.pieces = undefined;
-    } else tx.pieces?.push(buffer.subarray(start, end));
+    if (tx.size <= this.options.maxSize) return tx.file?.write(buffer, start, end);
+    tx.tooBig = true;
+    // The 552 comes once the message has been read; nothing more of it goes to disk.
+    if (tx.file) this.context.store?.discard(tx.file);
+    tx.file = undefined;
   };
 
   private readData(): boolean {
@@ -427,7 +451,10 @@ export class SinkConnection {
     if (!tx) error = '503 5.5.1 Error: need MAIL command\r\n';
     else if (tx.recipients.length === 0) error = '554 5.5.1 Error: no valid recipients\r\n';
     else if (tx.fault.drop) return this.drop();
-    else tx.chunked = true;
+    else {
+      tx.chunked = true;
+      this.startFile(tx);
+    }
     this.chunk = { left: parsed.size, size: parsed.size, last: parsed.last, error };
     this.state = 'BDAT';
     if (parsed.size === 0) this.endChunk();
@@ -451,7 +478,7 @@ export class SinkConnection {
     this.state = 'COMMAND';
     if (!chunk) return;
     if (chunk.error) {
-      this.tx = undefined;
+      this.endTransaction();
       return this.reply(chunk.error);
     }
     if (this.tx?.tooBig || chunk.last) return this.finishMessage();
@@ -466,21 +493,24 @@ export class SinkConnection {
     if (!tx) return;
     const recipients = tx.recipients;
     const stats = this.context.stats;
+    const store = this.context.store;
+    const file = tx.file;
     const failCode = tx.fault.failCode;
     const fail = tx.tooBig ? { code: 552, text: '5.3.4 Message size exceeds fixed maximum message size' } : failCode !== undefined ? { code: failCode, text: injected(failCode) } : undefined;
     if (fail) {
+      if (file) store?.discard(file);
       stats.finished(fail.code, 0);
       return this.reply(this.finalReplies(fail.code, recipients, () => fail.text));
     }
     const message: SinkMessage = { id: this.context.nextId(), from: tx.from, recipients, size: tx.size };
     const accepted = () => this.finalReplies(250, recipients, (rcpt) => `2.0.0 ${rcpt ? `<${rcpt}> ` : ''}Ok: queued as ${message.id}`);
-    const store = this.context.store;
-    if (store && tx.pieces) {
-      const pieces = tx.pieces;
+    if (store && file) {
+      // Kept at once, not when the replies before this one are out: the store knows of it
+      // now, so a sink stopping meanwhile waits for it instead of leaving the temporary file.
+      const saved = store.keep(file, message.id);
       this.outbox.replyLater(async () => {
-        try {
-          message.file = await store.save(message.id, pieces);
-        } catch {
+        message.file = await saved;
+        if (message.file === undefined) {
           stats.finished(451, 0);
           return this.finalReplies(451, recipients, () => '4.3.0 Error: could not save the message');
         }

@@ -96,6 +96,8 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> 
       await within(allClosed(), 1000);
       for (const connection of connections) connection.destroy();
       await allClosed();
+      // Messages cut off by the close are removed, accepted ones renamed: nothing half-written stays.
+      await store?.idle();
       await listenerClosed;
     })();
     return closing;

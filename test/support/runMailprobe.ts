@@ -26,6 +26,8 @@ export interface RunOptions {
   holdStdin?: boolean;
   /** Measure the peak resident memory (GNU time); the result then has peakRssKb. */
   measureMemory?: boolean;
+  /** Sees stdout as it comes (e.g. to read the port a server prints first). */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export function runMailprobe(args: string[], options: RunOptions = {}): Promise<RunResult> {
@@ -40,7 +42,10 @@ export function runMailprobe(args: string[], options: RunOptions = {}): Promise<
   if (fd !== undefined) closeSync(fd);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stdout.on('data', (c: Buffer) => {
+    out.push(c);
+    options.onStdout?.(c);
+  });
   child.stderr.on('data', (c: Buffer) => err.push(c));
   child.stdin?.on('error', () => {});
   if (options.input !== undefined) child.stdin?.write(options.input);
