@@ -1,6 +1,6 @@
 // Escaping of server bytes, colour rules, and the certificate report's formatting.
 import { describe, expect, it } from 'vitest';
-import { escapeBytes, escapeText } from '../../src/terminal/escape.js';
+import { escapeBytes, escapeText, mustEscape } from '../../src/terminal/escape.js';
 import { colourLevel, palette } from '../../src/terminal/style.js';
 import { formatBriefTls, formatTlsReport } from '../../src/terminal/tlsReport.js';
 import { describeCertificate } from '../../src/transport/certificate.js';
@@ -32,6 +32,77 @@ describe('escapeBytes', () => {
   it('marks each escape with the styler so it cannot pass for text', () => {
     expect(escapeBytes(bytes('a', [0x1b], 'b'), (s) => `<${s}>`)).toBe('a<\\e>b');
     expect(escapeText('CN=evil\u001b]0;x\u0007')).toBe('CN=evil\\e]0;x\\a');
+  });
+});
+
+/** [what, code point]: each must be shown as \u{...}, in both escapers. */
+const ESCAPED: [string, number][] = [
+  // Named in the reports that started this list.
+  ...[0xe0000, 0xe0001, 0xe0020, 0xe0041, 0xe007f].map((cp): [string, number] => ['tag character', cp]),
+  ['soft hyphen', 0xad],
+  ...[0x115f, 0x1160, 0x3164, 0xffa0].map((cp): [string, number] => ['Hangul filler', cp]),
+  ['combining grapheme joiner', 0x34f],
+  ['Mongolian vowel separator', 0x180e],
+  ...[0x17b4, 0x17b5].map((cp): [string, number] => ['Khmer inherent vowel', cp]),
+  ['invisible plus', 0x2064],
+  ...[0x206a, 0x206b, 0x206c, 0x206d, 0x206e, 0x206f].map((cp): [string, number] => ['deprecated format character', cp]),
+  ...[0xfe00, 0xfe0e, 0xfe0f, 0xe0100, 0xe01ef].map((cp): [string, number] => ['variation selector', cp]),
+  ...[0x1bca0, 0x1bca1, 0x1bca2, 0x1bca3].map((cp): [string, number] => ['shorthand format control', cp]),
+  ...[0x1d173, 0x1d174, 0x1d175, 0x1d176, 0x1d177, 0x1d178, 0x1d179, 0x1d17a].map((cp): [string, number] => ['musical format control', cp]),
+  ...[0xfff0, 0xfff4, 0xfff8].map((cp): [string, number] => ['reserved default-ignorable', cp]),
+  ...[0xfdd0, 0xfdef, 0xfffe, 0xffff, 0x1fffe, 0x10ffff].map((cp): [string, number] => ['noncharacter', cp]),
+  ...[0xe000, 0xf8ff, 0xf0000, 0x10fffd].map((cp): [string, number] => ['private use', cp]),
+  // Kept from before.
+  ...[0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x061c, 0xfeff, 0x2060, 0xfff9].map((cp): [string, number] => ['zero-width or mark', cp]),
+  ...[0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069].map((cp): [string, number] => ['bidi control', cp]),
+  // One or more from each class of the definition.
+  ...[0x80, 0x85, 0x9b, 0x9f].map((cp): [string, number] => ['Cc (C1 control)', cp]),
+  ...[0x600, 0x6dd, 0x70f, 0x8e2, 0x110bd, 0x13430].map((cp): [string, number] => ['Cf (prepended or hieroglyph format)', cp]),
+  ['Zl line separator', 0x2028],
+  ['Zp paragraph separator', 0x2029],
+  ...[0x378, 0x2065, 0x50000, 0xeffff].map((cp): [string, number] => ['Cn (unassigned)', cp]),
+  ...[0x180b, 0x180f].map((cp): [string, number] => ['Default_Ignorable letter or mark', cp]),
+];
+
+/** Text in any script, emoji and spaces: shown as it is. */
+const SHOWN = [
+  'caf\u00e9 na\u0303o',
+  'e\u0301 (a combining accent)',
+  '\u00ff \u00d8 \u00df \u0153',
+  '\u4e2d\u6587 \u65e5\u672c\u8a9e \ud55c\uad6d\uc5b4',
+  '\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627',
+  '\u041f\u0440\u0438\u0432\u0435\u0442 \u0395\u03bb\u03bb\u03ac\u03b4\u03b1',
+  '\u{1f600} \u{1f44d}\u{1f3fd} \u{1f1e9}\u{1f1ea} \u2764',
+  'no-break\u00a0space, ideographic\u3000space, em\u2003space',
+  '\u20ac \u2026 \u2192 \u2713 \ufffd \ud800\udc00',
+];
+
+const hex = (cp: number) => cp.toString(16);
+
+describe('invisible, format and meaningless code points', () => {
+  it.each(ESCAPED.map(([what, cp]) => [`U+${hex(cp).toUpperCase()}`, what, cp] as const))('%s (%s) is escaped', (_name, _what, cp) => {
+    const raw = String.fromCodePoint(cp);
+    const input = `a${raw}b`;
+    expect(mustEscape(cp)).toBe(true);
+    expect(escapeBytes(Buffer.from(input, 'utf8'))).toBe(`a\\u{${hex(cp)}}b`);
+    expect(escapeText(input)).toBe(`a\\u{${hex(cp)}}b`);
+    expect(escapeText(input, (e) => `<${e}>`)).toBe(`a<\\u{${hex(cp)}}>b`);
+  });
+
+  it.each(SHOWN)('%s is shown as it is', (text) => {
+    expect(escapeBytes(Buffer.from(text, 'utf8'))).toBe(text);
+    expect(escapeText(text)).toBe(text);
+  });
+
+  it('shows a lone surrogate in a string as its escape, not as U+FFFD', () => {
+    expect(escapeText('a\ud800b\udfffc\ud83d')).toBe('a\\u{d800}b\\u{dfff}c\\u{d83d}');
+    expect(escapeText('\udc00\u{1f600}\ud800', (e) => `<${e}>`)).toBe('<\\u{dc00}>\u{1f600}<\\u{d800}>');
+  });
+
+  it('escapes a code point the same wherever it falls in a run of shown text', () => {
+    const run = '\u00e9\u4e2d\u{1f600}';
+    expect(escapeBytes(Buffer.from(`${run}\u00ad${run}\u2028${run}\x1b${run}`, 'utf8'))).toBe(`${run}\\u{ad}${run}\\u{2028}${run}\\e${run}`);
+    expect(escapeBytes(Buffer.concat([Buffer.from(run), Buffer.from([0xe2, 0x80]), Buffer.from(run)]))).toBe(`${run}\\xe2\\x80${run}`);
   });
 });
 
