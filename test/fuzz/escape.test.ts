@@ -1,12 +1,14 @@
-// Property-based fuzzing of terminal escaping (escapeBytes, escapeText): whatever a server
-// sends, what reaches the terminal cannot move the cursor, retitle the window, reorder or
-// hide text; and nothing is lost (escapes can be read back into the exact bytes).
+// Property-based fuzzing of terminal escaping (escapeBytes, escapeText) and of the JSON
+// writer: whatever a server sends, what reaches the terminal or a --json reader cannot move
+// the cursor, retitle the window, reorder or hide text; and nothing is lost (escapes can be
+// read back into the exact bytes, the JSON parses back into the exact strings).
 //
 // Default budget: FUZZ_RUNS=200 cases per property. A long run:
 //     FUZZ_RUNS=20000 npx vitest run test/fuzz
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeBytes, escapeText } from '../../src/terminal/escape.js';
+import { jsonDocument } from '../../src/terminal/json.js';
 import { budget, bytesArb } from './support.js';
 
 /**
@@ -16,6 +18,8 @@ import { budget, bytesArb } from './support.js';
  * paragraph separators, and every Default_Ignorable_Code_Point.
  */
 const FORBIDDEN = /(?!\t)[\p{C}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+/** The same for JSON, whose only raw control is the newline between its lines. */
+const FORBIDDEN_IN_JSON = /(?!\n)[\p{C}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 
 /** The characters that matter most here, one or more from each class escaped, and some that are not. */
 const TRICKY_TEXT = [
@@ -150,6 +154,45 @@ describe('escapeText (fuzz)', () => {
     fc.assert(
       fc.property(textArb.filter((text) => !/\p{Cs}/u.test(text)), (text) => {
         expect(escapeText(text)).toBe(escapeBytes(Buffer.from(text, 'utf8')));
+      }),
+      budget(),
+    );
+  });
+});
+
+describe('jsonDocument (fuzz)', () => {
+  it('a string: parses back to exactly that string, and holds no raw code point the escaper escapes', () => {
+    fc.assert(
+      fc.property(textArb, (text) => {
+        const json = jsonDocument(text);
+        expect(JSON.parse(json)).toBe(text);
+        expect(FORBIDDEN_IN_JSON.test(json), json).toBe(false);
+      }),
+      budget(),
+    );
+  });
+
+  it('a document: parses back to what JSON.stringify gives (keys and values), and holds no raw code point the escaper escapes', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: fc.oneof(fc.constantFrom(...TRICKY_TEXT), textArb), maxDepth: 3 }), (value) => {
+        // Compared through JSON.stringify, which writes -0 as 0: the writer changes only how strings are spelled.
+        const expected = JSON.parse(JSON.stringify(value));
+        const json = jsonDocument(value);
+        expect(JSON.parse(json)).toEqual(expected);
+        expect(FORBIDDEN_IN_JSON.test(json), json).toBe(false);
+        const line = jsonDocument(value, 0);
+        expect(JSON.parse(line)).toEqual(expected);
+        expect(line).not.toContain('\n');
+      }),
+      budget(),
+    );
+  });
+
+  it('changes nothing but the escapes: a document with nothing to escape is what JSON.stringify writes', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'grapheme', maxDepth: 3 }), (value) => {
+        const plain = JSON.stringify(value, null, 2);
+        if (!FORBIDDEN_IN_JSON.test(plain)) expect(jsonDocument(value)).toBe(plain);
       }),
       budget(),
     );
