@@ -5,7 +5,7 @@ import { CHECK_EXIT } from '../checks/types.js';
 import { MailprobeError, usageError } from '../errors.js';
 import { startLoad } from '../load/run.js';
 import { readPassFile } from '../client/secrets.js';
-import { formatLoadReport, loadSummary, progressLine } from '../terminal/loadReport.js';
+import { formatLoadReport, loadJson, loadSummary, progressLine } from '../terminal/loadReport.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { CREDENTIAL_FLAGS, SESSION_FLAGS, type FlagSpec } from './flags.js';
@@ -113,7 +113,7 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
     }
     removeInterrupt?.();
     const summary = loadSummary(stats, formatHostPort(session.host, session.port), session.mode, session.protocol.name, connections, dialogue);
-    if (flags.json) io.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    if (flags.json) io.stdout.write(loadJson(summary) + '\n');
     else printer.lines(formatLoadReport(summary));
     const aborted = run.aborted();
     if (aborted) {

@@ -2,6 +2,7 @@
 // lines kept together; and the JSON document (shape documented in README).
 import type { TargetReport, Verdict } from '../checks/types.js';
 import { escapeText } from './escape.js';
+import { jsonDocument } from './json.js';
 import type { Palette } from './style.js';
 
 function verdictWord(verdict: Verdict | 'error', p: Palette): string {
@@ -24,5 +25,5 @@ export function formatTargetReport(report: TargetReport, p: Palette, onlyFailure
 }
 
 export function checkJson(reports: TargetReport[], version: string, exitCode: number): string {
-  return JSON.stringify({ mailprobe: version, exitCode, targets: reports }, null, 2);
+  return jsonDocument({ mailprobe: version, exitCode, targets: reports });
 }

@@ -1,8 +1,11 @@
 // What `mailprobe load` shows: a single updating progress line on a terminal, and the
-// final report (or its JSON).
+// final report (or its JSON). Connection errors quote what the server said, so the report
+// escapes every name it prints that did not come from mailprobe itself.
 import type { LoadStats, LatencySummary } from '../load/stats.js';
 import { summarise } from '../load/stats.js';
 import { formatSize } from '../session/capabilityWatch.js';
+import { escapeText } from './escape.js';
+import { jsonDocument } from './json.js';
 
 export function progressLine(stats: LoadStats): string {
   const seconds = stats.elapsedMs() / 1000;
@@ -68,14 +71,14 @@ export function loadSummary(stats: LoadStats, target: string, mode: string, prot
 }
 
 export function formatLoadReport(summary: LoadSummary): string[] {
-  const codes = Object.entries(summary.failureCodes).map(([code, n]) => `${code} ×${n}`).join(', ');
+  const codes = Object.entries(summary.failureCodes).map(([code, n]) => `${escapeText(code)} ×${n}`).join(', ');
   const row = (name: string, l: LatencySummary) =>
     `  ${name.padEnd(8)} ${[l.p50, l.p90, l.p99, l.max].map((n) => n.toFixed(2).padStart(9)).join('')}   (${l.count})`;
   const lines = [
-    `load: ${summary.target} (${summary.mode} ${summary.protocol}), ${summary.connections} concurrent connections`,
+    `load: ${escapeText(summary.target)} (${summary.mode} ${summary.protocol}), ${summary.connections} concurrent connections`,
     `messages     ${summary.accepted + summary.tempFailed + summary.rejected} sent: ${summary.accepted} accepted, ${summary.tempFailed} temp-failed, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`,
     `connections  ${summary.connectionsOpened} opened, ${summary.connectionsFailed} failed`,
-    ...Object.entries(summary.connectionErrors).map(([reason, n]) => `  ${n} × ${reason}`),
+    ...Object.entries(summary.connectionErrors).map(([reason, n]) => `  ${n} × ${escapeText(reason)}`),
     `dialogue     ${dialogueLine(summary)}`,
     `rate         ${summary.messagesPerSecond} messages/s, ${formatSize(summary.bytesPerSecond)}/s over ${(summary.elapsedMs / 1000).toFixed(2)} s`,
     `latency (ms)      p50      p90      p99      max`,
@@ -84,6 +87,10 @@ export function formatLoadReport(summary: LoadSummary): string[] {
     row('message', summary.latencyMs.message),
   ];
   return lines;
+}
+
+export function loadJson(summary: LoadSummary): string {
+  return jsonDocument(summary);
 }
 
 /** "BDAT on 0 of 4 connections (CHUNKING not offered)" and the like. */

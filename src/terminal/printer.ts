@@ -68,20 +68,27 @@ export class Printer {
     if (echo) this.write(this.out, [this.palette.sent(SENT_MARK[by] + escapeText(text, this.palette.escape))]);
   }
 
+  // note, result and warn escape what they are given (the transcript escapes its own copy):
+  // a caller that puts a server's reply, a mailbox name or a user name into the text cannot
+  // forget to. They take one line of plain text; a newline in it is shown as \n.
+  private escaped(text: string): string {
+    return escapeText(text, this.palette.escape);
+  }
+
   note(text: string): void {
     this.transcript?.note(text);
-    if (!this.quiet) this.write(this.out, [this.palette.note(`-- ${text}`)]);
+    if (!this.quiet) this.write(this.out, [this.palette.note(`-- ${this.escaped(text)}`)]);
   }
 
   /** The outcome of something the user asked for (a helper): shown even with -quiet. */
   result(text: string): void {
     this.transcript?.note(text);
-    this.write(this.out, [this.palette.note(`-- ${text}`)]);
+    this.write(this.out, [this.palette.note(`-- ${this.escaped(text)}`)]);
   }
 
   warn(text: string): void {
     this.transcript?.note(`warning: ${text}`);
-    this.write(this.err, [this.palette.warn(`mailprobe: warning: ${text}`)]);
+    this.write(this.err, [this.palette.warn(`mailprobe: warning: ${this.escaped(text)}`)]);
   }
 
   /** One line saying what went wrong and what to do; any raw bytes follow, escaped. */
