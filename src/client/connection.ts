@@ -116,6 +116,8 @@ export class ServerConnection implements Exchange {
     socket.on('data', this.onData);
     socket.on('error', this.onError);
     socket.once('close', this.onSocketClose);
+    // A peeked greeting left the socket paused: a 'data' listener alone does not restart it.
+    socket.resume();
   }
 
   /**

@@ -49,7 +49,9 @@ export class UserLineState {
   translate(line: string): UserLine {
     if (this.discarding) return { wire: line, shown: REDACTED, credentials: true, rewritten: false, discard: true, continues: endsWithLiteral(line) };
     if (this.credentialCommand) return { wire: line, shown: REDACTED, credentials: true, rewritten: false, continues: endsWithLiteral(line) };
-    if (this.secretNext || this.saslActive || this.continuation) return this.answer(line);
+    // A SASL exchange goes on only where the server asked (a continuation): after an initial
+    // response and a final answer, the next line is an ordinary command again.
+    if (this.secretNext || this.continuation) return this.answer(line);
     let wire = line;
     let rewritten = false;
     if (this.protocol.tagsCommands?.has(verbOf(line))) {

@@ -1,5 +1,6 @@
 // :tls, :cert, :caps, :quit and :help.
 import { MailprobeError } from '../../errors.js';
+import { escapeText } from '../../terminal/escape.js';
 import { formatTlsReport } from '../../terminal/tlsReport.js';
 import type { Helper, HelperContext } from './context.js';
 
@@ -39,9 +40,11 @@ export const capsHelper: Helper = {
       const ask = context.protocol.capabilityCommand?.({ clientName: context.dialogue.clientName, nextTag: () => 'a1' });
       throw new MailprobeError('USAGE', 'no capabilities seen yet', { hint: ask ? `send ${ask.replace(/^a1 /, '')} first` : undefined });
     }
+    // Keywords and parameters are the server's words: escaped like everything it sends.
+    const escape = (text: string) => escapeText(text, context.printer.palette.escape);
     const lines = [...latest.keywords].map((keyword) => {
       const params = latest.params.get(keyword) ?? [];
-      return `  ${keyword}${params.length ? ` ${params.join(' ')}` : ''}`;
+      return `  ${escape(keyword)}${params.length ? ` ${escape(params.join(' '))}` : ''}`;
     });
     context.printer.lines([`capabilities (${context.connection.tls ? 'over TLS' : 'in cleartext'}):`, ...lines]);
   },

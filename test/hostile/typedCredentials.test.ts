@@ -1,0 +1,103 @@
+// Hazard: credentials typed by hand slipping past the guard. The guard follows each
+// protocol's grammar — IMAP LOGIN with literals included — and the line typed right after a
+// SASL start without an initial response is a credential whatever the server answered.
+// On cleartext a script is refused (exit 13) before a secret leaves; with
+// --allow-plaintext-auth the lines go, and echo and --log show them redacted.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fakeServer, type FakeClient, type FakeServer } from '../support/fakeServer.js';
+import { runMailprobe } from '../support/runMailprobe.js';
+
+const SECRET = 'hunter2-s3cret';
+const B64 = Buffer.from(`\0bob\0${SECRET}`).toString('base64');
+
+const servers: FakeServer[] = [];
+afterAll(async () => {
+  for (const server of servers) await server.close();
+});
+
+/** IMAP that takes LOGIN with literals (synchronising or LITERAL+) and AUTHENTICATE. */
+async function imap(client: FakeClient): Promise<void> {
+  client.send('* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] ready\r\n');
+  let open: string | undefined; // the tag of a command still being sent
+  for (;;) {
+    const line = await client.line();
+    const tag = open ?? line.split(' ')[0];
+    const verb = open ? '' : (line.split(' ')[1] ?? '').toUpperCase();
+    if (/\{\d+\+?\}$/.test(line)) {
+      if (!line.endsWith('+}')) client.send('+ go on\r\n');
+      open = tag;
+      continue;
+    }
+    open = undefined;
+    if (verb === 'AUTHENTICATE' && line.split(' ').length === 3) {
+      client.send('+ \r\n');
+      await client.line();
+      client.send(`${tag} OK done\r\n`);
+    } else if (verb === 'LOGOUT') {
+      client.send(`* BYE\r\n${tag} OK bye\r\n`);
+      return client.end();
+    } else client.send(`${tag} OK done\r\n`);
+  }
+}
+
+/** SMTP that answers AUTH PLAIN with 250 instead of 334: the next line must still be secret. */
+async function smtpLying(client: FakeClient): Promise<void> {
+  client.send('220 mx ESMTP\r\n');
+  for (;;) {
+    const line = await client.line();
+    if (/^QUIT/i.test(line)) {
+      client.send('221 bye\r\n');
+      return client.end();
+    }
+    client.send(/^EHLO/i.test(line) ? '250-mx\r\n250 AUTH PLAIN\r\n' : '250 ok\r\n');
+  }
+}
+
+async function run(handler: (client: FakeClient) => Promise<void>, proto: string, input: string, extra: string[] = []) {
+  const server = await fakeServer(handler);
+  servers.push(server);
+  const log = join(mkdtempSync(join(tmpdir(), 'mp-typed-')), 'session.log');
+  const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-proto', proto, '--log', log, ...extra], { input });
+  return { ...result, received: server.received, log: readFileSync(log, 'utf8') };
+}
+
+const CASES: Array<[string, (client: FakeClient) => Promise<void>, string, string]> = [
+  ['IMAP LOGIN with non-synchronising literals', imap, 'imap', `a LOGIN {3+}\nbob {${SECRET.length}+}\n${SECRET}\n`],
+  ['IMAP LOGIN with synchronising literals', imap, 'imap', `a LOGIN {3}\nbob {${SECRET.length}}\n${SECRET}\n`],
+  ['IMAP LOGIN with quoted strings', imap, 'imap', `a LOGIN "bob" "${SECRET}"\n`],
+  ['IMAP AUTHENTICATE answered by hand', imap, 'imap', `a AUTHENTICATE PLAIN\n${B64}\n`],
+  ['SMTP AUTH PLAIN answered 250 instead of 334', smtpLying, 'smtp', `EHLO me\nAUTH PLAIN\n${B64}\n`],
+];
+
+describe('typed credentials on cleartext', () => {
+  it.each(CASES)('%s: refused in a script, nothing secret sent', async (_name, handler, proto, input) => {
+    const result = await run(handler, proto, input);
+    expect(result.code).toBe(13);
+    expect(result.stderr).toMatch(/refusing to send credentials over a cleartext connection/);
+    const sent = result.received.join('\n');
+    expect(sent).not.toContain(SECRET);
+    expect(sent).not.toContain(B64);
+    expect(result.log).not.toContain(SECRET);
+  });
+
+  it.each(CASES)('%s, with --allow-plaintext-auth: sent, and redacted in echo and --log', async (_name, handler, proto, input) => {
+    const result = await run(handler, proto, input, ['--allow-plaintext-auth']);
+    const sent = result.received.join('\n');
+    expect(sent.includes(SECRET) || sent.includes(B64)).toBe(true);
+    for (const shown of [result.stdout, result.log]) {
+      expect(shown).not.toContain(SECRET);
+      expect(shown).not.toContain(B64);
+      expect(shown).toContain('[redacted]');
+    }
+  });
+
+  it('after AUTH with an initial response, the next line (QUIT) is shown as it is', async () => {
+    const result = await run(smtpLying, 'smtp', `EHLO me\nAUTH PLAIN ${B64}\nQUIT\n`, ['--allow-plaintext-auth']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^-> AUTH PLAIN \[redacted\]$/m);
+    expect(result.stdout).toMatch(/^-> QUIT$/m);
+  });
+});
