@@ -17,7 +17,6 @@ async function run(handler: (client: FakeClient) => Promise<void>, args: string[
 }
 
 /** The peak RSS of a plain session that exchanges a few lines, for comparison. */
-const BASELINE_MB = 70;
 
 describe('framing', () => {
   it('a 10 MB line without CRLF is shown in bounded pieces, memory stays bounded', async () => {
@@ -36,7 +35,7 @@ describe('framing', () => {
     const lines = result.stdout.split('\n').filter((l) => l.startsWith('AAAA'));
     expect(lines.join('').replace(/[^A]/g, '').length).toBe(10 * 1024 * 1024); // every byte shown, none lost
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(64 * 1024 + 2);
-    expect(result.peakRssKb! / 1024).toBeLessThan(BASELINE_MB + 90);
+    expect(result.peakRssKb! / 1024).toBeLessThanOrEqual(150);
   });
 
   it('100,000 EHLO lines: the dialogue takes them without keeping them all, and STARTTLS is still found', async () => {
@@ -52,7 +51,7 @@ describe('framing', () => {
     // The reply ran past the 10,000 lines mailprobe keeps while it waits: a clear stop.
     expect(result.code).toBe(11);
     expect(result.stderr).toMatch(/^mailprobe: the server's reply ran past 10000 lines or 1024 KiB without ending, so mailprobe stops$/m);
-    expect(result.peakRssKb! / 1024).toBeLessThan(BASELINE_MB + 60);
+    expect(result.peakRssKb! / 1024).toBeLessThanOrEqual(150);
   });
 
   it('a multi-line reply that never ends: the dialogue times out naming the stage', async () => {
@@ -100,7 +99,7 @@ describe('framing', () => {
     );
     expect(result.code).toBe(9);
     expect(result.stdout).toContain('* 1 FETCH (BODY[] {999999999999}');
-    expect(result.peakRssKb! / 1024).toBeLessThan(BASELINE_MB + 90);
+    expect(result.peakRssKb! / 1024).toBeLessThanOrEqual(150);
   });
 
   it('bare LF and bare CR endings are shown, CR escaped', async () => {
