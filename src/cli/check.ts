@@ -5,7 +5,7 @@ import { connectSilently } from '../checks/probe.js';
 import { CHECK_EXIT, type TargetReport } from '../checks/types.js';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { readPassFile } from '../client/secrets.js';
-import { checkJson, formatTargetReport } from '../terminal/checkReport.js';
+import { checkJson, formatTargetReport } from '../checks/report.js';
 import { escapeText } from '../terminal/escape.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatTlsReport } from '../terminal/tlsReport.js';

@@ -5,7 +5,7 @@ import { CHECK_EXIT } from '../checks/types.js';
 import { MailprobeError, usageError } from '../errors.js';
 import { startLoad } from '../load/run.js';
 import { readPassFile } from '../client/secrets.js';
-import { formatLoadReport, loadJson, loadSummary, progressLine } from '../terminal/loadReport.js';
+import { formatLoadReport, loadJson, loadSummary, progressLine } from '../load/report.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { CREDENTIAL_FLAGS, SESSION_FLAGS, type FlagSpec } from './flags.js';

@@ -2,6 +2,7 @@
 // offered before TLS, no STARTTLS on a cleartext connection — plus the SIZE limit.
 import type { Capabilities, ProtocolSpec } from '../protocols/types.js';
 import type { Printer } from '../terminal/printer.js';
+import { formatSize } from '../terminal/size.js';
 
 export class CapabilityWatch {
   latest?: Capabilities;
@@ -40,10 +41,4 @@ export class CapabilityWatch {
     if (note) this.printer.note(text);
     else this.printer.warn(text);
   }
-}
-
-export function formatSize(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '')} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KiB`;
-  return `${bytes} bytes`;
 }

@@ -26,7 +26,7 @@ describe.runIf(availability.ok)('mailprobe check against real servers', () => {
     expect(result.stdout).toMatch(line('ok', 'certificate.expiry', 'expires in (29|30) days'));
     expect(result.stdout).toMatch(line('warn', 'tls.versions', 'accepts TLSv1, TLSv1\\.1, TLSv1\\.2, TLSv1\\.3 \\(TLSv1 and TLSv1\\.1 should be turned off\\)'));
     expect(result.stdout).toMatch(line('ok', 'capabilities.auth_before_tls', 'no AUTH offered before TLS'));
-    expect(result.stdout).toMatch(line('ok', 'smtp.relay', 'relay refused: 554 5\\.7\\.1'));
+    expect(result.stdout).toMatch(line('ok', 'smtp.relay', 'relay refused at RCPT TO:<someone@example\\.net>: 554 5\\.7\\.1'));
     expect(result.stdout).toMatch(line('ok', 'auth.login', 'logged in as mailprobe with SCRAM-SHA-256'));
     expect(result.stdout).toMatch(line('ok', 'smtp.send', 'delivered: queued as \\w+'));
     expect(result.code).toBe(1);

@@ -43,7 +43,8 @@ describe.runIf(availability.ok)('helpers against real servers', () => {
     const bad = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.pop3}`, '-starttls', 'pop3', '-CAfile', s.pki.ca.cert, '-quiet'], {
       input: `:auth PLAIN ${s.dovecot.user} wrong-password\n`,
     });
-    expect(bad.code).toBe(0);
+    // A refused :auth in a script is exit 12 (README: exit codes).
+    expect(bad.code).toBe(12);
     expect(bad.stdout).toMatch(/^-ERR \[AUTH\] Authentication failed\.$/m);
     expect(bad.stderr).toContain(`authentication as ${s.dovecot.user} with PLAIN failed`);
   });

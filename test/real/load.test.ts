@@ -1,6 +1,8 @@
 // mailprobe load against its own sink and against real Postfix: exactly N messages
 // arrive (the receiver's own count agrees), with STARTTLS and AUTH, and faults by code.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSink, type SinkHandle } from '../../src/sink/index.js';
 import { selfSignedCertificate } from '../../src/transport/selfSigned.js';
@@ -16,8 +18,11 @@ describe('load against mailprobe sink', () => {
 
   it('STARTTLS and AUTH once per connection; the sink counts exactly N', async () => {
     const { certPem, keyPem } = selfSignedCertificate(['localhost', '127.0.0.1']);
+    // The sink's certificate is trusted for this run: credentials go only where it verifies.
+    const caFile = join(mkdtempSync(join(tmpdir(), 'mp-load-')), 'sink.pem');
+    writeFileSync(caFile, certPem);
     sink = await startSink({ host: '127.0.0.1', port: 0, certPem, keyPem, auth: { user: 'loader', password: 'pw' } });
-    const result = await runMailprobe(['load', `127.0.0.1:${sink.port}`, '-starttls', 'smtp', '-c', '3', '-n', '50', '--per-conn', '7', '--user', 'loader', '--password', 'pw', '--pipelining', '--json']);
+    const result = await runMailprobe(['load', `127.0.0.1:${sink.port}`, '-starttls', 'smtp', '-CAfile', caFile, '-c', '3', '-n', '50', '--per-conn', '7', '--user', 'loader', '--password', 'pw', '--pipelining', '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout);
@@ -49,11 +54,13 @@ describe('load against mailprobe sink', () => {
     sink = undefined;
   });
 
-  it('a wrong password is a connection failure, not a crash', async () => {
+  it('a wrong password stops the run at the first refused login, not a crash', async () => {
     sink = await startSink({ host: '127.0.0.1', port: 0, auth: { user: 'loader', password: 'pw' } });
-    const result = await runMailprobe(['load', `127.0.0.1:${sink.port}`, '-plain', '-n', '3', '--user', 'loader', '--password', 'nope']);
+    const result = await runMailprobe(['load', `127.0.0.1:${sink.port}`, '-plain', '--allow-plaintext-auth', '-c', '3', '-n', '30', '--user', 'loader', '--password', 'nope']);
     expect(result.code).toBe(2);
-    expect(result.stdout).toMatch(/login refused: 535/);
+    expect(result.stderr).toMatch(/login as loader with \S+ was refused, so the run stops/);
+    expect(result.stderr).toMatch(/server said: 535/);
+    expect(sink.stats.authFailed).toBe(1);
     expect(sink.stats.accepted).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { escapeBytes, escapeText, mustEscape } from '../../src/terminal/escape.js';
 import { jsonDocument } from '../../src/terminal/json.js';
-import { formatLoadReport, loadJson, type LoadSummary } from '../../src/terminal/loadReport.js';
+import { formatLoadReport, loadJson, type LoadSummary } from '../../src/load/report.js';
 import { Printer } from '../../src/terminal/printer.js';
 import { colourLevel, palette } from '../../src/terminal/style.js';
 import { formatBriefTls, formatTlsReport } from '../../src/terminal/tlsReport.js';

@@ -1,6 +1,6 @@
 // What a helper command can use: the live connection, the protocol, the terminal, and
 // the session's memory (capabilities, the last envelope).
-import type { DialogueContext, ProtocolSpec, Reply } from '../../protocols/types.js';
+import type { DialogueContext, ProtocolSpec } from '../../protocols/types.js';
 import type { Printer } from '../../terminal/printer.js';
 import type { CapabilityWatch } from '../capabilityWatch.js';
 import type { ServerConnection } from '../../client/connection.js';
@@ -29,13 +29,6 @@ export interface Helper {
   usage: string;
   summary: string;
   run(context: HelperContext, args: string): Promise<void>;
-}
-
-/** Waits for every reply the server still owes (LMTP answers once per recipient). */
-export async function settle(context: HelperContext, stage: string): Promise<Reply[]> {
-  const replies: Reply[] = [];
-  while (context.connection.outstanding > 0) replies.push(await context.connection.reply(stage));
-  return replies;
 }
 
 export function words(args: string): string[] {

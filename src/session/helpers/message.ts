@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { MailprobeError } from '../../errors.js';
 import { appendMessage } from '../../protocols/imap/append.js';
 import { isRefusal, replyLine, sendData, sendMessage, type Delivered, type Refusal } from '../../protocols/smtp/transaction.js';
-import { formatSize } from '../capabilityWatch.js';
+import { formatSize } from '../../terminal/size.js';
 import { testMessage } from '../../protocols/testMessage.js';
 import { words, type Helper, type HelperContext } from './context.js';
 

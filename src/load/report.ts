@@ -1,11 +1,11 @@
 // What `mailprobe load` shows: a single updating progress line on a terminal, and the
 // final report (or its JSON). Connection errors quote what the server said, so the report
 // escapes every name it prints that did not come from mailprobe itself.
-import type { LoadStats, LatencySummary } from '../load/stats.js';
-import { summarise } from '../load/stats.js';
-import { formatSize } from '../session/capabilityWatch.js';
-import { escapeText } from './escape.js';
-import { jsonDocument } from './json.js';
+import type { LoadStats, LatencySummary } from './stats.js';
+import { summarise } from './stats.js';
+import { formatSize } from '../terminal/size.js';
+import { escapeText } from '../terminal/escape.js';
+import { jsonDocument } from '../terminal/json.js';
 
 export function progressLine(stats: LoadStats): string {
   const seconds = stats.elapsedMs() / 1000;

@@ -1,9 +1,9 @@
 // How `mailprobe check` reports look: one line per check with its verdict, a target's
 // lines kept together; and the JSON document (shape documented in README).
-import type { TargetReport, Verdict } from '../checks/types.js';
-import { escapeText } from './escape.js';
-import { jsonDocument } from './json.js';
-import type { Palette } from './style.js';
+import type { TargetReport, Verdict } from './types.js';
+import { escapeText } from '../terminal/escape.js';
+import { jsonDocument } from '../terminal/json.js';
+import type { Palette } from '../terminal/style.js';
 
 function verdictWord(verdict: Verdict | 'error', p: Palette): string {
   const word = verdict.padEnd(5);
