@@ -6,7 +6,9 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { DEFAULT_MAX_SIZE, DEFAULT_PORT, RateMeter, startSink, type SinkHandle, type SinkOptions, type SinkSummary } from '../sink/index.js';
+import { escapeText } from '../terminal/escape.js';
 import type { Printer } from '../terminal/printer.js';
+import type { SafeText } from '../terminal/safeText.js';
 import { formatHostPort } from '../transport/address.js';
 import { selfSignedCertificate } from '../transport/selfSigned.js';
 import type { FlagSpec } from './flags.js';
@@ -160,9 +162,9 @@ function statusLine(sink: SinkHandle, rate: number): string {
   return `accepted ${s.accepted}  temp-failed ${s.tempFailed}  rejected ${s.rejected}  dropped ${s.dropped}  ${rate} msg/s  ${s.open} open`;
 }
 
-export function formatSinkSummary(where: string, sink: SinkHandle, summary: SinkSummary): string[] {
+export function formatSinkSummary(where: string, sink: SinkHandle, summary: SinkSummary): SafeText[] {
   const n = (value: number) => value.toLocaleString('en-US');
-  return [
+  const lines = [
     `sink summary (${where}, ${sink.protocol}):`,
     `  connections   ${n(summary.connections)}`,
     `  accepted      ${n(summary.accepted)} messages, ${n(summary.recipients)} recipients`,
@@ -172,6 +174,7 @@ export function formatSinkSummary(where: string, sink: SinkHandle, summary: Sink
     `  bytes         ${n(summary.bytes)}`,
     `  rate          ${n(summary.messagesPerSecond)} messages/s (${summary.activeSeconds} s of traffic, ${summary.seconds} s listening)`,
   ];
+  return lines.map((line) => escapeText(line));
 }
 
 export async function sinkCommand(argv: string[], io: MainIo, printer: Printer): Promise<number> {
@@ -192,7 +195,7 @@ export async function sinkCommand(argv: string[], io: MainIo, printer: Printer):
       onMessage: count === undefined ? undefined : () => (sink && sink.stats.accepted >= count ? stop('count') : undefined),
     });
     const where = formatHostPort(sink.host, sink.port);
-    printer.lines([`listening on ${where} (${[sink.protocol, ...(sink.starttls ? ['STARTTLS'] : [])].join(', ')})`]);
+    printer.lines([escapeText(`listening on ${where} (${[sink.protocol, ...(sink.starttls ? ['STARTTLS'] : [])].join(', ')})`)]);
     const removeInterrupt = io.onInterrupt?.(() => stop('interrupt'));
     const timer = run.durationMs === undefined ? undefined : setTimeout(() => stop('duration'), run.durationMs);
     const meter = new RateMeter(sink.stats);

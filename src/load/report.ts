@@ -6,6 +6,7 @@ import { summarise } from './stats.js';
 import { formatSize } from '../terminal/size.js';
 import { escapeText } from '../terminal/escape.js';
 import { jsonDocument } from '../terminal/json.js';
+import type { SafeText } from '../terminal/safeText.js';
 
 export function progressLine(stats: LoadStats): string {
   const seconds = stats.elapsedMs() / 1000;
@@ -70,15 +71,16 @@ export function loadSummary(stats: LoadStats, target: string, mode: string, prot
   };
 }
 
-export function formatLoadReport(summary: LoadSummary): string[] {
-  const codes = Object.entries(summary.failureCodes).map(([code, n]) => `${escapeText(code)} ×${n}`).join(', ');
+/** Plain text lines (no colour), each passed whole through the escaper: reasons quote servers. */
+export function formatLoadReport(summary: LoadSummary): SafeText[] {
+  const codes = Object.entries(summary.failureCodes).map(([code, n]) => `${code} ×${n}`).join(', ');
   const row = (name: string, l: LatencySummary) =>
     `  ${name.padEnd(8)} ${[l.p50, l.p90, l.p99, l.max].map((n) => n.toFixed(2).padStart(9)).join('')}   (${l.count})`;
   const lines = [
-    `load: ${escapeText(summary.target)} (${summary.mode} ${summary.protocol}), ${summary.connections} concurrent connections`,
+    `load: ${summary.target} (${summary.mode} ${summary.protocol}), ${summary.connections} concurrent connections`,
     `messages     ${summary.accepted + summary.tempFailed + summary.rejected} sent: ${summary.accepted} accepted, ${summary.tempFailed} temp-failed, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`,
     `connections  ${summary.connectionsOpened} opened, ${summary.connectionsFailed} failed`,
-    ...Object.entries(summary.connectionErrors).map(([reason, n]) => `  ${n} × ${escapeText(reason)}`),
+    ...Object.entries(summary.connectionErrors).map(([reason, n]) => `  ${n} × ${reason}`),
     `dialogue     ${dialogueLine(summary)}`,
     `rate         ${summary.messagesPerSecond} messages/s, ${formatSize(summary.bytesPerSecond)}/s over ${(summary.elapsedMs / 1000).toFixed(2)} s`,
     `latency (ms)      p50      p90      p99      max`,
@@ -86,7 +88,7 @@ export function formatLoadReport(summary: LoadSummary): string[] {
     row('tls', summary.latencyMs.tls),
     row('message', summary.latencyMs.message),
   ];
-  return lines;
+  return lines.map((line) => escapeText(line));
 }
 
 export function loadJson(summary: LoadSummary): string {

@@ -23,6 +23,8 @@
  * too: safety over pretty. A character assigned after the runtime's Unicode version (Node
  * 20.20: Unicode 17) is shown escaped until Node knows it, which loses nothing.
  */
+import type { SafeText } from './safeText.js';
+
 const ESCAPED = /[\p{C}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 
 // Verdicts are cached (128 KB) for the BMP and the plane of emoji, so text in any script costs
@@ -85,7 +87,7 @@ export type EscapeStyler = (escape: string) => string;
  * Renders bytes as safe text. `style` marks each escape (e.g. inverse video) so it cannot be
  * mistaken for text the server sent; tabs pass through, as they can only move right.
  */
-export function escapeBytes(bytes: Uint8Array, style: EscapeStyler = (s) => s): string {
+export function escapeBytes(bytes: Uint8Array, style: EscapeStyler = (s) => s): SafeText {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   let out = '';
   let run = 0; // start of the current run of bytes shown as they are: valid UTF-8, nothing to escape
@@ -119,18 +121,18 @@ export function escapeBytes(bytes: Uint8Array, style: EscapeStyler = (s) => s): 
     run = i;
     ascii = true;
   }
-  return run < buffer.length ? out + shown(buffer.length) : out;
+  return (run < buffer.length ? out + shown(buffer.length) : out) as SafeText;
 }
 
 /** A surrogate without its other half: a string can hold one, UTF-8 cannot. */
 const LONE_SURROGATE = /(\p{Cs})/u;
 
 /** The same for text that reached us as a string (certificate fields, error messages). */
-export function escapeText(text: string, style: EscapeStyler = (s) => s): string {
+export function escapeText(text: string, style: EscapeStyler = (s) => s): SafeText {
   // Buffer.from would turn a lone surrogate into U+FFFD silently: show which one it was.
   if (!LONE_SURROGATE.test(text)) return escapeBytes(Buffer.from(text, 'utf8'), style);
   return text
     .split(LONE_SURROGATE)
     .map((part, k) => (k % 2 === 1 ? style(`\\u{${part.charCodeAt(0).toString(16)}}`) : escapeBytes(Buffer.from(part, 'utf8'), style)))
-    .join('');
+    .join('') as SafeText;
 }

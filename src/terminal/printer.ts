@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import type { MailprobeError } from '../errors.js';
 import type { ServerLine } from '../protocols/types.js';
 import { escapeBytes, escapeText } from './escape.js';
+import { safe, type SafeText } from './safeText.js';
 import type { Palette } from './style.js';
 import type { Transcript } from './transcript.js';
 
@@ -31,33 +32,36 @@ export class Printer {
     readonly quiet = false,
   ) {}
 
-  private write(stream: Writable, lines: string[]): void {
+  private write(stream: Writable, lines: SafeText[]): void {
     if (lines.length === 0) return;
     this.hooks?.hide();
     stream.write(lines.join('\n') + '\n');
     this.hooks?.show();
   }
 
-  /** mailprobe's own multi-line output (reports): shown, and kept in the transcript as notes. */
-  lines(lines: string[]): void {
+  /**
+   * mailprobe's own multi-line output (reports): shown, and kept in the transcript as notes.
+   * SafeText only: whatever came from the network in them went through the escaper.
+   */
+  lines(lines: SafeText[]): void {
     for (const line of lines) this.transcript?.note(stripStyle(line));
     this.write(this.out, lines);
   }
 
-  formatServer(line: ServerLine): string {
+  formatServer(line: ServerLine): SafeText {
     const text = escapeBytes(line.bytes, this.palette.escape);
     const shown = line.literal ? text : this.palette.tone(line.tone, text);
-    return line.ending === 'none' && !line.literal ? shown + this.palette.note(' \u2026') : shown;
+    return line.ending === 'none' && !line.literal ? safe`${shown}${this.palette.note(safe` \u2026`)}` : shown;
   }
 
   /** Server lines, each with an optional annotation (a decoded challenge, a matched tag). */
   server(lines: ServerLine[], annotate?: (line: ServerLine) => string | undefined): void {
-    const shown: string[] = [];
+    const shown: SafeText[] = [];
     for (const line of lines) {
       this.transcript?.received(line.bytes, this.tls);
       const note = annotate?.(line);
       // Annotations carry server-chosen text (a decoded challenge): escaped like the line.
-      shown.push(this.formatServer(line) + (note ? this.palette.note(`  ${escapeText(note, this.palette.escape)}`) : ''));
+      shown.push(note ? safe`${this.formatServer(line)}${this.palette.note(safe`  ${this.escaped(note)}`)}` : this.formatServer(line));
     }
     this.write(this.out, shown);
   }
@@ -65,40 +69,40 @@ export class Printer {
   /** A line that went to the server, as shown (secrets already redacted); echo=false logs only. */
   sent(text: string, by: keyof typeof SENT_MARK, echo = true): void {
     this.transcript?.sent(text, this.tls);
-    if (echo) this.write(this.out, [this.palette.sent(SENT_MARK[by] + escapeText(text, this.palette.escape))]);
+    if (echo) this.write(this.out, [this.palette.sent(safe`${SENT_MARK[by] as SafeText}${this.escaped(text)}`)]);
   }
 
   // note, result and warn escape what they are given (the transcript escapes its own copy):
   // a caller that puts a server's reply, a mailbox name or a user name into the text cannot
   // forget to. They take one line of plain text; a newline in it is shown as \n.
-  private escaped(text: string): string {
+  private escaped(text: string): SafeText {
     return escapeText(text, this.palette.escape);
   }
 
   note(text: string): void {
     this.transcript?.note(text);
-    if (!this.quiet) this.write(this.out, [this.palette.note(`-- ${this.escaped(text)}`)]);
+    if (!this.quiet) this.write(this.out, [this.palette.note(safe`-- ${this.escaped(text)}`)]);
   }
 
   /** The outcome of something the user asked for (a helper): shown even with -quiet. */
   result(text: string): void {
     this.transcript?.note(text);
-    this.write(this.out, [this.palette.note(`-- ${this.escaped(text)}`)]);
+    this.write(this.out, [this.palette.note(safe`-- ${this.escaped(text)}`)]);
   }
 
   warn(text: string): void {
     this.transcript?.note(`warning: ${text}`);
-    this.write(this.err, [this.palette.warn(`mailprobe: warning: ${this.escaped(text)}`)]);
+    this.write(this.err, [this.palette.warn(safe`mailprobe: warning: ${this.escaped(text)}`)]);
   }
 
   /** One line saying what went wrong and what to do; any raw bytes follow, escaped. */
   error(error: MailprobeError): void {
-    const message = escapeText(error.message) + (error.hint ? `; ${escapeText(error.hint)}` : '');
-    this.transcript?.note(`error: ${message}`);
-    const lines = [this.palette.error(`mailprobe: ${message}`)];
-    if (error.reply) lines.push(...error.reply.split('\n').map((line) => `   server said: ${escapeText(line, this.palette.escape)}`));
+    const message = error.hint ? safe`${this.escaped(error.message)}; ${this.escaped(error.hint)}` : this.escaped(error.message);
+    this.transcript?.note(`error: ${error.message}${error.hint ? `; ${error.hint}` : ''}`);
+    const lines = [this.palette.error(safe`mailprobe: ${message}`)];
+    if (error.reply) lines.push(...error.reply.split('\n').map((line) => safe`   server said: ${this.escaped(line)}`));
     if (error.bytes?.length) {
-      lines.push(`   bytes received (${error.bytes.length}): ${escapeBytes(error.bytes, this.palette.escape)}`);
+      lines.push(safe`   bytes received (${error.bytes.length}): ${escapeBytes(error.bytes, this.palette.escape)}`);
     }
     this.write(this.err, lines);
   }

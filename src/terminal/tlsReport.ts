@@ -1,69 +1,75 @@
-// The TLS and certificate report, formatted from the plain data transport gathers.
+// The TLS and certificate report, formatted from the plain data transport gathers. Every
+// field the server or its certificate chose (names, serial, algorithms, the negotiated
+// cipher) goes through the escaper: the report is SafeText, line by line.
 import type { CertificateInfo } from '../transport/certificate.js';
 import { isWeakSignature } from '../transport/der.js';
 import type { TlsInfo } from '../transport/handshake.js';
 import { escapeText } from './escape.js';
+import { joinSafe, safe, type SafeText } from './safeText.js';
 import type { Palette } from './style.js';
 
-const day = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+const day = (date: Date) => escapeText(date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC');
 
-function keyText(cert: CertificateInfo): string {
-  const curve = cert.keyCurve ? ` ${cert.keyCurve}` : '';
-  return `${cert.keyType}${curve}${cert.keyBits ? ` ${cert.keyBits} bits` : ''}`;
+function keyText(cert: CertificateInfo, e: (text: string) => SafeText): SafeText {
+  const curve = cert.keyCurve ? safe` ${e(cert.keyCurve)}` : safe``;
+  return safe`${e(cert.keyType)}${curve}${cert.keyBits ? safe` ${cert.keyBits} bits` : safe``}`;
 }
 
-function validity(cert: CertificateInfo, p: Palette): string {
-  const range = `${day(cert.validFrom)} to ${day(cert.validTo)}`;
-  if (cert.daysLeft < 0) return `${range} ${p.error(`(EXPIRED ${-cert.daysLeft} days ago)`)}`;
-  if (cert.validFrom.getTime() > Date.now()) return `${range} ${p.error('(NOT YET VALID)')}`;
-  const left = `(${cert.daysLeft} days left)`;
-  return `${range} ${cert.daysLeft < 14 ? p.warn(left) : left}`;
+function validity(cert: CertificateInfo, p: Palette): SafeText {
+  const range = safe`${day(cert.validFrom)} to ${day(cert.validTo)}`;
+  if (cert.daysLeft < 0) return safe`${range} ${p.error(safe`(EXPIRED ${-cert.daysLeft} days ago)`)}`;
+  if (cert.validFrom.getTime() > Date.now()) return safe`${range} ${p.error(safe`(NOT YET VALID)`)}`;
+  const left = safe`(${cert.daysLeft} days left)`;
+  return safe`${range} ${cert.daysLeft < 14 ? p.warn(left) : left}`;
 }
 
-function verdictLine(info: TlsInfo, p: Palette): string[] {
+function verdictLines(info: TlsInfo, p: Palette, e: (text: string) => SafeText): SafeText[] {
   const { verdict } = info;
-  if (verdict.verified) return [p.good(`verified: chain to a trusted root, and the name "${escapeText(verdict.name)}" matches`)];
-  return [p.error('NOT verified:'), ...verdict.reasons.map((reason) => `  - ${escapeText(reason, p.escape)}`)];
+  if (verdict.verified) return [p.good(safe`verified: chain to a trusted root, and the name "${e(verdict.name)}" matches`)];
+  return [p.error(safe`NOT verified:`), ...verdict.reasons.map((reason) => safe`  - ${e(reason)}`)];
 }
 
-export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?: boolean } = {}): string[] {
-  const safe = (text: string) => escapeText(text, p.escape);
+export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?: boolean } = {}): SafeText[] {
+  const e = (text: string) => escapeText(text, p.escape);
   const leaf = info.chain[0];
-  const lines = [
-    p.bold('TLS'),
-    `  protocol     ${info.protocol}`,
-    `  cipher       ${info.cipher}`,
-    `  key exchange ${info.keyExchange ?? 'not reported'}`,
-    `  ALPN         ${info.alpn ? safe(info.alpn) : 'none'}`,
-    `  SNI sent     ${info.sni ? safe(info.sni) : 'none'}`,
+  const lines: SafeText[] = [
+    p.bold(safe`TLS`),
+    safe`  protocol     ${e(info.protocol)}`,
+    safe`  cipher       ${e(info.cipher)}`,
+    safe`  key exchange ${e(info.keyExchange ?? 'not reported')}`,
+    safe`  ALPN         ${info.alpn ? e(info.alpn) : safe`none`}`,
+    safe`  SNI sent     ${info.sni ? e(info.sni) : safe`none`}`,
   ];
   if (leaf) {
     const weakKey = leaf.keyType === 'RSA' && (leaf.keyBits ?? 0) < 2048;
+    const signature = e(leaf.signatureAlgorithm ?? 'unknown');
     lines.push(
-      p.bold('Certificate'),
-      `  subject      ${safe(leaf.subject)}`,
-      `  names (SAN)  ${leaf.subjectAltName ? safe(leaf.subjectAltName) : 'none'}`,
-      `  issuer       ${safe(leaf.issuer)}`,
-      `  serial       ${leaf.serialNumber}`,
-      `  key          ${weakKey ? p.warn(keyText(leaf) + ' (weak)') : keyText(leaf)}`,
-      `  signature    ${isWeakSignature(leaf.signatureAlgorithm) ? p.warn(`${leaf.signatureAlgorithm} (weak)`) : leaf.signatureAlgorithm ?? 'unknown'}`,
-      `  valid        ${validity(leaf, p)}`,
-      `  SHA-256      ${leaf.fingerprint256}`,
-      p.bold(`Chain (${info.chain.length} certificates, leaf first)`),
-      ...info.chain.map((cert, i) => `  ${i} ${safe(cert.subject)}${cert.selfIssued ? ' (self-signed)' : `  <- issued by ${safe(cert.issuer)}`}`),
+      p.bold(safe`Certificate`),
+      safe`  subject      ${e(leaf.subject)}`,
+      safe`  names (SAN)  ${leaf.subjectAltName ? e(leaf.subjectAltName) : safe`none`}`,
+      safe`  issuer       ${e(leaf.issuer)}`,
+      safe`  serial       ${e(leaf.serialNumber)}`,
+      safe`  key          ${weakKey ? p.warn(safe`${keyText(leaf, e)} (weak)`) : keyText(leaf, e)}`,
+      safe`  signature    ${isWeakSignature(leaf.signatureAlgorithm) ? p.warn(safe`${signature} (weak)`) : signature}`,
+      safe`  valid        ${validity(leaf, p)}`,
+      safe`  SHA-256      ${e(leaf.fingerprint256)}`,
+      p.bold(safe`Chain (${info.chain.length} certificates, leaf first)`),
+      ...info.chain.map((cert, i) => safe`  ${i} ${e(cert.subject)}${cert.selfIssued ? safe` (self-signed)` : safe`  <- issued by ${e(cert.issuer)}`}`),
     );
   }
   lines.push(
-    `${p.bold('OCSP stapling')} ${info.ocspStapled ? 'a response was stapled' : 'no response stapled'}`,
-    `${p.bold('Verdict')} ${verdictLine(info, p).join('\n')}`,
+    safe`${p.bold(safe`OCSP stapling`)} ${info.ocspStapled ? safe`a response was stapled` : safe`no response stapled`}`,
+    safe`${p.bold(safe`Verdict`)} ${joinSafe(verdictLines(info, p, e), '\n')}`,
   );
-  if (options.showCerts) lines.push(...info.chain.map((cert) => cert.pem.trimEnd()));
+  // PEM is base64 between armour lines, made from the server's DER: escaped all the same.
+  if (options.showCerts) lines.push(...info.chain.flatMap((cert) => cert.pem.trimEnd().split('\n').map(e)));
   return lines;
 }
 
-export function formatBriefTls(info: TlsInfo, p: Palette): string {
+export function formatBriefTls(info: TlsInfo, p: Palette): SafeText {
+  const e = (text: string) => escapeText(text, p.escape);
   const leaf = info.chain[0];
-  const cert = leaf ? `cert ${escapeText(leaf.subject, p.escape)}, ${leaf.daysLeft} days left` : 'no certificate';
-  const verdict = info.verdict.verified ? p.good('verified') : p.error(`NOT verified (${escapeText(info.verdict.reasons[0], p.escape)})`);
-  return `TLS ${info.protocol} ${info.cipher}${info.keyExchange ? ` ${info.keyExchange}` : ''}, ${cert}, ${verdict}`;
+  const cert = leaf ? safe`cert ${e(leaf.subject)}, ${leaf.daysLeft} days left` : safe`no certificate`;
+  const verdict = info.verdict.verified ? p.good(safe`verified`) : p.error(safe`NOT verified (${e(info.verdict.reasons[0] ?? '')})`);
+  return safe`TLS ${e(info.protocol)} ${e(info.cipher)}${info.keyExchange ? safe` ${e(info.keyExchange)}` : safe``}, ${cert}, ${verdict}`;
 }

@@ -39,7 +39,7 @@ export const encodeHelper: Helper = {
   usage: ':encode TEXT',
   summary: 'base64 of TEXT (UTF-8; \\0 \\n \\t \\\\ \\xNN escapes allowed)',
   async run(context, args) {
-    context.printer.lines([encodeBase64(unescapeArgument(args.replace(/^ /, '')))]);
+    context.printer.lines([escapeText(encodeBase64(unescapeArgument(args.replace(/^ /, ''))))]);
   },
 };
 
@@ -51,7 +51,7 @@ export const decodeHelper: Helper = {
     const bytes = decodeBase64Strict(args.trim());
     if (!bytes) throw new MailprobeError('USAGE', `"${escapeText(args.trim())}" is not valid base64`);
     const decoded = describeDecoded(bytes);
-    context.printer.lines([decoded.kind === 'text' ? escapeText(decoded.text, context.printer.palette.escape) : `binary: ${decoded.hex}`]);
+    context.printer.lines([decoded.kind === 'text' ? escapeText(decoded.text, context.printer.palette.escape) : escapeText(`binary: ${decoded.hex}`)]);
   },
 };
 
@@ -62,6 +62,6 @@ export const plainHelper: Helper = {
   async run(context, args) {
     const match = /^\s*(\S+)\s(.*)$/s.exec(args);
     if (!match) throw new MailprobeError('USAGE', 'usage: :plain USER PASSWORD');
-    context.printer.lines([plainString(match[1], match[2])]);
+    context.printer.lines([escapeText(plainString(match[1], match[2]))]);
   },
 };

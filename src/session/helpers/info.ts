@@ -1,6 +1,7 @@
 // :tls, :cert, :caps, :quit and :help.
 import { MailprobeError } from '../../errors.js';
 import { escapeText } from '../../terminal/escape.js';
+import { safe } from '../../terminal/safeText.js';
 import { formatTlsReport } from '../../terminal/tlsReport.js';
 import type { Helper, HelperContext } from './context.js';
 
@@ -44,9 +45,9 @@ export const capsHelper: Helper = {
     const escape = (text: string) => escapeText(text, context.printer.palette.escape);
     const lines = [...latest.keywords].map((keyword) => {
       const params = latest.params.get(keyword) ?? [];
-      return `  ${escape(keyword)}${params.length ? ` ${escape(params.join(' '))}` : ''}`;
+      return params.length ? safe`  ${escape(keyword)} ${escape(params.join(' '))}` : safe`  ${escape(keyword)}`;
     });
-    context.printer.lines([`capabilities (${context.connection.tls ? 'over TLS' : 'in cleartext'}):`, ...lines]);
+    context.printer.lines([context.connection.tls ? safe`capabilities (over TLS):` : safe`capabilities (in cleartext):`, ...lines]);
   },
 };
 
@@ -68,8 +69,8 @@ export function helpHelper(all: () => Helper[]): Helper {
       const helpers = all();
       const width = Math.max(...helpers.map((h) => h.usage.length));
       context.printer.lines([
-        'helper commands (a line starting with "::" sends ":" and the rest verbatim; -raw turns helpers off):',
-        ...helpers.map((h) => `  ${h.usage.padEnd(width)}  ${h.summary}`),
+        safe`helper commands (a line starting with "::" sends ":" and the rest verbatim; -raw turns helpers off):`,
+        ...helpers.map((h) => escapeText(`  ${h.usage.padEnd(width)}  ${h.summary}`)),
       ]);
     },
   };
