@@ -13,7 +13,7 @@ import { formatHostPort } from '../transport/address.js';
 import { connectTcp } from '../transport/connect.js';
 import type { SessionOptions } from '../client/options.js';
 import type { HeaderMaker } from './message.js';
-import { ReplyReader } from './replyReader.js';
+import { ReplyReader } from '../protocols/smtp/replyReader.js';
 import type { LoadStats } from './stats.js';
 
 export interface WorkerPlan {

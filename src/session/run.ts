@@ -66,8 +66,8 @@ class Session {
   private readonly connection;
   private readonly dialogue;
   private readonly capabilities: CapabilityWatch;
-  private readonly annotator: Annotator;
-  private readonly userLines: UserLineState;
+  private annotator: Annotator;
+  private userLines: UserLineState;
   private readonly envelope: HelperContext['envelope'] = { to: [] };
   private piped?: LineInput;
   private terminal?: TerminalInput;
@@ -394,8 +394,10 @@ class Session {
     try {
       const info = await this.connection.upgrade(this.options.tls);
       checkVerdict(info, this.options);
-      // What was learned before TLS no longer counts.
+      // What was learned before TLS no longer counts: capabilities, tags, exchanges under way.
       this.capabilities.forget();
+      this.annotator = new Annotator(this.connection.protocol);
+      this.userLines = new UserLineState(this.connection.protocol, this.dialogue);
       const ask = this.connection.protocol.capabilityCommand?.({ clientName: this.dialogue.clientName, nextTag: () => '' });
       if (ask) this.printer.note(`TLS is up: what the server said before no longer counts; ask again with ${verbOf(ask.trim())}`);
     } catch (error) {

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ReplyReader, type LoadReply } from '../../src/load/replyReader.js';
+import { ReplyReader, type LoadReply } from '../../src/protocols/smtp/replyReader.js';
 import { budget, bytesArb, cutsArb, latin1, split } from './support.js';
 
 class FakeSocket extends EventEmitter {

@@ -37,10 +37,12 @@ const FORGERS: Record<string, (client: FakeClient) => Promise<void>> = {
 };
 
 /** Every command that connects with STARTTLS, as argv (the target and -starttls follow). */
-const COMMANDS: Record<string, { argv: string[]; input?: string }> = {
+const COMMANDS: Record<string, { argv: string[]; input?: string; protocols?: string[] }> = {
   session: { argv: [], input: 'NOOP\n' },
   check: { argv: ['check', '--no-versions'] },
   cert: { argv: ['cert'] },
+  // load speaks SMTP (LMTP with --lmtp over a plain connection).
+  load: { argv: ['load', '-n', '2'], protocols: ['smtp'] },
 };
 
 const servers: Array<{ close(): Promise<void> }> = [];
@@ -57,7 +59,7 @@ async function run(protocol: string, command: string) {
   servers.push(server);
   const { argv, input } = COMMANDS[command];
   const starttls = argv.length > 0 ? '--starttls' : '-starttls';
-  const result = await runMailprobe([...argv, `localhost:${server.port}`, starttls, protocol, '-timeout', '5', ...(argv[0] === 'check' || argv[0] === 'cert' ? ['--CAfile', testPki().ca.cert] : ['-CAfile', testPki().ca.cert])], {
+  const result = await runMailprobe([...argv, `localhost:${server.port}`, starttls, protocol, '-timeout', '5', argv.length > 0 ? '--CAfile' : '-CAfile', testPki().ca.cert], {
     input,
   });
   return { ...result, received: server.received };
@@ -65,7 +67,7 @@ async function run(protocol: string, command: string) {
 
 describe('replies that answer no command, before STARTTLS', () => {
   for (const protocol of Object.keys(FORGERS)) {
-    for (const command of Object.keys(COMMANDS)) {
+    for (const command of Object.keys(COMMANDS).filter((name) => COMMANDS[name].protocols?.includes(protocol) ?? true)) {
       it(`${protocol}, ${command}: injection, STARTTLS never sent, nothing forged believed`, async () => {
         const result = await run(protocol, command);
         expect(result.received.some((line) => /STARTTLS|STLS/i.test(line))).toBe(false);
@@ -75,6 +77,10 @@ describe('replies that answer no command, before STARTTLS', () => {
         if (command === 'check') {
           expect(result.code).toBe(2);
           expect(result.stdout).toMatch(/fail +tls\.starttls +.*injection/);
+        } else if (command === 'load') {
+          // No connection could be set up: could not run (3), and nothing was sent.
+          expect(result.code).toBe(3);
+          expect(result.received.some((line) => /^(MAIL|AUTH)/i.test(line))).toBe(false);
         } else {
           expect(result.code).toBe(10);
           // The forged bytes are shown escaped, as evidence.

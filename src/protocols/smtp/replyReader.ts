@@ -4,7 +4,7 @@
 // message at thousands a second. Bounded like the session: a line without an end or a
 // reply without a last line stops the connection.
 import type { Socket } from 'node:net';
-import { MailprobeError, serverClosed, timeoutError } from '../errors.js';
+import { MailprobeError, serverClosed, timeoutError } from '../../errors.js';
 
 const LF = 0x0a;
 const MAX_LINE_BYTES = 64 * 1024;
