@@ -96,6 +96,43 @@ if (!availability.ok) {
     });
   });
 
+  describe('ports no table knows: the greeting names the protocol', () => {
+    it('Postfix with -plain and no -proto: SMTP recognised, paced, no pipelining complaint', async () => {
+      const result = await runMailprobe(['-connect', `127.0.0.1:${s.postfix.smtp}`, '-plain'], { input: 'EHLO client.example\nNOOP\n' });
+      expect(result.stdout).toMatch(/the greeting is SMTP's, so mailprobe speaks SMTP/);
+      expect(result.stdout).toMatch(/^250 2\.0\.0 Ok$/m);
+      expect(result.stdout).not.toMatch(/improper command pipelining/);
+      expect(result.stdout).toMatch(/^221 2\.0\.0 Bye$/m);
+      expect(result.code).toBe(0);
+    });
+
+    it('Dovecot IMAP over implicit TLS with no -proto: tagged commands, LOGOUT at the end', async () => {
+      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.imaps}`, '-tls', '-CAfile', s.pki.ca.cert, '-servername', 'localhost'], { input: 'CAPABILITY\n' });
+      expect(result.stdout).toMatch(/the greeting is IMAP's/);
+      expect(result.stdout).toMatch(/^a1 OK /m);
+      expect(result.stdout).toMatch(/^a2 OK /m);
+      expect(result.code).toBe(0);
+    });
+
+    it('Dovecot POP3 in cleartext with no -proto: a typed PASS is refused (exit 13)', async () => {
+      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.pop3}`, '-plain'], { input: `USER ${s.dovecot.user}\nPASS ${s.dovecot.password}\n` });
+      expect(result.stdout).toMatch(/the greeting is POP3's/);
+      expect(result.code).toBe(13);
+      expect(result.stdout + result.stderr).not.toContain(s.dovecot.password);
+    });
+
+    it('Dovecot LMTP (its greeting does not say LMTP): after LHLO, one reply per recipient, and QUIT is not mistaken', async () => {
+      const to = `${s.dovecot.user}@localhost`;
+      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.lmtp}`, '-plain'], {
+        input: `LHLO client.example\nMAIL FROM:<probe@example.org>\nRCPT TO:<${to}>\nRCPT TO:<${to}>\nDATA\nSubject: odd port\n\nhello\n.\nQUIT\n`,
+      });
+      expect(result.code).toBe(0);
+      const afterDot = result.stdout.slice(result.stdout.indexOf('(message content'));
+      expect(afterDot.match(/^250 2\.0\.0 <[^>]+> .*Saved$/gm)).toHaveLength(2);
+      expect(afterDot).toMatch(/^221 /m);
+    });
+  });
+
   describe('Dovecot', () => {
     it('IMAP STARTTLS: LOGINDISABLED before TLS, AUTH=PLAIN after, and a login', async () => {
       const result = await runMailprobe(

@@ -13,7 +13,7 @@ export class SmtpFramer extends FramerBase implements Framer {
   /** LMTP answers the final dot once per accepted recipient (RFC 2033 §4.2). */
   private acceptedRecipients = 0;
 
-  constructor(private readonly lmtp = false, greeting = true, maxLine?: number) {
+  constructor(private lmtp = false, greeting = true, maxLine?: number) {
     super(maxLine);
     this.awaiting = greeting ? ['GREETING'] : [];
   }
@@ -69,6 +69,9 @@ export class SmtpFramer extends FramerBase implements Framer {
     else if (verb === 'RCPT' && code >= 200 && code < 300) this.acceptedRecipients++;
     else if (verb === 'MAIL' || verb === 'RSET' || verb === 'EHLO' || verb === 'HELO' || verb === 'LHLO') {
       this.acceptedRecipients = 0;
+      // A server that takes LHLO speaks LMTP, whatever its greeting said (Dovecot's greeting
+      // does not say): the final dot is then answered once per recipient.
+      if (verb === 'LHLO' && code === 250) this.lmtp = true;
     }
   }
 }
