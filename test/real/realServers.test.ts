@@ -121,12 +121,16 @@ if (!availability.ok) {
       expect(result.stdout + result.stderr).not.toContain(s.dovecot.password);
     });
 
-    it('Dovecot LMTP (its greeting does not say LMTP): after LHLO, one reply per recipient, and QUIT is not mistaken', async () => {
+    it('Dovecot LMTP (its greeting does not say LMTP): after LHLO, one reply per recipient, so a STARTTLS after the message is clean', async () => {
       const to = `${s.dovecot.user}@localhost`;
-      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.lmtp}`, '-plain'], {
-        input: `LHLO client.example\nMAIL FROM:<probe@example.org>\nRCPT TO:<${to}>\nRCPT TO:<${to}>\nDATA\nSubject: odd port\n\nhello\n.\nQUIT\n`,
+      const result = await runMailprobe(['-connect', `${s.dovecot.host}:${s.dovecot.lmtp}`, '-plain', '-CAfile', s.pki.ca.cert, '-servername', 'localhost'], {
+        input: `LHLO client.example\nMAIL FROM:<probe@example.org>\nRCPT TO:<${to}>\nRCPT TO:<${to}>\nDATA\nSubject: odd port\n\nhello\n.\nSTARTTLS\nLHLO client.example\nQUIT\n`,
       });
+      // Counted as SMTP, the second final reply would answer nothing and the STARTTLS would be
+      // stopped as injection (exit 10).
+      expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Verdict verified/);
       const afterDot = result.stdout.slice(result.stdout.indexOf('(message content'));
       expect(afterDot.match(/^250 2\.0\.0 <[^>]+> .*Saved$/gm)).toHaveLength(2);
       expect(afterDot).toMatch(/^221 /m);
