@@ -105,7 +105,8 @@ export async function certCommand(argv: string[], io: MainIo, printer: Printer):
   if (positional.length !== 1) throw usageError('give one HOST[:PORT]', 'usage: mailprobe cert HOST[:PORT] [--starttls PROTO]');
   const { options } = resolveSession({ ...(flags as SessionFlags), connect: positional[0] }, []);
   if (options.mode === 'plain') throw usageError('-plain has no certificate to show');
-  const { connection, context } = await connectSilently({ ...options, noEhlo: true });
+  // The certificate needs no greeting: a port no protocol is known for is not waited on.
+  const { connection, context } = await connectSilently({ ...options, noEhlo: true }, { recognise: false });
   const info = connection.tls;
   const quit = connection.protocol.quitCommand(context);
   if (quit && options.mode === 'starttls') connection.send(quit);

@@ -63,7 +63,11 @@ async function recognise(socket: ServerConnection['socket'], options: SessionOpt
   return spec ?? options.protocol;
 }
 
-export async function establish(options: SessionOptions, observer: ConnectionObserver): Promise<Established> {
+/**
+ * `recognise: false` for callers that need only the TLS session (cert, version probes): on a
+ * port no protocol is known for, they do not wait for a greeting that may never come.
+ */
+export async function establish(options: SessionOptions, observer: ConnectionObserver, how: { recognise?: boolean } = {}): Promise<Established> {
   const where = formatHostPort(options.host, options.port);
   // A bad -CAfile/-CApath is a usage error before anything touches the network.
   tlsConnectionOptions(options.tls);
@@ -99,7 +103,7 @@ export async function establish(options: SessionOptions, observer: ConnectionObs
       throw error;
     }
   }
-  const protocol = options.mode === 'starttls' ? options.protocol : await recognise(socket, options, observer);
+  const protocol = options.mode === 'starttls' || how.recognise === false ? options.protocol : await recognise(socket, options, observer);
   const connection = new ServerConnection(socket, protocol, observer, connectionOptions, { tls, greeting: protocol !== raw });
   connection.onFirstBytes = () => (timings.greetingMs ??= since());
   if (options.mode !== 'starttls') return { connection, context, timings };
@@ -132,6 +136,6 @@ export function describeMode(options: SessionOptions): string {
 }
 
 /** A connection for `check`, `load` and probes: nothing shown, the verdict left to the caller. */
-export function connectUnobserved(options: SessionOptions): Promise<Established> {
-  return establish({ ...options, quiet: true, verifyReturnError: false }, UNOBSERVED);
+export function connectUnobserved(options: SessionOptions, how: { recognise?: boolean } = {}): Promise<Established> {
+  return establish({ ...options, quiet: true, verifyReturnError: false }, UNOBSERVED, how);
 }

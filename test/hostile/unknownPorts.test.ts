@@ -136,4 +136,18 @@ describe('no greeting mailprobe knows: raw mode, still guarded', () => {
     expect(result.code).toBe(13);
     expect(server.received.join('\n')).not.toContain('s3cret');
   });
+
+  it('a TLS port whose server never speaks (HTTPS): cert does not wait, check says there is no greeting', async () => {
+    const silent = async (client: FakeClient) => void (await client.line().catch(() => undefined));
+    const server = await start(silent, tlsOf(testPki().leaf));
+    const started = Date.now();
+    const cert = await runMailprobe(['cert', `localhost:${server.port}`, '--tls', '--CAfile', testPki().ca.cert]);
+    expect(cert.code).toBe(0);
+    expect(cert.stdout).toMatch(/subject +CN=localhost/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const check = await runMailprobe(['check', `localhost:${server.port}`, '--tls', '--no-versions', '--CAfile', testPki().ca.cert]);
+    expect(check.stdout).toMatch(/fail +greeting +no greeting of a mail protocol mailprobe knows/);
+    expect(check.stdout).toMatch(/ok +certificate\.chain /);
+    expect(check.code).toBe(2);
+  }, 30_000);
 });
