@@ -71,8 +71,7 @@ class Session {
   private readonly envelope: HelperContext['envelope'] = { to: [] };
   private piped?: LineInput;
   private terminal?: TerminalInput;
-  /** TLS is being set up, or a helper runs: lines wait. */
-  private upgrading = false;
+  /** A helper runs or a question is open: lines wait (while TLS starts, the connection's phase says so). */
   private helperRunning = false;
   private inputEnded = false;
   private contentLines = 0;
@@ -140,7 +139,7 @@ class Session {
   /** TLS is being set up or a helper runs: lines wait (the connection's phase says which for TLS). */
   private busy(): boolean {
     const phase = this.connection.phase;
-    return this.upgrading || this.helperRunning || phase === 'STARTTLS_REPLY' || phase === 'HANDSHAKE';
+    return this.helperRunning || phase === 'STARTTLS_REPLY' || phase === 'HANDSHAKE';
   }
 
   /**
@@ -389,7 +388,6 @@ class Session {
   }
 
   private async upgradeByHand(): Promise<void> {
-    this.upgrading = true;
     this.printer.note('the server said go ahead: starting the TLS handshake');
     try {
       const info = await this.connection.upgrade(this.options.tls);
@@ -404,7 +402,6 @@ class Session {
       this.fail(error);
       return;
     }
-    this.upgrading = false;
     this.resume();
   }
 
