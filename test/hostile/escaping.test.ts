@@ -154,4 +154,19 @@ describe('session: a warning that quotes the server', () => {
     expectNothingRaw(result.stdoutBytes);
     expect(result.stderr).toMatch(/^mailprobe: :send stopped at end of APPEND: the server answered a\d+ NO \[OVERQUOTA\] X\\e\]0;pwned\\a\\x7f\\u\{85\}\\u\{9b\}2J\\u\{ad\}ÿend$/m);
   });
+
+  it(':caps shows the server\'s capability keywords and parameters escaped', async () => {
+    const smtp = async (client: FakeClient) => {
+      client.send('220 mx ESMTP\r\n');
+      await expectLine(client, /^EHLO /);
+      client.send(Buffer.concat([Buffer.from('250-mx\r\n250-'), HOSTILE, Buffer.from(' PARAM'), HOSTILE, Buffer.from('\r\n250 SIZE 100\r\n')]));
+      await expectLine(client, /^QUIT$/);
+      client.send('221 bye\r\n');
+      client.end();
+    };
+    const result = await withServer(smtp, (port) => runMailprobe(['-connect', `127.0.0.1:${port}`, '-plain', '-proto', 'smtp', '-quiet'], { input: 'EHLO me\n:caps\n' }));
+    expectNothingRaw(result.stdoutBytes);
+    expect(result.stdout).toMatch(/^capabilities \(in cleartext\):$/m);
+    expect(result.stdout).toMatch(/^ {2}X\\e\]0;PWNED\\a\\x7f/m);
+  });
 });
