@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { DEFAULT_MAX_SIZE, DEFAULT_PORT, RateMeter, startSink, type SinkHandle, type SinkOptions, type SinkSummary } from '../sink/index.js';
 import { escapeText } from '../terminal/escape.js';
+import { jsonDocument } from '../terminal/json.js';
 import type { Printer } from '../terminal/printer.js';
 import type { SafeText } from '../terminal/safeText.js';
 import { formatHostPort } from '../transport/address.js';
@@ -211,7 +212,7 @@ export async function sinkCommand(argv: string[], io: MainIo, printer: Printer):
       io.stdout.write('\r\x1b[K');
     }
     const summary = sink.stats.summary();
-    if (flags.json) io.stdout.write(JSON.stringify({ listen: where, protocol: sink.protocol, starttls: sink.starttls, stoppedBy: reason, ...summary }) + '\n');
+    if (flags.json) io.stdout.write(jsonDocument({ listen: where, protocol: sink.protocol, starttls: sink.starttls, stoppedBy: reason, ...summary }, 0) + '\n');
     else printer.lines(formatSinkSummary(where, sink, summary));
     return EXIT_CODES.OK;
   } catch (error) {
