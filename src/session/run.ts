@@ -444,6 +444,8 @@ class Session {
   }
 
   private fail(error: unknown): void {
+    // One failure is reported: the close that follows it (or a second path to it) is not.
+    if (this.ended) return;
     if (error instanceof MailprobeError) {
       this.printer.error(error);
       this.end(error.exitCode);

@@ -101,7 +101,7 @@ describe('replies that answer no command, before STARTTLS', () => {
     const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-proto', 'smtp'], { input: 'EHLO me\nSTARTTLS\nQUIT\n' });
     expect(result.code).toBe(10);
     expect(server.received).toEqual(['EHLO me']);
-    expect(result.stderr).toMatch(/answer no command before STARTTLS/);
+    expect(result.stderr.match(/answer no command before STARTTLS/g)).toHaveLength(1);
   });
 });
 
