@@ -23,6 +23,8 @@ export const EXIT_CODES = {
   AUTH_FAILED: 12,
   CREDENTIALS_REFUSED: 13,
   INTERRUPTED: 130,
+  /** Standard output closed by its reader (`| head`): 128 + SIGPIPE, as Unix tools end. */
+  OUTPUT_CLOSED: 141,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

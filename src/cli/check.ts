@@ -12,7 +12,7 @@ import { formatTlsReport } from '../terminal/tlsReport.js';
 import { CERT_FLAGS, CHECK_FLAGS } from './flags.js';
 import { commandHelp } from './help.js';
 import type { MainIo } from './io.js';
-import { normaliseArgv } from './normalise.js';
+import { commandContext, normaliseArgv } from './normalise.js';
 import { parseArgs } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';
 
@@ -64,7 +64,7 @@ export async function checkCommand(argv: string[], io: MainIo, printer: Printer,
   let targets: string[];
   let check: CheckOptions;
   try {
-    ({ flags, positional: targets } = parseArgs(normaliseArgv(argv, CHECK_FLAGS), CHECK_FLAGS));
+    ({ flags, positional: targets } = parseArgs(normaliseArgv(argv, CHECK_FLAGS, commandContext('check')), CHECK_FLAGS));
     if (flags.help) {
       io.stdout.write(commandHelp('Usage: mailprobe check HOST[:PORT]... [--starttls PROTO | --tls] [flags]', CHECK_FLAGS, CHECK_HELP_TAIL) + '\n');
       return CHECK_EXIT.OK;
@@ -97,7 +97,7 @@ export async function checkCommand(argv: string[], io: MainIo, printer: Printer,
 }
 
 export async function certCommand(argv: string[], io: MainIo, printer: Printer): Promise<number> {
-  const { flags, positional } = parseArgs(normaliseArgv(argv, CERT_FLAGS), CERT_FLAGS);
+  const { flags, positional } = parseArgs(normaliseArgv(argv, CERT_FLAGS, commandContext('cert')), CERT_FLAGS);
   if (flags.help) {
     io.stdout.write(commandHelp('Usage: mailprobe cert HOST[:PORT] [--starttls PROTO | --tls] [--pem]', CERT_FLAGS, ['Exit codes as for a session (see mailprobe -help); 8 with --verify-return-error when the certificate does not verify.']) + '\n');
     return EXIT_CODES.OK;

@@ -32,10 +32,28 @@ const MAILBOX_SUGGESTIONS: Record<'imap' | 'pop3', string[]> = {
   pop3: ['try, one at a time:', '  :auth demo secret       log in (any user and password work)', '  LIST                     one message', '  RETR 1                   read it', '  QUIT                     or Ctrl-D'],
 };
 
+const DEMO_HELP = [
+  'Usage: mailprobe demo [smtp | imap | pop3] [session flags]',
+  '',
+  'A first session that needs no server: mailprobe starts its own server on a free loopback',
+  'port with a certificate made on the spot, and opens an ordinary session to it with STARTTLS.',
+  '',
+  '  smtp   the SMTP sink (the default): EHLO, :auth, :mail, MAIL/RCPT/DATA by hand',
+  '  imap   a read-only IMAP mailbox with one message: :auth, SELECT INBOX, FETCH 1 BODY[]',
+  '  pop3   a read-only POP3 mailbox with one message: :auth, LIST, RETR 1',
+  '',
+  'Session flags (mailprobe -help) work as in any session, e.g. -quiet or --log FILE.',
+  'Exit codes as for a session (mailprobe -help).',
+];
+
 export async function demoCommand(argv: string[], io: MainIo, printer: Printer): Promise<number> {
+  if (argv.some((arg) => /^--?(help|h)$/.test(arg))) {
+    io.stdout.write(DEMO_HELP.join('\n') + '\n');
+    return 0;
+  }
   const protocol = (argv[0] && !argv[0].startsWith('-') ? argv.shift() : 'smtp')?.toLowerCase();
   if (protocol !== 'smtp' && protocol !== 'imap' && protocol !== 'pop3') {
-    throw usageError(`mailprobe demo ${protocol} is not a demo`, 'choose smtp, imap or pop3');
+    throw usageError(`there is no ${protocol} demo`, 'choose smtp (the default), imap or pop3: mailprobe demo imap');
   }
   const { certPem, keyPem } = selfSignedCertificate(['localhost', '127.0.0.1']);
   const dir = mkdtempSync(join(tmpdir(), 'mailprobe-demo-'));

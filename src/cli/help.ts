@@ -33,6 +33,7 @@ const EXIT_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   AUTH_FAILED: 'authentication failed, or the server could not prove itself (SCRAM)',
   CREDENTIALS_REFUSED: 'mailprobe refused to send credentials (cleartext or unverified TLS)',
   INTERRUPTED: 'interrupted with Ctrl-C',
+  OUTPUT_CLOSED: 'standard output was closed by its reader (e.g. | head): mailprobe stopped quietly',
 };
 
 export function helpText(): string {
@@ -57,7 +58,8 @@ export function helpText(): string {
     '  mailprobe cert HOST[:PORT]       the certificate report alone, or --pem',
     '  mailprobe load HOST[:PORT]       a load test (exit 0 all accepted, 2 some failed, 3 could not run)',
     '  mailprobe sink                   a fast SMTP/LMTP receiver with fault injection',
-    '  mailprobe demo                   a first session against the built-in sink, no server needed',
+    '  mailprobe demo [smtp|imap|pop3]  a first session against a built-in server, no server needed',
+    '  mailprobe help [COMMAND]         this text, or a command\'s --help',
   ];
   return [
     'Usage: mailprobe [flags] host[:port]',

@@ -11,4 +11,6 @@ export interface MainIo {
   onInterrupt?(handler: () => void): () => void;
   /** Registers a handler for errors that escaped every other handler. */
   onFatal?(handler: (error: unknown) => void): void;
+  /** Registers a handler for standard output or error being closed by the reader (EPIPE). */
+  onOutputClosed?(handler: () => void): void;
 }

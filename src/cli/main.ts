@@ -1,7 +1,7 @@
 // main(argv, io) → exit code. Nothing below bin/ calls process.exit.
 import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { EXIT_CODES, MailprobeError, messageOf } from '../errors.js';
+import { EXIT_CODES, MailprobeError, messageOf, usageError } from '../errors.js';
 import { runSession } from '../session/run.js';
 import { Printer } from '../terminal/printer.js';
 import { colourLevel, palette } from '../terminal/style.js';
@@ -12,7 +12,7 @@ import { demoCommand } from './demo.js';
 import { loadCommand } from './load.js';
 import { sinkCommand } from './sink.js';
 import { helpText } from './help.js';
-import { normaliseArgv } from './normalise.js';
+import { editDistance, normaliseArgv } from './normalise.js';
 import { parseSessionArgs } from './program.js';
 import { resolveSession } from './resolve.js';
 import type { MainIo } from './io.js';
@@ -51,6 +51,13 @@ export function processIo(): MainIo {
       process.on('uncaughtException', handler);
       process.on('unhandledRejection', handler);
     },
+    onOutputClosed(handler) {
+      for (const stream of [process.stdout, process.stderr]) {
+        stream.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code === 'EPIPE') handler();
+        });
+      }
+    },
   };
 }
 
@@ -65,14 +72,44 @@ function version(): string {
   return `mailprobe ${versionNumber()}`;
 }
 
+/** The subcommands, for `mailprobe help CMD` and for "did you mean" on a mistyped one. */
+const COMMANDS = ['check', 'cert', 'load', 'sink', 'demo'];
+
+/**
+ * A first argument that is no flag, no host and close to a subcommand's name is a mistyped
+ * subcommand (`mailprobe chek host`), not a host name.
+ */
+function mistypedCommand(argv: string[]): MailprobeError | undefined {
+  const [first, ...rest] = argv;
+  if (!first || first.startsWith('-') || /[.:[\]]/.test(first)) return undefined;
+  const close = COMMANDS.find((name) => editDistance(first, name) <= 2);
+  const anotherTarget = rest.some((arg) => !arg.startsWith('-'));
+  if (!close && !anotherTarget) return undefined;
+  return usageError(`unknown command "${first}"${close ? ` (did you mean ${close}?)` : ''}`, `the commands are ${COMMANDS.join(', ')}; mailprobe -help says more`);
+}
+
 export async function main(argv: string[], io: MainIo): Promise<number> {
+  // A closed standard output (`mailprobe ... | head`) is normal for a Unix tool: stop quietly.
+  const outputClosed = new Promise<number>((resolve) => io.onOutputClosed?.(() => resolve(EXIT_CODES.OUTPUT_CLOSED)));
+  return Promise.race([dispatch(argv, io), outputClosed]);
+}
+
+async function dispatch(argv: string[], io: MainIo): Promise<number> {
   let printer = new Printer(io.stdout, io.stderr, palette(colourLevel(io.env, !!io.stdout.isTTY)));
   try {
+    if (argv[0] === 'help') {
+      // `mailprobe help CMD` is `mailprobe CMD --help`; `mailprobe help` is -help.
+      if (argv[1] && COMMANDS.includes(argv[1])) return await dispatch([argv[1], '--help'], io);
+      io.stdout.write(helpText() + '\n');
+      return EXIT_CODES.OK;
+    }
     if (argv[0] === 'check') return await checkCommand(argv.slice(1), io, printer, versionNumber());
     if (argv[0] === 'cert') return await certCommand(argv.slice(1), io, printer);
     if (argv[0] === 'load') return await loadCommand(argv.slice(1), io, printer);
     if (argv[0] === 'sink') return await sinkCommand(argv.slice(1), io, printer);
     if (argv[0] === 'demo') return await demoCommand(argv.slice(1), io, printer);
+    const mistyped = mistypedCommand(argv);
+    if (mistyped) throw mistyped;
     const { flags, positional } = parseSessionArgs(normaliseArgv(argv, SESSION_FLAGS));
     if (flags.help) {
       io.stdout.write(helpText() + '\n');

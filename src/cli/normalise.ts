@@ -49,7 +49,20 @@ export function closestFlag(name: string, flags: FlagSpec[]): string | undefined
  * Values are taken from the next argument, so `-connect -weird-host` is not mistaken for a flag.
  * Throws a usage error naming the closest known flag for anything unknown.
  */
-export function normaliseArgv(argv: string[], flags: FlagSpec[]): string[] {
+/** Where an unknown flag's error sends the user, and how that command spells its flags. */
+export interface FlagContext {
+  /** The help that lists the flags: "mailprobe -help", "mailprobe check --help". */
+  help: string;
+  /** The dash a suggestion is written with: the session takes openssl's single dash. */
+  dash: '-' | '--';
+}
+
+const SESSION_CONTEXT: FlagContext = { help: 'mailprobe -help', dash: '-' };
+
+/** The context of a subcommand: `mailprobe NAME --help`, GNU double dashes. */
+export const commandContext = (name: string): FlagContext => ({ help: `mailprobe ${name} --help`, dash: '--' });
+
+export function normaliseArgv(argv: string[], flags: FlagSpec[], context: FlagContext = SESSION_CONTEXT): string[] {
   const table = lookupTable(flags);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -69,10 +82,8 @@ export function normaliseArgv(argv: string[], flags: FlagSpec[]): string[] {
     const spec = table.get(name) ?? table.get(name.replace(/-/g, '_'));
     if (!spec) {
       const suggestion = closestFlag(name, flags);
-      throw usageError(
-        `unknown flag ${arg}` + (suggestion ? `; did you mean -${suggestion}?` : ''),
-        'run mailprobe -help for the list of flags',
-      );
+      const spelled = suggestion && (context.dash === '--' ? suggestion.replace(/_/g, '-') : suggestion);
+      throw usageError(`unknown flag ${arg}` + (spelled ? ` (did you mean ${context.dash}${spelled}?)` : ''), `run ${context.help} for the list of flags`);
     }
     out.push(`--${spec.name}`);
     if (spec.value) {

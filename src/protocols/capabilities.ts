@@ -8,8 +8,10 @@ export function buildCapabilities(entries: Iterable<[string, string[]]>, authKey
     const keyword = rawKeyword.toUpperCase();
     if (!keyword) continue;
     keywords.add(keyword);
-    const upper = rawParams.map((p) => p.toUpperCase()).filter(Boolean);
-    params.set(keyword, [...(params.get(keyword) ?? []), ...upper]);
+    // One upper-casing per entry, not one per parameter: a hostile 64 KiB line has 32,000.
+    const upper = rawParams.length === 0 ? [] : rawParams.join(' ').toUpperCase().split(' ').filter(Boolean);
+    const earlier = params.get(keyword);
+    params.set(keyword, earlier ? earlier.concat(upper) : upper);
   }
   const authMechanisms = [...new Set(params.get(authKeyword) ?? [])];
   return { keywords, params, authMechanisms };
@@ -21,8 +23,9 @@ export function emptyCapabilities(): Capabilities {
 
 /** Splits "KEYWORD p1 p2" (and the old "AUTH=PLAIN LOGIN" form) into [keyword, params]. */
 export function keywordLine(text: string): [string, string[]] {
-  const words = text.trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return ['', []];
+  const trimmed = text.trim();
+  if (trimmed === '') return ['', []];
+  const words = trimmed.split(/\s+/);
   const [first, ...rest] = words;
   const eq = first.indexOf('=');
   if (eq > 0) return [first.slice(0, eq), [first.slice(eq + 1), ...rest]];

@@ -42,7 +42,7 @@ describe('normaliseArgv', () => {
   });
 
   it.each([
-    ['-conect', /unknown flag -conect; did you mean -connect\?/],
+    ['-conect', /^unknown flag -conect \(did you mean -connect\?\)$/],
     ['-startls', /did you mean -starttls\?/],
     ['-CAfle', /did you mean -CAfile\?/],
     ['--verify-return-eror', /did you mean -verify_return_error\?/],
