@@ -70,7 +70,7 @@ function parseTimeout(text: string | undefined): number {
   if (text === undefined) return 30_000;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
-    throw usageError(`-timeout ${text} is not a number of seconds between 0 and 86400`);
+    throw usageError(`-timeout ${text} is not a time mailprobe can wait`, 'give a number of seconds above 0 and at most 86400 (a day), e.g. -timeout 10 or -timeout 0.5');
   }
   return Math.round(seconds * 1000);
 }

@@ -21,12 +21,17 @@ export type DecodedView = { kind: 'text'; text: string } | { kind: 'binary'; hex
 
 const HEX_LIMIT = 64;
 // C0 controls except TAB, DEL and C1 controls.
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 
-/** How to show decoded challenge bytes: as text when they are clean UTF-8, else as hex. */
+/**
+ * How to show decoded bytes: as text when they are UTF-8 that is mostly text (an AUTH PLAIN
+ * blob is "\0user\0password": the caller escapes the NULs), else as hex. The text is the
+ * server's or the user's: whoever shows it passes it through the escaper.
+ */
 export function describeDecoded(bytes: Buffer): DecodedView {
   const text = decodeUtf8Strict(bytes);
-  if (text !== undefined && !CONTROL.test(text)) return { kind: 'text', text };
+  const controls = text?.match(CONTROLS)?.length ?? 0;
+  if (text !== undefined && controls * 4 <= text.length) return { kind: 'text', text };
   const shown = [...bytes.subarray(0, HEX_LIMIT)].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
   return { kind: 'binary', hex: bytes.length > HEX_LIMIT ? `${shown} …` : shown };
 }

@@ -1,6 +1,7 @@
 // How the connection core's events look in a session: notes, the TLS report, echo of sent
 // lines and the dialogue's server lines, all through the Printer.
 import type { ConnectionObserver } from '../client/events.js';
+import { PORT_DEFAULTS } from '../protocols/registry.js';
 import type { SessionOptions } from '../client/options.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatBriefTls, formatTlsReport } from '../terminal/tlsReport.js';
@@ -26,6 +27,11 @@ export function sessionObserver(printer: Printer, options: SessionOptions): Conn
         case 'connected':
           return printer.note(`connected to ${event.address}`);
         case 'greeting-slow':
+          // Silence on a port where TLS comes first (465, 993, 995) is a server waiting for a
+          // ClientHello, not a greet-pause.
+          if (options.mode !== 'tls' && PORT_DEFAULTS.get(options.port)?.mode === 'tls') {
+            return printer.warn(`no greeting yet: port ${options.port} usually expects TLS from the start; try -tls`);
+          }
           return printer.note(GREETING_WAIT_NOTE);
         case 'recognised':
           return printer.note(`port ${event.port}: the greeting is ${event.protocol.label}'s, so mailprobe speaks ${event.protocol.label} (as with -proto ${event.protocol.name})`);

@@ -53,7 +53,7 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
       safe`  signature    ${isWeakSignature(leaf.signatureAlgorithm) ? p.warn(safe`${signature} (weak)`) : signature}`,
       safe`  valid        ${validity(leaf, p)}`,
       safe`  SHA-256      ${e(leaf.fingerprint256)}`,
-      p.bold(safe`Chain (${info.chain.length} certificates, leaf first)`),
+      p.bold(info.chain.length === 1 ? safe`Chain (1 certificate)` : safe`Chain (${info.chain.length} certificates, leaf first)`),
       ...info.chain.map((cert, i) => safe`  ${i} ${e(cert.subject)}${cert.selfIssued ? safe` (self-signed)` : safe`  <- issued by ${e(cert.issuer)}`}`),
     );
   }

@@ -61,3 +61,28 @@ describe('mistakes get one line that says what to do', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('words', () => {
+  it('-timeout 0 says what to give', async () => {
+    const result = await runMailprobe(['-connect', 'localhost:25', '-timeout', '0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^mailprobe: -timeout 0 is not a time mailprobe can wait; give a number of seconds above 0/);
+  });
+
+  it(':decode of an AUTH PLAIN blob shows the text with its NULs escaped, not hex', async () => {
+    const server = await fakeServer(async (client) => {
+      client.send('220 mx ESMTP\r\n');
+      await client.line().catch(() => undefined);
+      client.send('221 bye\r\n');
+      client.end();
+    });
+    try {
+      const blob = Buffer.from('\0mpuser\0mppass').toString('base64');
+      const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain', '-proto', 'smtp', '-quiet'], { input: `:decode ${blob}\n` });
+      expect(result.stdout).toContain('\\0mpuser\\0mppass');
+      expect(result.stdout).not.toMatch(/binary:/);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -290,6 +290,17 @@ describe('certificates', () => {
     expect(formatBriefTls(info, p)).toMatch(/^TLS TLSv1\.3 TLS_AES_256_GCM_SHA384 X25519, 253 bits, cert CN=evil\\e\[2J, \d+ days left, verified$/);
   });
 
+  it('says "1 certificate" for a chain of one, and escapes every field the server chose', () => {
+    const p = palette(0);
+    const info = infoFor(testPki().leaf.certPem, { verified: true, name: 'localhost' });
+    expect(formatTlsReport(info, p).join('\n')).toMatch(/^Chain \(1 certificate\)$/m);
+    info.cipher = 'TLS_\u202eEVIL';
+    info.chain[0].serialNumber = '0A\u0007';
+    const text = formatTlsReport(info, p).join('\n');
+    expect(text).toContain('cipher       TLS_\\u{202e}EVIL');
+    expect(text).toContain('serial       0A\\a');
+  });
+
   it('judges every reason a certificate fails, naming the names it holds', () => {
     const pki = testPki();
     const peer = (pem: string) => {
