@@ -11,7 +11,32 @@ export interface ExpiryThresholds {
 
 const HOSTNAME = /^hostname mismatch/;
 
-export function certificateChecks(info: TlsInfo, thresholds: ExpiryThresholds, authorizationError?: string): CheckResult[] {
+/**
+ * Whether the server left out an intermediate. When the chain ends in a certificate whose
+ * issuer is neither sent nor trusted, only a published issuer (AIA caIssuers, as public CAs
+ * give) says it is an intermediate; without one it may as well be a private CA's root.
+ */
+function chainCompleteness(info: TlsInfo): CheckResult {
+  const anchor = info.anchor;
+  const top = info.chain.at(-1);
+  if (anchor?.kind !== 'unknown-issuer') return { id: 'certificate.chain_complete', verdict: 'ok', summary: 'no missing intermediate' };
+  if (top?.caIssuers) {
+    return {
+      id: 'certificate.chain_complete',
+      verdict: 'fail',
+      summary: `the server did not send the intermediate "${anchor.issuer}" that issued "${anchor.top}" (it is published at ${top.caIssuers})`,
+      details: { issuer: anchor.issuer, caIssuers: top.caIssuers },
+    };
+  }
+  return {
+    id: 'certificate.chain_complete',
+    verdict: 'warn',
+    summary: `"${anchor.issuer}" is neither sent nor trusted: an unknown root (your private CA? give it with --CAfile) or an intermediate the server left out`,
+    details: { issuer: anchor.issuer },
+  };
+}
+
+export function certificateChecks(info: TlsInfo, thresholds: ExpiryThresholds): CheckResult[] {
   const leaf = info.chain[0];
   if (!leaf) return [{ id: 'certificate.chain', verdict: 'fail', summary: 'the server sent no certificate' }];
   const reasons = info.verdict.verified ? [] : info.verdict.reasons;
@@ -46,17 +71,7 @@ export function certificateChecks(info: TlsInfo, thresholds: ExpiryThresholds, a
     summary: `${leaf.signatureAlgorithm ?? 'unknown'}${weakSig ? ': a broken digest' : ''}`,
     details: { algorithm: leaf.signatureAlgorithm },
   });
-  // The leaf's issuer could not be found, though the server sent no intermediate: the
-  // classic missing-intermediate mistake.
-  const incomplete =
-    (authorizationError === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || authorizationError === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY') &&
-    info.chain.length === 1 &&
-    !leaf.selfIssued;
-  results.push(
-    incomplete
-      ? { id: 'certificate.chain_complete', verdict: 'fail', summary: `the server sent only its own certificate; the intermediate that issued it ("${leaf.issuer}") is missing` }
-      : { id: 'certificate.chain_complete', verdict: 'ok', summary: 'no missing intermediate' },
-  );
+  results.push(chainCompleteness(info));
   results.push({
     id: 'certificate.ocsp_staple',
     verdict: 'info',

@@ -162,7 +162,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
         summary: `${options.mode === 'tls' ? 'implicit TLS' : 'STARTTLS'} works: ${info.protocol} ${info.cipher} in ${timings.tlsMs} ms`,
         details: { protocol: info.protocol, cipher: info.cipher, keyExchange: info.keyExchange, ms: timings.tlsMs },
       });
-      report.checks.push(...certificateChecks(info, check, info.authorizationError));
+      report.checks.push(...certificateChecks(info, check));
     }
     const versions = await versionProbe;
     if (versions) report.checks.push(versionCheck(versions));

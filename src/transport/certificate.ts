@@ -19,6 +19,8 @@ export interface CertificateInfo {
   fingerprint256: string;
   isCa: boolean;
   selfIssued: boolean;
+  /** Where the issuer's certificate is published (AIA caIssuers), as public CAs do. */
+  caIssuers?: string;
   pem: string;
 }
 
@@ -51,6 +53,7 @@ export function describeCertificate(raw: Buffer, now = new Date()): CertificateI
     fingerprint256: x509.fingerprint256,
     isCa: x509.ca,
     selfIssued: x509.subject === x509.issuer,
+    caIssuers: /CA Issuers - URI:(\S+)/.exec(x509.infoAccess ?? '')?.[1],
     pem: x509.toString(),
   };
 }

@@ -6,6 +6,7 @@ import { MailprobeError, timeoutError } from '../errors.js';
 import { describeCertificate, type CertificateInfo } from './certificate.js';
 import { TlsRecordGuard } from './tlsGuard.js';
 import { identityName, sniName, tlsConnectionOptions, type TlsSettings } from './tlsOptions.js';
+import { chainAnchor, type Anchor } from './anchor.js';
 import { judgeCertificate, type Verdict } from './verify.js';
 
 export interface TlsInfo {
@@ -19,6 +20,8 @@ export interface TlsInfo {
   verdict: Verdict;
   /** OpenSSL's own verification code, when the chain did not verify. */
   authorizationError?: string;
+  /** Where the chain ends, when it did not verify. */
+  anchor?: Anchor;
 }
 
 /** Raised when the server answered the handshake with something that is not TLS. */
@@ -68,6 +71,8 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
       socket.removeAllListeners('error');
       const { peer, chain } = peerChain(socket);
       const name = identityName(settings);
+      const authorizationError = socket.authorizationError ? String(socket.authorizationError) : undefined;
+      const anchor = authorizationError ? chainAnchor(chain, settings) : undefined;
       const cipher = socket.getCipher();
       resolve({
         socket,
@@ -79,13 +84,9 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
           sni: sniName(settings),
           chain,
           ocspStapled,
-          authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
-          verdict: judgeCertificate(
-            socket.authorizationError ? String(socket.authorizationError) : undefined,
-            peer,
-            chain[0],
-            name,
-          ),
+          authorizationError,
+          anchor,
+          verdict: judgeCertificate(authorizationError, peer, chain, name, anchor),
         },
       });
     });

@@ -83,11 +83,25 @@ export function tlsConnectionOptions(settings: TlsSettings): TlsConnectionOption
   return options;
 }
 
+/** The CA certificates -CAfile and -CApath add to the default store (PEM). */
+export function extraCas(settings: TlsSettings): string[] {
+  return [...(settings.caFile ? readCaFile(settings.caFile, '-CAfile') : []), ...(settings.caPath ? readCaPath(settings.caPath) : [])];
+}
+
+/** Every certificate the handshake trusts: Node's roots, NODE_EXTRA_CA_CERTS, -CAfile, -CApath. */
+export function trustedPems(settings: TlsSettings): string[] {
+  const fromEnv = process.env.NODE_EXTRA_CA_CERTS;
+  let envCas: string[] = [];
+  try {
+    envCas = fromEnv ? (readFileSync(fromEnv, 'latin1').match(PEM_CERT) ?? []) : [];
+  } catch {
+    // Node ignores an unreadable NODE_EXTRA_CA_CERTS (with a warning); so does this.
+  }
+  return [...tls.rootCertificates, ...envCas, ...extraCas(settings)];
+}
+
 function makeOptions(settings: TlsSettings): TlsConnectionOptions {
-  const extra = [
-    ...(settings.caFile ? readCaFile(settings.caFile, '-CAfile') : []),
-    ...(settings.caPath ? readCaPath(settings.caPath) : []),
-  ];
+  const extra = extraCas(settings);
   const options: TlsConnectionOptions = {
     rejectUnauthorized: false,
     checkServerIdentity: () => undefined,

@@ -1,10 +1,25 @@
 // The verdict on a server's certificate: verified, or every reason it is not, in words.
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import type { Anchor } from './anchor.js';
 import type { CertificateInfo } from './certificate.js';
 
 export type Verdict = { verified: true; name: string } | { verified: false; name: string; reasons: string[] };
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
+
+/** OpenSSL's codes for a chain that does not end in a trusted certificate. */
+const TRUST_CODES = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
+/** Why the chain is not trusted, from where it ends. */
+function anchorReason(anchor: Anchor, chainLength: number): string | undefined {
+  if (anchor.kind === 'trusted') return undefined;
+  if (anchor.kind === 'untrusted-root') {
+    return chainLength === 1
+      ? 'self-signed certificate: no trusted CA issued it (trust it with -CAfile if that is intended)'
+      : `the chain ends in the self-signed root "${anchor.root}", which is not trusted here (a private CA: give it with -CAfile)`;
+  }
+  return `unknown issuer: "${anchor.issuer}" (which issued "${anchor.top}") is not trusted here: if it is your private CA, give it with -CAfile; if it is an intermediate, the server did not send it`;
+}
 
 function chainReason(code: string, leaf: CertificateInfo | undefined): string {
   switch (code) {
@@ -36,15 +51,24 @@ function chainReason(code: string, leaf: CertificateInfo | undefined): string {
   }
 }
 
+/**
+ * Every reason the certificate is not to be trusted: OpenSSL stops at its first error, so
+ * where the chain ends (`anchor`, worked out when it did not verify) adds the trust reason
+ * an expired or weak certificate from an unknown CA would otherwise hide.
+ */
 export function judgeCertificate(
   authorizationError: string | undefined,
   peer: PeerCertificate | undefined,
-  leaf: CertificateInfo | undefined,
+  chain: CertificateInfo[],
   name: string,
+  anchor?: Anchor,
 ): Verdict {
+  const leaf = chain[0];
   if (!peer || !leaf) return { verified: false, name, reasons: ['the server sent no certificate'] };
   const reasons: string[] = [];
-  if (authorizationError) reasons.push(chainReason(authorizationError, leaf));
+  const trust = anchor && anchorReason(anchor, chain.length);
+  if (authorizationError) reasons.push(TRUST_CODES.has(authorizationError) && trust ? trust : chainReason(authorizationError, leaf));
+  if (authorizationError && !TRUST_CODES.has(authorizationError) && trust) reasons.push(trust);
   if (leaf.daysLeft < 0 && authorizationError !== 'CERT_HAS_EXPIRED') {
     reasons.push(`expired on ${day(leaf.validTo)} (${-leaf.daysLeft} days ago)`);
   }

@@ -80,10 +80,31 @@ describe('certificate checks', () => {
     // The leaf alone, without the intermediate that issued it.
     const leafOnly = { certPem: pki.viaIntermediate.certPem.split(/(?<=-----END CERTIFICATE-----)/)[0], keyPem: pki.viaIntermediate.keyPem };
     const result = await check(() => leafOnly);
-    expect(result.stdout).toMatch(row('fail', 'certificate.chain_complete', 'the server sent only its own certificate; the intermediate that issued it \\("CN=mailprobe Test Intermediate CA"\\) is missing'));
+    expect(result.stdout).toMatch(row('fail', 'certificate.chain_complete', 'the server did not send the intermediate "CN=mailprobe Test Intermediate CA" that issued "CN=localhost" \\(it is published at http://ca\\.mailprobe\\.test/intermediate\\.crt\\)'));
     const complete = await check((p) => p.viaIntermediate);
     expect(complete.stdout).toMatch(row('ok', 'certificate.chain_complete', 'no missing intermediate'));
     expect(complete.stdout).toMatch(row('ok', 'certificate.chain', 'chain verifies to a trusted root \\(3 certificates\\)'));
+  });
+
+  it('a private CA not given with --CAfile is an unknown root, not a missing intermediate', async () => {
+    const server = await smtps(tlsOf(testPki().leaf));
+    try {
+      const result = await runMailprobe(['check', `localhost:${server.port}`, '--tls', '--proto', 'smtp', '--no-versions']);
+      expect(result.stdout).toMatch(row('warn', 'certificate.chain_complete', '"CN=mailprobe Test CA" is neither sent nor trusted: an unknown root \\(your private CA\\? give it with --CAfile\\)'));
+      expect(result.stdout).toMatch(row('fail', 'certificate.chain', 'unknown issuer: "CN=mailprobe Test CA" \\(which issued "CN=localhost"\\) is not trusted here: if it is your private CA, give it with -CAfile'));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an expired certificate from a CA not trusted here: every reason is listed', async () => {
+    const server = await smtps(tlsOf(testPki().expired));
+    try {
+      const result = await runMailprobe(['cert', `localhost:${server.port}`, '--tls']);
+      expect(result.stdout).toMatch(/NOT verified:\n  - expired on \d{4}-\d\d-\d\d \(\d+ days ago\)\n  - unknown issuer: "CN=mailprobe Test CA"/);
+    } finally {
+      await server.close();
+    }
   });
 });
 

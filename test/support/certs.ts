@@ -98,6 +98,15 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 subjectAltName = ${LOCALHOST_SAN}
+# A leaf under the intermediate that says where its issuer is published, as public CAs do.
+[ ext_leaf_published ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+authorityInfoAccess = caIssuers;URI:http://ca.mailprobe.test/intermediate.crt
+subjectAltName = ${LOCALHOST_SAN}
 [ ext_leaf_ec ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -236,7 +245,7 @@ export function makePki(dir?: string): Pki {
   const leaf = pair(byCa('leaf.crt'), leafKey);
 
   // Leaf signed by the intermediate; the cert file holds leaf + intermediate.
-  const viaLeafOnly = byCa('via-intermediate-leaf.crt', { issuer: intermediate });
+  const viaLeafOnly = byCa('via-intermediate-leaf.crt', { issuer: intermediate, ext: 'ext_leaf_published' });
   writeFileSync(p('via-intermediate.crt'), readFileSync(viaLeafOnly, 'utf8') + intermediate.certPem);
   const viaIntermediate = pair(p('via-intermediate.crt'), leafKey);
 

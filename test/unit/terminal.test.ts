@@ -308,17 +308,22 @@ describe('certificates', () => {
       return { raw: x.raw, subject: { CN: 'mail.other.test' }, subjectaltname: x.subjectAltName } as never;
     };
     const wrong = describeCertificate(new X509Certificate(pki.wrongHost.certPem).raw);
-    const verdict = judgeCertificate(undefined, peer(pki.wrongHost.certPem), wrong, 'localhost');
+    const verdict = judgeCertificate(undefined, peer(pki.wrongHost.certPem), [wrong], 'localhost');
     expect(verdict).toEqual({
       verified: false,
       name: 'localhost',
       reasons: ['hostname mismatch: the certificate is not for "localhost"; it holds DNS:mail.other.test, DNS:other.test'],
     });
     const leaf = describeCertificate(new X509Certificate(pki.selfSigned.certPem).raw);
-    const selfSigned = judgeCertificate('DEPTH_ZERO_SELF_SIGNED_CERT', peer(pki.selfSigned.certPem), leaf, 'localhost');
+    const selfSigned = judgeCertificate('DEPTH_ZERO_SELF_SIGNED_CERT', peer(pki.selfSigned.certPem), [leaf], 'localhost');
     expect(selfSigned.verified).toBe(false);
     expect(!selfSigned.verified && selfSigned.reasons[0]).toMatch(/^self-signed certificate/);
-    const unknown = judgeCertificate('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', peer(pki.leaf.certPem), describeCertificate(new X509Certificate(pki.leaf.certPem).raw), 'localhost');
+    const leafInfo = describeCertificate(new X509Certificate(pki.leaf.certPem).raw);
+    const unknown = judgeCertificate('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', peer(pki.leaf.certPem), [leafInfo], 'localhost');
     expect(!unknown.verified && unknown.reasons[0]).toMatch(/^unknown issuer: "CN=mailprobe Test CA" is not a trusted CA/);
+    // Where the chain ends adds the trust reason OpenSSL's first error (expiry) hides.
+    const anchor = { kind: 'unknown-issuer', top: 'CN=localhost', issuer: 'CN=mailprobe Test CA' } as const;
+    const expired = judgeCertificate('CERT_HAS_EXPIRED', peer(pki.expired.certPem), [describeCertificate(new X509Certificate(pki.expired.certPem).raw)], 'localhost', anchor);
+    expect(!expired.verified && expired.reasons).toEqual([expect.stringMatching(/^expired on /), expect.stringMatching(/^unknown issuer: "CN=mailprobe Test CA" \(which issued "CN=localhost"\)/)]);
   });
 });
