@@ -46,6 +46,23 @@ const SERVERS: Record<string, (client: FakeClient) => Promise<void>> = {
       } else client.send(`${tag} OK done\r\n`);
     }
   },
+  async sieve(client) {
+    const capabilities = (tls: boolean) => `"IMPLEMENTATION" "fake"\r\n"SASL" "PLAIN"\r\n${tls ? '' : '"STARTTLS"\r\n'}"VERSION" "1.0"\r\nOK "ready"\r\n`;
+    client.send(capabilities(false));
+    for (;;) {
+      const line = await client.line();
+      const verb = line.split(' ')[0].toUpperCase();
+      if (verb === 'STARTTLS') {
+        client.send('OK "begin TLS"\r\n');
+        await client.upgrade(tlsOf(testPki().leaf));
+        client.send(capabilities(true));
+      } else if (verb === 'LOGOUT') {
+        client.send('OK "bye"\r\n');
+        return client.end();
+      } else if (verb === 'CAPABILITY') client.send(capabilities(true));
+      else client.send('OK "done"\r\n');
+    }
+  },
   async pop3(client) {
     client.send('+OK ready\r\n');
     for (;;) {
@@ -79,7 +96,14 @@ const COMMANDS: Record<string, (port: number, protocol: string, where: string[])
   ':auth': (port, _protocol, where) => ({ argv: ['-connect', `localhost:${port}`, ...where], input: `:auth PLAIN bob ${SECRET}\n` }),
   'typed credentials': (port, protocol, where) => ({
     argv: ['-connect', `localhost:${port}`, ...where],
-    input: protocol === 'imap' ? `a1 LOGIN bob ${SECRET}\n` : protocol === 'pop3' ? `USER bob\nPASS ${SECRET}\n` : `AUTH PLAIN ${B64}\n`,
+    input:
+      protocol === 'imap'
+        ? `a1 LOGIN bob ${SECRET}\n`
+        : protocol === 'pop3'
+          ? `USER bob\nPASS ${SECRET}\n`
+          : protocol === 'sieve'
+            ? `AUTHENTICATE "PLAIN" "${B64}"\n`
+            : `AUTH PLAIN ${B64}\n`,
   }),
   'check --user': (port, _protocol, where) => ({ argv: ['check', `localhost:${port}`, '--no-versions', '--user', 'bob', '--password', SECRET, ...where] }),
   // load speaks SMTP (or --lmtp) and takes no -proto.
@@ -96,7 +120,7 @@ const UNSAFE: Record<string, { flags: (protocol: string) => string[]; optIn: str
 
 describe('one credential policy for every command', () => {
   for (const [command, make] of Object.entries(COMMANDS)) {
-    const protocols = command === 'load --user' ? ['smtp'] : ['smtp', 'imap', 'pop3'];
+    const protocols = command === 'load --user' ? ['smtp'] : ['smtp', 'imap', 'pop3', 'sieve'];
     for (const protocol of protocols) {
       for (const [unsafe, how] of Object.entries(UNSAFE)) {
         it(`${command}, ${protocol}, ${unsafe}: refused with exit 13, nothing secret sent`, async () => {
