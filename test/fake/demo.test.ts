@@ -38,6 +38,6 @@ describe('mailprobe demo', () => {
   it('an unknown demo is a usage error', async () => {
     const result = await runMailprobe(['demo', 'gopher']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/mailprobe demo gopher is not a demo; choose smtp, imap or pop3/);
+    expect(result.stderr).toMatch(/^mailprobe: there is no gopher demo; choose smtp \(the default\), imap or pop3/);
   });
 });

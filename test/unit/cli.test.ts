@@ -139,7 +139,7 @@ describe('mode chosen by the port when no flag chooses', () => {
     [['mx:25', '-servername', 'a', '-noservername'], /cannot be used together/],
     [['mx:25', '-starttls', 'xmpp'], /openssl protocol mailprobe does not speak/],
     [['mx:25', '-starttls', 'gopher'], /unknown protocol "gopher"/],
-    [['mx:25', '-timeout', 'soon'], /not a number of seconds/],
+    [['mx:25', '-timeout', 'soon'], /-timeout soon is not a time mailprobe can wait/],
     [['mx'], /no port given for mx/],
     [[], /no server given/],
     [['-connect', 'a:25', 'b:25'], /two servers given/],
