@@ -48,7 +48,11 @@ export async function runSession(options: SessionOptions, printer: Printer, io: 
   if (options.quitAfter === 'banner' && options.mode === 'starttls') options = { ...options, mode: 'plain' };
   if (options.quitAfter === 'tls') options = { ...options, noEhlo: true };
   const script = options.script ? openScript(options.script, io) : undefined;
-  const established = await establish(options, sessionObserver(printer, options));
+  // The connection is told nothing of -quiet: it reports every line, and the observer decides
+  // what is shown, so --log records the whole wire.
+  const observer = sessionObserver(printer, options);
+  const established = await establish({ ...options, quiet: false }, observer);
+  observer.sessionStarts();
   return new Session(established, options, printer, io, script).run();
 }
 
