@@ -462,6 +462,17 @@ class Session {
   private end(code: number): void {
     if (this.ended) return;
     this.ended = true;
+    // A session that ends well without the stage --quit-after asked for did not do what was
+    // asked (a script counting on reaching RCPT would otherwise see exit 0): exit 2, as a
+    // failed EXPECT.
+    if (code === EXIT_CODES.OK && this.options.quitAfter && !this.quitting) {
+      const stage = this.options.quitAfter;
+      const error = new MailprobeError('EXPECTATION_FAILED', `--quit-after ${stage}: the session ended before the ${stage} stage was reached`, {
+        hint: 'give the lines that get there before the input ends',
+      });
+      this.printer.error(error);
+      code = error.exitCode;
+    }
     clearTimeout(this.quitTimer);
     clearTimeout(this.replyTimer);
     this.terminal?.close();
