@@ -12,7 +12,7 @@ import { EXIT_CODES, MailprobeError, timeoutError } from '../errors.js';
 import type { Reply } from '../protocols/types.js';
 import { verbOf } from '../protocols/framerBase.js';
 import type { Printer } from '../terminal/printer.js';
-import { Annotator } from './annotations.js';
+import { Annotator, challengeText } from './annotations.js';
 import { CapabilityWatch } from './capabilityWatch.js';
 import { checkVerdict, establish, type Established } from '../client/establish.js';
 import { credentialRefusal } from '../client/credentials.js';
@@ -380,7 +380,7 @@ class Session {
     const capabilities = connection.protocol.capabilitiesFrom?.(command, reply);
     if (capabilities) this.capabilities.update(capabilities, !!connection.tls);
     const wasSasl = this.userLines.saslActive;
-    this.userLines.replied(reply.last.tone === 'intermediate');
+    this.userLines.replied(reply.last.tone === 'intermediate', challengeText(connection.protocol, reply.last));
     if (this.options.quitAfter) {
       const stage = wasSasl && reply.last.tone === 'ok' ? 'auth' : connection.protocol.stageOf(command, reply);
       // An implicit-TLS session has done its TLS stage once the greeting is in.
