@@ -13,6 +13,14 @@ export function describeChallenge(base64: string): string {
   return decoded.kind === 'text' ? `→ ${escapeText(JSON.stringify(decoded.text))}` : `→ binary: ${decoded.hex}`;
 }
 
+/** A SASL challenge's text ("Username:" in AUTH LOGIN), when the line is one and decodes to text. */
+export function challengeText(protocol: ProtocolSpec, line: ServerLine): string | undefined {
+  const challenge = protocol.challengeOf?.(line);
+  const bytes = challenge ? decodeBase64Strict(challenge) : undefined;
+  const decoded = bytes ? describeDecoded(bytes) : undefined;
+  return decoded?.kind === 'text' ? decoded.text : undefined;
+}
+
 export class Annotator {
   private readonly tags = new Map<string, { verb: string; at: number }>();
 

@@ -4,22 +4,43 @@ import type { ConnectionObserver } from '../client/events.js';
 import { PORT_DEFAULTS } from '../protocols/registry.js';
 import type { SessionOptions } from '../client/options.js';
 import type { Printer } from '../terminal/printer.js';
-import { formatBriefTls, formatTlsReport } from '../terminal/tlsReport.js';
+import { formatBriefTls, formatCertChain, formatTlsReport } from '../terminal/tlsReport.js';
 import type { TlsInfo } from '../transport/handshake.js';
 
 export const GREETING_WAIT_NOTE =
   'no greeting yet: mailprobe waits for the server to speak first and never talks first (servers with greet-pause delay on purpose)';
 
+/**
+ * The TLS report: in full, one line with -brief, none with -quiet. -showcerts is asked for
+ * explicitly, so the PEM chain is printed in every mode (after the one line with -brief,
+ * alone with -quiet).
+ */
 export function showTls(info: TlsInfo, printer: Printer, options: SessionOptions): void {
-  if (options.quiet) return;
-  if (options.brief) printer.lines([formatBriefTls(info, printer.palette)]);
-  else printer.lines(formatTlsReport(info, printer.palette, { showCerts: options.showCerts }));
+  if (!options.quiet && !options.brief) return printer.lines(formatTlsReport(info, printer.palette, { showCerts: options.showCerts }));
+  const lines = options.quiet ? [] : [formatBriefTls(info, printer.palette)];
+  if (options.showCerts) lines.push(...formatCertChain(info, printer.palette));
+  printer.lines(lines);
 }
 
-export function sessionObserver(printer: Printer, options: SessionOptions): ConnectionObserver {
+export interface SessionObserver extends ConnectionObserver {
+  /** The session reads along from now on: what follows is the user's session, shown. */
+  sessionStarts(): void;
+}
+
+/**
+ * -quiet hides the dialogue mailprobe runs itself before the session (greeting, EHLO,
+ * STARTTLS, EHLO again): its lines are not shown but still reach the transcript, which
+ * records the wire whatever the display hides. The connection reports every line; what
+ * is shown is decided here.
+ */
+export function sessionObserver(printer: Printer, options: SessionOptions): SessionObserver {
+  let hideDialogue = options.quiet;
   return {
-    sent: (shown, by, echo) => printer.sent(shown, by, echo),
-    lines: (lines) => printer.server(lines),
+    sessionStarts: () => {
+      hideDialogue = false;
+    },
+    sent: (shown, by, echo) => printer.sent(shown, by, echo && !(hideDialogue && by === 'mailprobe')),
+    lines: (lines) => (hideDialogue ? printer.recorded(lines) : printer.server(lines)),
     event(event) {
       switch (event.kind) {
         case 'connecting':

@@ -12,7 +12,7 @@ import { EXIT_CODES, MailprobeError, timeoutError } from '../errors.js';
 import type { Reply } from '../protocols/types.js';
 import { verbOf } from '../protocols/framerBase.js';
 import type { Printer } from '../terminal/printer.js';
-import { Annotator } from './annotations.js';
+import { Annotator, challengeText } from './annotations.js';
 import { CapabilityWatch } from './capabilityWatch.js';
 import { checkVerdict, establish, type Established } from '../client/establish.js';
 import { credentialRefusal } from '../client/credentials.js';
@@ -48,7 +48,11 @@ export async function runSession(options: SessionOptions, printer: Printer, io: 
   if (options.quitAfter === 'banner' && options.mode === 'starttls') options = { ...options, mode: 'plain' };
   if (options.quitAfter === 'tls') options = { ...options, noEhlo: true };
   const script = options.script ? openScript(options.script, io) : undefined;
-  const established = await establish(options, sessionObserver(printer, options));
+  // The connection is told nothing of -quiet: it reports every line, and the observer decides
+  // what is shown, so --log records the whole wire.
+  const observer = sessionObserver(printer, options);
+  const established = await establish({ ...options, quiet: false }, observer);
+  observer.sessionStarts();
   return new Session(established, options, printer, io, script).run();
 }
 
@@ -376,7 +380,7 @@ class Session {
     const capabilities = connection.protocol.capabilitiesFrom?.(command, reply);
     if (capabilities) this.capabilities.update(capabilities, !!connection.tls);
     const wasSasl = this.userLines.saslActive;
-    this.userLines.replied(reply.last.tone === 'intermediate');
+    this.userLines.replied(reply.last.tone === 'intermediate', challengeText(connection.protocol, reply.last));
     if (this.options.quitAfter) {
       const stage = wasSasl && reply.last.tone === 'ok' ? 'auth' : connection.protocol.stageOf(command, reply);
       // An implicit-TLS session has done its TLS stage once the greeting is in.
@@ -458,6 +462,17 @@ class Session {
   private end(code: number): void {
     if (this.ended) return;
     this.ended = true;
+    // A session that ends well without the stage --quit-after asked for did not do what was
+    // asked (a script counting on reaching RCPT would otherwise see exit 0): exit 2, as a
+    // failed EXPECT.
+    if (code === EXIT_CODES.OK && this.options.quitAfter && !this.quitting) {
+      const stage = this.options.quitAfter;
+      const error = new MailprobeError('EXPECTATION_FAILED', `--quit-after ${stage}: the session ended before the ${stage} stage was reached`, {
+        hint: 'give the lines that get there before the input ends',
+      });
+      this.printer.error(error);
+      code = error.exitCode;
+    }
     clearTimeout(this.quitTimer);
     clearTimeout(this.replyTimer);
     this.terminal?.close();

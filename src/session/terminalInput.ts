@@ -66,15 +66,31 @@ export async function startTerminalInput(
     // A helper run by the line may be asking for a secret already: the prompt comes after.
     if (terminal && !closed && !asking) rl.prompt();
   });
+  /**
+   * Input is over (Ctrl-D, Ctrl-C, the session ended): the prompt line is finished so that
+   * what comes next — the QUIT, the closing note, the shell's prompt — starts on a line of
+   * its own. A half-typed line stays on screen (it was not sent); a bare prompt is erased.
+   */
+  const leavePrompt = () => {
+    printer.hooks = undefined;
+    if (!terminal) return;
+    if (rl.line) {
+      output.write('\n');
+      return;
+    }
+    clearLine(output, 0);
+    cursorTo(output, 0);
+  };
   rl.on('close', () => {
     if (closed) return;
     closed = true;
-    printer.hooks = undefined;
+    leavePrompt();
     handlers.end();
   });
   const interrupt = () => {
+    if (closed) return;
     closed = true;
-    printer.hooks = undefined;
+    leavePrompt();
     handlers.interrupt();
   };
   rl.on('SIGINT', interrupt);
@@ -146,12 +162,10 @@ export async function startTerminalInput(
       }),
     close() {
       // The session is over: a secret question is left unanswered (giveBack ends its line).
-      const wasAsking = !!asking;
       asking?.giveBack();
       if (!closed) {
         closed = true;
-        printer.hooks = undefined;
-        if (terminal && !wasAsking) output.write('\n');
+        leavePrompt();
       }
       rl.close();
     },

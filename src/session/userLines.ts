@@ -3,7 +3,8 @@
 // protocol's own grammar, literals included — so the guard can stop them and echo and
 // transcript show them redacted. A line typed right after a SASL start without an initial
 // response is a credential whatever the server answered; so is every answer to a
-// challenge, and every line of a credential command that goes on after a literal.
+// challenge, and every line of a credential command that goes on after a literal. Only
+// the answer to a challenge that asks for a user name ("Username:") is shown in clear.
 import { verbOf } from '../protocols/framerBase.js';
 import { REDACTED } from '../protocols/credentials.js';
 import { literalLength } from '../protocols/literal.js';
@@ -40,6 +41,10 @@ export class UserLineState {
   private credentialCommand = false;
   /** Inside a credential command the user declined: its remaining lines are dropped. */
   private discarding = false;
+  /** The last challenge asked for a user name (LOGIN's "Username:"): its answer is shown. */
+  private askedForUser = false;
+  /** The SASL exchange under way has had an answer (or an initial response) already. */
+  private answeredInExchange = false;
 
   constructor(
     private readonly protocol: ProtocolSpec,
@@ -65,8 +70,10 @@ export class UserLineState {
   /** The line went to the server. */
   sent(line: UserLine): void {
     this.secretNext = false;
+    if (this.saslActive) this.answeredInExchange = true;
     if (line.startsSasl) {
       this.saslActive = true;
+      this.answeredInExchange = line.credentials;
       // No initial response: the next line is the client's first answer, whatever comes back.
       if (!line.credentials) this.secretNext = true;
     }
@@ -88,12 +95,17 @@ export class UserLineState {
   private answer(line: string): UserLine {
     const cancel = line.trim() === '*' || line.trim() === '"*"';
     const secret = (this.saslActive || this.secretNext) && !cancel && line.length > 0;
-    return { wire: line, shown: secret ? REDACTED : line, credentials: secret, rewritten: false };
+    // A user name is no secret: shown, yet still guarded as part of the exchange. Any other
+    // challenge, or one that could not be read, keeps the answer redacted.
+    return { wire: line, shown: secret && !this.askedForUser ? REDACTED : line, credentials: secret, rewritten: false };
   }
 
   /** A reply came: a continuation keeps the exchange going, anything else ends it. */
-  replied(isContinuation: boolean): void {
+  replied(isContinuation: boolean, challenge?: string): void {
     this.continuation = isContinuation;
+    // Only the first answer of an exchange can be a user name (as in LOGIN): a server asking
+    // "Username:" again does not get the password shown.
+    this.askedForUser = isContinuation && !this.answeredInExchange && /^user ?name:?$/i.test(challenge?.trim() ?? '');
     this.literalPending = false;
     if (!isContinuation) this.saslActive = false;
   }

@@ -66,6 +66,11 @@ export class Printer {
     this.write(this.out, shown);
   }
 
+  /** Server lines the display hides (-quiet): the transcript records the wire all the same. */
+  recorded(lines: ServerLine[]): void {
+    for (const line of lines) this.transcript?.received(line.bytes, this.tls);
+  }
+
   /** A line that went to the server, as shown (secrets already redacted); echo=false logs only. */
   sent(text: string, by: keyof typeof SENT_MARK, echo = true): void {
     this.transcript?.sent(text, this.tls);
@@ -84,10 +89,13 @@ export class Printer {
     if (!this.quiet) this.write(this.out, [this.palette.note(safe`-- ${this.escaped(text)}`)]);
   }
 
-  /** The outcome of something the user asked for (a helper): shown even with -quiet. */
+  /**
+   * How something the user asked for went (a helper: "authenticated as …", "sent 412
+   * bytes"): a note like any other, so hidden by -quiet, where the server's own reply says
+   * it. What the user asked to see (:decode, :caps, :cert) comes through lines() instead.
+   */
   result(text: string): void {
-    this.transcript?.note(text);
-    this.write(this.out, [this.palette.note(safe`-- ${this.escaped(text)}`)]);
+    this.note(text);
   }
 
   warn(text: string): void {

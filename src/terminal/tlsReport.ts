@@ -61,9 +61,14 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
     safe`${p.bold(safe`OCSP stapling`)} ${info.ocspStapled ? safe`a response was stapled` : safe`no response stapled`}`,
     safe`${p.bold(safe`Verdict`)} ${joinSafe(verdictLines(info, p, e), '\n')}`,
   );
-  // PEM is base64 between armour lines, made from the server's DER: escaped all the same.
-  if (options.showCerts) lines.push(...info.chain.flatMap((cert) => cert.pem.trimEnd().split('\n').map(e)));
+  if (options.showCerts) lines.push(...formatCertChain(info, p));
   return lines;
+}
+
+/** -showcerts: the PEM of every certificate in the chain, leaf first. */
+export function formatCertChain(info: TlsInfo, p: Palette): SafeText[] {
+  // PEM is base64 between armour lines, made from the server's DER: escaped all the same.
+  return info.chain.flatMap((cert) => cert.pem.trimEnd().split('\n').map((line) => escapeText(line, p.escape)));
 }
 
 export function formatBriefTls(info: TlsInfo, p: Palette): SafeText {

@@ -184,7 +184,7 @@ describe('SASL exchanges fail closed', () => {
 
 describe('message helpers', () => {
   it(':mail runs the whole envelope and stops at the first refusal, naming the step', async () => {
-    const good = await run(smtpServer(acceptPlain), ['-starttls', 'smtp', '-quiet'], ':mail a@x.test b@y.test c@y.test\n');
+    const good = await run(smtpServer(acceptPlain), ['-starttls', 'smtp'], ':mail a@x.test b@y.test c@y.test\n');
     expect(good.code).toBe(0);
     const start = good.received.indexOf('MAIL FROM:<a@x.test>');
     expect(good.received.slice(start, start + 4)).toEqual(['MAIL FROM:<a@x.test>', 'RCPT TO:<b@y.test>', 'RCPT TO:<c@y.test>', 'DATA']);
@@ -202,7 +202,7 @@ describe('message helpers', () => {
     const { tmpdir } = await import('node:os');
     const file = join(mkdtempSync(join(tmpdir(), 'mp-msg-')), 'm.eml');
     writeFileSync(file, 'Subject: t\n\n.leading dot\nlast');
-    const result = await run(smtpServer(acceptPlain), ['-starttls', 'smtp', '-quiet'], `MAIL FROM:<a@x>\nRCPT TO:<b@y>\n:send ${file}\n`);
+    const result = await run(smtpServer(acceptPlain), ['-starttls', 'smtp'], `MAIL FROM:<a@x>\nRCPT TO:<b@y>\n:send ${file}\n`);
     expect(result.code).toBe(0);
     expect(result.received.slice(-7)).toEqual(['DATA', 'Subject: t', '', '..leading dot', 'last', '.', 'QUIT']);
     expect(result.stdout).toContain('-- sent 35 bytes, CRLF line endings, dot-stuffed');
