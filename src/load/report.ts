@@ -8,9 +8,9 @@ import { escapeText } from '../terminal/escape.js';
 import { jsonDocument } from '../terminal/json.js';
 import type { SafeText } from '../terminal/safeText.js';
 
-/** "1 connection", "2 connections". */
+/** "1 connection", "2 connections", "1,000 messages". */
 export function counted(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 export function progressLine(stats: LoadStats): string {
