@@ -7,9 +7,29 @@ export function flagName(name: string): string {
   return `--${name.replace(/_/g, '-')}`;
 }
 
+/**
+ * Every spelling a flag is accepted in, as help shows it: one-letter aliases first (-c),
+ * then the name (-connect for the session, as openssl spells it; --per-conn for the
+ * subcommands), then the other aliases (--implicit-tls). Each is also accepted with the
+ * other number of dashes.
+ */
+export function flagSpellings(flag: FlagSpec, style: 'session' | 'command'): string[] {
+  const aliases = flag.aliases ?? [];
+  const short = aliases.filter((alias) => alias.length === 1).map((alias) => `-${alias}`);
+  const long = aliases.filter((alias) => alias.length > 1).map((alias) => `--${alias}`);
+  const name = style === 'session' ? `-${flag.name}` : flagName(flag.name);
+  return [...new Set([...short, name, ...long])];
+}
+
+/** One help row: the spellings and value, then the help, on the next line when they are long. */
+function flagRow(flag: FlagSpec, style: 'session' | 'command'): string {
+  const left = `  ${flagSpellings(flag, style).join(', ')}${flag.value ? ` ${flag.value}` : ''}`;
+  return left.length < 30 ? `${left.padEnd(30)} ${flag.help}` : `${left}\n${' '.repeat(31)}${flag.help}`;
+}
+
 /** --help for a subcommand (check, cert, load, sink), written from its flag table. */
 export function commandHelp(usage: string, flags: FlagSpec[], tail: string[]): string {
-  const lines = flags.map((flag) => `  ${`${flagName(flag.name)}${flag.value ? ` ${flag.value}` : ''}`.padEnd(28)} ${flag.help}`);
+  const lines = flags.map((flag) => flagRow(flag, 'command'));
   return [usage, '', 'Flags (single or double dash):', ...lines, '', ...tail].join('\n');
 }
 
@@ -37,11 +57,7 @@ const EXIT_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
 };
 
 export function helpText(): string {
-  const flagLines = SESSION_FLAGS.map((flag) => {
-    const spelled = flag.name === 'ipv4' ? '4' : flag.name === 'ipv6' ? '6' : flag.name;
-    const left = `  -${spelled}${flag.value ? ` ${flag.value}` : ''}`;
-    return `${left.padEnd(28)} ${flag.help}`;
-  });
+  const flagLines = SESSION_FLAGS.map((flag) => flagRow(flag, 'session'));
   // One row per exit code: several error codes share one (the timeouts, usage and EXPECT).
   const meanings = new Map<number, string[]>();
   for (const [name, code] of Object.entries(EXIT_CODES)) {
@@ -56,7 +72,7 @@ export function helpText(): string {
     'Other commands (each takes --help):',
     '  mailprobe check HOST[:PORT]...   one-shot checks (exit 0 ok, 1 warnings, 2 failures, 3 could not run)',
     '  mailprobe cert HOST[:PORT]       the certificate report alone, or --pem',
-    '  mailprobe load HOST[:PORT]       a load test (exit 0 all accepted, 2 some failed, 3 could not run)',
+    '  mailprobe load HOST[:PORT]       a load test (exit 0 all accepted, 2 some failed, 3 could not run, 130 Ctrl-C)',
     '  mailprobe sink                   a fast SMTP/LMTP receiver with fault injection',
     '  mailprobe demo [smtp|imap|pop3]  a first session against a built-in server, no server needed',
     '  mailprobe help [COMMAND]         this text, or a command\'s --help',

@@ -1,8 +1,8 @@
 // `mailprobe load HOST[:PORT]`: a load test from the same tool, with the TLS and AUTH it
-// already has. Exit 0 every message accepted, 2 some failed, 3 could not run.
+// already has. Exit codes in LOAD_HELP_TAIL.
 import { isIP } from 'node:net';
 import { CHECK_EXIT } from '../checks/types.js';
-import { MailprobeError, usageError } from '../errors.js';
+import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { startLoad } from '../load/run.js';
 import { readPassFile } from '../client/secrets.js';
 import { formatLoadReport, loadJson, loadSummary, progressLine } from '../load/report.js';
@@ -39,6 +39,12 @@ export const LOAD_FLAGS: FlagSpec[] = [
   { name: 'yes', help: 'allow more than 1,000 messages to a host that is not on this machine' },
 ];
 
+const LOAD_HELP_TAIL = [
+  'Exit codes: 0 every message accepted; 2 some failed, or the login was refused; 3 could not run',
+  '(bad flags or arguments, no connection could be opened); 13 mailprobe refused to send the',
+  'credentials (cleartext or unverified TLS); 130 interrupted with Ctrl-C (after the partial report).',
+];
+
 export function parseSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib)?$/i.exec(text.trim());
   if (!match) throw usageError(`--size ${text} is not a size`, 'write bytes, or with k or m: 4k, 1m');
@@ -71,7 +77,7 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
   try {
     const { flags, positional } = parseArgs(normaliseArgv(argv, LOAD_FLAGS), LOAD_FLAGS);
     if (flags.help) {
-      io.stdout.write(commandHelp('Usage: mailprobe load HOST[:PORT] [-starttls smtp | -tls] [flags]', LOAD_FLAGS, ['Exit codes: 0 every message accepted, 2 some failed, 3 could not run.']) + '\n');
+      io.stdout.write(commandHelp('Usage: mailprobe load HOST[:PORT] [-starttls smtp | -tls] [flags]', LOAD_FLAGS, LOAD_HELP_TAIL) + '\n');
       return 0;
     }
     if (positional.length !== 1) throw usageError('give one HOST[:PORT]', 'usage: mailprobe load HOST[:PORT] (see --help)');
@@ -103,7 +109,11 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
       user,
       password,
     });
-    const removeInterrupt = io.onInterrupt?.(() => run.stop());
+    let interrupted = false;
+    const removeInterrupt = io.onInterrupt?.(() => {
+      interrupted = true;
+      run.stop();
+    });
     const tty = !!io.stdout.isTTY && !flags.json;
     const ticker = tty ? setInterval(() => io.stdout.write(`\r\x1b[K${progressLine(run.stats)}`), 250) : undefined;
     const stats = await run.done;
@@ -112,15 +122,15 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
       io.stdout.write('\r\x1b[K');
     }
     removeInterrupt?.();
-    const summary = loadSummary(stats, formatHostPort(session.host, session.port), session.mode, session.protocol.name, connections, dialogue);
+    const summary = loadSummary(stats, formatHostPort(session.host, session.port), session.mode, session.protocol.name, connections, dialogue, interrupted);
     if (flags.json) io.stdout.write(loadJson(summary) + '\n');
     else printer.lines(formatLoadReport(summary));
     const aborted = run.aborted();
-    if (aborted) {
-      printer.error(aborted);
-      // A refused login is a failed run (2); credentials held back by the policy, 13.
-      return aborted.code === 'CREDENTIALS_REFUSED' ? aborted.exitCode : CHECK_EXIT.FAIL;
-    }
+    if (aborted) printer.error(aborted);
+    // Ctrl-C says first that the run is not what was asked for, whatever it had done by then.
+    if (interrupted) return EXIT_CODES.INTERRUPTED;
+    // A refused login is a failed run (2); credentials held back by the policy, 13.
+    if (aborted) return aborted.code === 'CREDENTIALS_REFUSED' ? aborted.exitCode : CHECK_EXIT.FAIL;
     if (stats.connectionsOpened === 0) return CHECK_EXIT.ERROR;
     return stats.messages === stats.accepted && stats.connectionsFailed === 0 ? CHECK_EXIT.OK : CHECK_EXIT.FAIL;
   } catch (error) {

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { DEFAULT_MAX_SIZE, DEFAULT_PORT, RateMeter, startSink, type SinkHandle, type SinkOptions, type SinkSummary } from '../sink/index.js';
+import { counted } from '../load/report.js';
 import { escapeText } from '../terminal/escape.js';
 import { jsonDocument } from '../terminal/json.js';
 import type { Printer } from '../terminal/printer.js';
@@ -41,8 +42,11 @@ export const SINK_FLAGS: FlagSpec[] = [
 
 const HELP_TAIL = [
   'The first line printed is "listening on HOST:PORT (SMTP[, STARTTLS])". On a terminal a status',
-  'line follows; the summary comes at the end (Ctrl-C, --duration or --count). Exit code 0.',
+  'line follows; the summary comes at the end (Ctrl-C, --duration or --count).',
   'Replies: 250 queued as <id>; injected failures say "Injected failure"; 552 over --max-size.',
+  'Exit codes: 0 stopped by Ctrl-C, --duration or --count, after the summary; 2 bad flags or',
+  'arguments, an unusable --tls-cert/--tls-key or a --save directory that cannot be made; 4 cannot',
+  'listen on the address (the port is in use, or the address is not this machine\'s).',
 ];
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -160,7 +164,7 @@ function sinkRun(flags: Flags): SinkRun {
 
 function statusLine(sink: SinkHandle, rate: number): string {
   const s = sink.stats;
-  return `accepted ${s.accepted}  temp-failed ${s.tempFailed}  rejected ${s.rejected}  dropped ${s.dropped}  ${rate} msg/s  ${s.open} open`;
+  return `accepted ${s.accepted}  temp-failed ${s.tempFailed}  rejected ${s.rejected}  dropped ${s.dropped}  ${rate} accepted/s  ${s.open} open`;
 }
 
 export function formatSinkSummary(where: string, sink: SinkHandle, summary: SinkSummary): SafeText[] {
@@ -168,12 +172,12 @@ export function formatSinkSummary(where: string, sink: SinkHandle, summary: Sink
   const lines = [
     `sink summary (${where}, ${sink.protocol}):`,
     `  connections   ${n(summary.connections)}`,
-    `  accepted      ${n(summary.accepted)} messages, ${n(summary.recipients)} recipients`,
+    `  accepted      ${counted(summary.accepted, 'message')}, ${counted(summary.recipients, 'recipient')}`,
     `  temp-failed   ${n(summary.tempFailed)}`,
     `  rejected      ${n(summary.rejected)}`,
-    `  dropped       ${n(summary.dropped)} connections cut mid-DATA`,
+    `  dropped       ${counted(summary.dropped, 'connection')} cut mid-DATA`,
     `  bytes         ${n(summary.bytes)}`,
-    `  rate          ${n(summary.messagesPerSecond)} messages/s (${summary.activeSeconds} s of traffic, ${summary.seconds} s listening)`,
+    `  rate          ${n(summary.messagesPerSecond)} accepted messages/s (${summary.activeSeconds} s of traffic, ${summary.seconds} s listening)`,
   ];
   return lines.map((line) => escapeText(line));
 }

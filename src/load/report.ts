@@ -8,10 +8,15 @@ import { escapeText } from '../terminal/escape.js';
 import { jsonDocument } from '../terminal/json.js';
 import type { SafeText } from '../terminal/safeText.js';
 
+/** "1 connection", "2 connections", "1,000 messages". */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
 export function progressLine(stats: LoadStats): string {
   const seconds = stats.elapsedMs() / 1000;
-  const rate = seconds > 0 ? stats.messages / seconds : 0;
-  return `sent ${stats.messages} (${stats.accepted} ok, ${stats.tempFailed} 4xx, ${stats.rejected} 5xx), ${rate.toFixed(1)} msg/s, ${stats.connectionsFailed} connection errors, ${seconds.toFixed(1)} s`;
+  const rate = seconds > 0 ? stats.accepted / seconds : 0;
+  return `sent ${stats.messages} (${stats.accepted} accepted, ${stats.tempFailed} 4xx, ${stats.rejected} 5xx), ${rate.toFixed(1)} accepted/s, ${counted(stats.connectionsFailed, 'connection error')}, ${seconds.toFixed(1)} s`;
 }
 
 export interface LoadSummary {
@@ -23,6 +28,8 @@ export interface LoadSummary {
   tempFailed: number;
   rejected: number;
   failureCodes: Record<string, number>;
+  /** The first reply (its last line, as the server sent it) for each code in failureCodes. */
+  failureReplies: Record<string, string>;
   connectionsOpened: number;
   connectionsFailed: number;
   /** What was asked for, and on how many connections the server's offer allowed it. */
@@ -30,8 +37,14 @@ export interface LoadSummary {
   connectionErrors: Record<string, number>;
   bytesSent: number;
   elapsedMs: number;
-  messagesPerSecond: number;
+  /** Messages the server accepted per second: refused ones are not throughput. */
+  acceptedPerSecond: number;
+  /** Messages sent (accepted or not) per second. */
+  sentPerSecond: number;
+  /** Bytes of message content sent per second. */
   bytesPerSecond: number;
+  /** Stopped by Ctrl-C: the counts are those of the run until then. */
+  interrupted: boolean;
   latencyMs: { connect: LatencySummary; tls: LatencySummary; message: LatencySummary };
 }
 
@@ -41,7 +54,7 @@ export interface LoadAsked {
   rset: boolean;
 }
 
-export function loadSummary(stats: LoadStats, target: string, mode: string, protocol: string, connections: number, asked: LoadAsked): LoadSummary {
+export function loadSummary(stats: LoadStats, target: string, mode: string, protocol: string, connections: number, asked: LoadAsked, interrupted = false): LoadSummary {
   const elapsedMs = stats.elapsedMs();
   const perSecond = (n: number) => Math.round((n / (elapsedMs / 1000)) * 10) / 10;
   return {
@@ -53,6 +66,7 @@ export function loadSummary(stats: LoadStats, target: string, mode: string, prot
     tempFailed: stats.tempFailed,
     rejected: stats.rejected,
     failureCodes: Object.fromEntries([...stats.failureCodes].map(([code, n]) => [String(code), n])),
+    failureReplies: Object.fromEntries([...stats.failureReplies].map(([code, reply]) => [String(code), reply])),
     connectionsOpened: stats.connectionsOpened,
     connectionsFailed: stats.connectionsFailed,
     dialogue: {
@@ -65,24 +79,32 @@ export function loadSummary(stats: LoadStats, target: string, mode: string, prot
     connectionErrors: Object.fromEntries(stats.connectionErrors),
     bytesSent: stats.bytesSent,
     elapsedMs: Math.round(elapsedMs),
-    messagesPerSecond: perSecond(stats.messages),
+    acceptedPerSecond: perSecond(stats.accepted),
+    sentPerSecond: perSecond(stats.messages),
     bytesPerSecond: perSecond(stats.bytesSent),
+    interrupted,
     latencyMs: { connect: summarise(stats.connectMs), tls: summarise(stats.tlsMs), message: summarise(stats.messageMs) },
   };
 }
 
 /** Plain text lines (no colour), each passed whole through the escaper: reasons quote servers. */
 export function formatLoadReport(summary: LoadSummary): SafeText[] {
-  const codes = Object.entries(summary.failureCodes).map(([code, n]) => `${code} ×${n}`).join(', ');
+  // One line per refusing code, with the first reply seen for it: "4 × 451 4.3.0 try later".
+  const refusals = Object.entries(summary.failureCodes).map(([code, n]) => {
+    const reply = summary.failureReplies[code] ?? '';
+    return `  ${n} × ${reply.startsWith(code) ? reply : `${code} ${reply}`.trimEnd()}`;
+  });
   const row = (name: string, l: LatencySummary) =>
     `  ${name.padEnd(8)} ${[l.p50, l.p90, l.p99, l.max].map((n) => n.toFixed(2).padStart(9)).join('')}   (${l.count})`;
   const lines = [
-    `load: ${summary.target} (${summary.mode} ${summary.protocol}), ${summary.connections} concurrent connections`,
-    `messages     ${summary.accepted + summary.tempFailed + summary.rejected} sent: ${summary.accepted} accepted, ${summary.tempFailed} temp-failed, ${summary.rejected} rejected${codes ? ` (${codes})` : ''}`,
+    `load: ${summary.target} (${summary.mode} ${summary.protocol}), ${counted(summary.connections, 'concurrent connection')}`,
+    ...(summary.interrupted ? ['interrupted  by Ctrl-C: the counts cover the run until then'] : []),
+    `messages     ${summary.accepted + summary.tempFailed + summary.rejected} sent: ${summary.accepted} accepted, ${summary.tempFailed} temp-failed, ${summary.rejected} rejected`,
+    ...refusals,
     `connections  ${summary.connectionsOpened} opened, ${summary.connectionsFailed} failed`,
     ...Object.entries(summary.connectionErrors).map(([reason, n]) => `  ${n} × ${reason}`),
     `dialogue     ${dialogueLine(summary)}`,
-    `rate         ${summary.messagesPerSecond} messages/s, ${formatSize(summary.bytesPerSecond)}/s over ${(summary.elapsedMs / 1000).toFixed(2)} s`,
+    `rate         ${summary.acceptedPerSecond} accepted messages/s (${summary.sentPerSecond} sent/s), ${formatSize(summary.bytesPerSecond)}/s sent over ${(summary.elapsedMs / 1000).toFixed(2)} s`,
     `latency (ms)      p50      p90      p99      max`,
     row('connect', summary.latencyMs.connect),
     row('tls', summary.latencyMs.tls),
@@ -99,7 +121,7 @@ export function loadJson(summary: LoadSummary): string {
 function dialogueLine(summary: LoadSummary): string {
   const { dialogue, connectionsOpened } = summary;
   const used = (name: string, keyword: string, n: number) =>
-    `${name} on ${n} of ${connectionsOpened} connections${n < connectionsOpened ? ` (${keyword} not offered)` : ''}`;
+    `${name} on ${n} of ${counted(connectionsOpened, 'connection')}${n < connectionsOpened ? ` (${keyword} not offered)` : ''}`;
   const parts = [
     dialogue.bdat ? used('BDAT', 'CHUNKING', dialogue.bdatConnections) : 'DATA',
     dialogue.pipelining ? used('PIPELINING', 'PIPELINING', dialogue.pipelinedConnections) : 'one command at a time',

@@ -22,6 +22,8 @@ export class LoadStats {
   rejected = 0;
   /** Reply codes that failed a message, with how often. */
   readonly failureCodes = new Map<number, number>();
+  /** The first reply seen for each of those codes (its last line), for the report. */
+  readonly failureReplies = new Map<number, string>();
   connectionsOpened = 0;
   connectionsFailed = 0;
   /** Connections that sent with PIPELINING, and with BDAT (asked for and offered). */
@@ -35,10 +37,12 @@ export class LoadStats {
   readonly messageMs: number[] = [];
   readonly started = performance.now();
 
-  failed(code: number): void {
+  /** A message refused (or broken off) with this reply; `reply` is its last line. */
+  failed(code: number, reply: string): void {
     if (code >= 400 && code < 500) this.tempFailed++;
     else this.rejected++;
     this.failureCodes.set(code, (this.failureCodes.get(code) ?? 0) + 1);
+    if (!this.failureReplies.has(code)) this.failureReplies.set(code, reply);
   }
 
   connectionFailed(reason: string): void {

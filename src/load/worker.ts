@@ -13,7 +13,7 @@ import { formatHostPort } from '../transport/address.js';
 import { connectTcp } from '../transport/connect.js';
 import type { SessionOptions } from '../client/options.js';
 import type { HeaderMaker } from './message.js';
-import { ReplyReader } from '../protocols/smtp/replyReader.js';
+import { ReplyReader, type LoadReply } from '../protocols/smtp/replyReader.js';
 import type { LoadStats } from './stats.js';
 
 export interface WorkerPlan {
@@ -100,11 +100,14 @@ async function reset(wire: Wire): Promise<void> {
   await wire.replies.next();
 }
 
+/** A refusal with no reply to show: the server sent a line that was no reply. */
+const BROKEN: LoadReply = { code: 554, text: '(no reply code)' };
+
 /**
- * One message; returns the code that decided it (250 accepted). `more`: another message
+ * One message; returns the reply that decided it (250 accepted). `more`: another message
  * follows on this connection (else QUIT does, and no RSET is needed first).
  */
-async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, stats: LoadStats, more: boolean): Promise<number> {
+async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, stats: LoadStats, more: boolean): Promise<LoadReply> {
   const { socket, replies } = wire;
   const { pipelining, bdat, lmtp } = dialogue;
   const rset = dialogue.rset && more;
@@ -121,21 +124,23 @@ async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, sta
     if (bdatWithEnvelope) writeBdat(socket, size, headers, plan.body, rsetAlong);
     socket.uncork();
   }
-  let refused = 0;
+  let refused: LoadReply | undefined;
   let accepted = 0;
-  let dataCode = 0;
+  let dataReply: LoadReply | undefined;
   for (let i = 0; i < envelope.length; i++) {
     if (!pipelining) socket.write(envelope[i]);
-    const { code } = await replies.next();
+    const reply = await replies.next();
+    const { code } = reply;
     const isData = !bdat && i === envelope.length - 1;
-    if (isData) dataCode = code;
+    if (isData) dataReply = reply;
     else if (code >= 200 && code < 300) accepted += i > 0 ? 1 : 0;
-    else refused ||= code || 554;
+    else refused ??= code ? reply : { ...BROKEN, text: reply.text || BROKEN.text };
     if (!pipelining && refused) break;
   }
+  const dataCode = dataReply?.code ?? 0;
   // A 2xx to DATA took no content: the server broke the protocol, and nothing was accepted.
-  if (!bdat && dataCode >= 200 && dataCode < 300) {
-    stats.failed(dataCode);
+  if (dataReply && dataCode >= 200 && dataCode < 300) {
+    stats.failed(dataCode, dataReply.text);
     throw new MailprobeError('PROTOCOL', `the server answered DATA with ${dataCode} instead of 354`);
   }
   if (!bdatWithEnvelope && (refused || (!bdat && dataCode !== 354))) {
@@ -145,7 +150,7 @@ async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, sta
       await replies.next();
     }
     if (more) await reset(wire);
-    return refused || dataCode || 554;
+    return refused ?? (dataReply && dataCode ? dataReply : { ...BROKEN, text: dataReply?.text || BROKEN.text });
   }
   if (!bdatWithEnvelope) {
     // Headers, the shared body and the end (dot or BDAT) in one write; with PIPELINING the
@@ -163,14 +168,18 @@ async function sendMessage(wire: Wire, plan: WorkerPlan, dialogue: Dialogue, sta
   // LMTP answers once per accepted recipient: the worst answer decides (0, a broken reply,
   // counts as a refusal).
   const finals = lmtp ? Math.max(1, accepted) : 1;
-  let code = 0;
-  for (let i = 0; i < finals; i++) code = Math.max(code, (await replies.next()).code);
-  if (refused) code = Math.max(code, refused);
+  let worst: LoadReply | undefined;
+  for (let i = 0; i < finals; i++) {
+    const reply = await replies.next();
+    if (!worst || reply.code > worst.code) worst = reply;
+  }
+  if (refused && (!worst || refused.code > worst.code)) worst = refused;
+  const decided = worst as LoadReply;
   if (rsetAlong) await replies.next();
   // Without RSET the next MAIL starts a new transaction after an accepted one (RFC 5321
   // §4.1.4); after a refusal the envelope is cleared all the same.
-  else if (rset || (code >= 400 && more)) await reset(wire);
-  return code;
+  else if (rset || (decided.code >= 400 && more)) await reset(wire);
+  return decided;
 }
 
 /** BDAT LAST with the whole message (RFC 3030): no dot, no stuffing, one reply. */
@@ -272,10 +281,10 @@ export async function runWorker(plan: WorkerPlan, stats: LoadStats): Promise<voi
       // The next message is taken from the budget first: the last one needs no RSET.
       more = n + 1 < plan.perConnection && plan.take();
       const started = performance.now();
-      const code = await sendMessage(wire, plan, dialogue, stats, more);
+      const { code, text } = await sendMessage(wire, plan, dialogue, stats, more);
       stats.messageMs.push(performance.now() - started);
       if (code >= 200 && code < 300) stats.accepted++;
-      else stats.failed(code);
+      else stats.failed(code, text);
     }
   } catch (error) {
     if (more) plan.giveBack();

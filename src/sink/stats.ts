@@ -78,7 +78,7 @@ export class SinkStats {
   }
 }
 
-/** Messages per second between two looks, for a status line redrawn every so often. */
+/** Accepted messages per second between two looks, for a status line redrawn every so often. */
 export class RateMeter {
   private lastCount = 0;
   private lastAt = performance.now();
@@ -87,7 +87,7 @@ export class RateMeter {
 
   sample(): number {
     const now = performance.now();
-    const count = this.stats.messages;
+    const count = this.stats.accepted;
     const rate = now > this.lastAt ? ((count - this.lastCount) * 1000) / (now - this.lastAt) : 0;
     this.lastCount = count;
     this.lastAt = now;

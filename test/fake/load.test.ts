@@ -42,7 +42,7 @@ async function countingServer(seen: Seen, offerPipelining = true, offerChunking 
       seen.commands.push(verb);
       if (verb === 'EHLO') client.send(`250-counting\r\n${offerPipelining ? '250-PIPELINING\r\n' : ''}${offerChunking ? '250-CHUNKING\r\n' : ''}250 SIZE 100000\r\n`);
       else if (verb === 'MAIL' || verb === 'RSET') client.send('250 ok\r\n');
-      else if (verb === 'RCPT') client.send(line.includes('bad') ? '550 5.1.1 no such user\r\n' : line.includes('busy') ? '451 4.3.0 try later\r\n' : '250 ok\r\n');
+      else if (verb === 'RCPT') client.send(line.includes('bad') ? '550 5.1.1 no such user\r\n' : line.includes('busy') ? '451 4.3.0 try later\r\n' : line.includes('evil') ? '554 5.7.1 \x1b[2Jdenied\r\n' : '250 ok\r\n');
       else if (verb === 'DATA') {
         client.send('354 go\r\n');
         seen.messages.push(await readMessage(client));
@@ -91,16 +91,20 @@ describe('mailprobe load', () => {
     }
   });
 
-  it('counts refusals by reply code, with several recipients and PIPELINING', async () => {
+  it('counts refusals by reply code, each with the reply the server gave, with several recipients and PIPELINING', async () => {
     const seen = fresh();
     const server = await countingServer(seen);
     try {
       const bad = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '5', '--to', 'bad@x.test', '--pipelining', '--json']);
       expect(bad.code).toBe(2);
-      expect(JSON.parse(bad.stdout)).toMatchObject({ accepted: 0, rejected: 5, failureCodes: { '550': 5 } });
+      expect(JSON.parse(bad.stdout)).toMatchObject({ accepted: 0, rejected: 5, failureCodes: { '550': 5 }, failureReplies: { '550': '550 5.1.1 no such user' } });
       const busy = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '4', '--to', 'busy@x.test', '--rcpts', '2']);
       expect(busy.code).toBe(2);
-      expect(busy.stdout).toMatch(/^messages {5}4 sent: 0 accepted, 4 temp-failed, 0 rejected \(451 ×4\)$/m);
+      expect(busy.stdout).toMatch(/^messages {5}4 sent: 0 accepted, 4 temp-failed, 0 rejected\n {2}4 × 451 4\.3\.0 try later$/m);
+      // The reply is server text: escaped in the report like every other.
+      const evil = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '3', '--to', 'evil@x.test']);
+      expect(evil.stdout).toMatch(/^ {2}3 × 554 5\.7\.1 \\e\[2Jdenied$/m);
+      expect(evil.stdout).not.toContain('\x1b');
       const multi = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '2', '--rcpts', '3', '--to', 'u@x.test']);
       expect(multi.code).toBe(0);
       expect(seen.messages.at(-1)?.headers).toContain('To: <u@x.test>, <u+2@x.test>, <u+3@x.test>');
@@ -155,7 +159,8 @@ describe('mailprobe load', () => {
       const result = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '2', '--bdat']);
       expect(result.code).toBe(0);
       expect(seen.commands.filter((c) => c === 'DATA')).toHaveLength(2);
-      expect(result.stdout).toMatch(/^dialogue {5}BDAT on 0 of 1 connections \(CHUNKING not offered\)/m);
+      expect(result.stdout).toMatch(/^dialogue {5}BDAT on 0 of 1 connection \(CHUNKING not offered\)/m);
+      expect(result.stdout).toMatch(/^load: 127\.0\.0\.1:\d+ \(plain smtp\), 1 concurrent connection$/m);
     } finally {
       await server.close();
     }
@@ -190,22 +195,57 @@ describe('mailprobe load', () => {
     expect(result.stderr).toMatch(/refusing to send 5000 messages to mail\.example\.com, which is not this machine, without --yes; a load test is not a spam run/);
   });
 
-  it('stops cleanly on Ctrl-C with the partial report, every connection closed with QUIT', async () => {
+  it('a run where nothing was accepted reports 0 accepted messages/s, not the rate of the refusals', async () => {
     const seen = fresh();
     const server = await countingServer(seen);
     try {
-      const child = spawn(process.execPath, [BIN, 'load', `127.0.0.1:${server.port}`, '-plain', '-c', '2', '--duration', '60s', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      await new Promise((r) => setTimeout(r, 700));
-      child.kill('SIGINT');
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-      const summary = JSON.parse(out);
+      const text = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '20', '--to', 'bad@x.test']);
+      expect(text.stdout).toMatch(/^rate {9}0 accepted messages\/s \([\d.]+ sent\/s\), /m);
+      const json = JSON.parse((await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '20', '--to', 'bad@x.test', '--json'])).stdout);
+      expect(json.acceptedPerSecond).toBe(0);
+      expect(json.sentPerSecond).toBeGreaterThan(0);
+      const good = JSON.parse((await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '20', '--json'])).stdout);
+      expect(good.acceptedPerSecond).toBeGreaterThan(0);
+      expect(good.acceptedPerSecond).toBe(good.sentPerSecond);
+    } finally {
+      await server.close();
+    }
+  });
+
+  /**
+   * Runs a 60-second load and presses Ctrl-C once messages have arrived for 300 ms (so the
+   * run, not Node's default, handles it): its exit code and output.
+   */
+  async function interruptedRun(port: number, seen: Seen, extra: string[]): Promise<{ code: number | null; out: string }> {
+    const before = seen.messages.length;
+    const child = spawn(process.execPath, [BIN, 'load', `127.0.0.1:${port}`, '-plain', '-c', '2', '--duration', '60s', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    while (seen.messages.length === before) await sleep(20);
+    await sleep(300);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { code, out };
+  }
+
+  it('stops on Ctrl-C with the partial report, which says it was interrupted, exit 130; every connection closed with QUIT', async () => {
+    const seen = fresh();
+    const server = await countingServer(seen);
+    try {
+      const json = await interruptedRun(server.port, seen, ['--json']);
+      const summary = JSON.parse(json.out);
       expect(summary.accepted).toBeGreaterThan(0);
       expect(summary.elapsedMs).toBeLessThan(10_000);
-      expect(code).toBe(0);
+      expect(summary.interrupted).toBe(true);
+      expect(json.code).toBe(130);
       await new Promise((r) => setTimeout(r, 100));
       expect(seen.quits).toBe(seen.connections);
+      const text = await interruptedRun(server.port, seen, []);
+      expect(text.code).toBe(130);
+      expect(text.out).toMatch(/^interrupted {2}by Ctrl-C: the counts cover the run until then$/m);
+      // A run that ends by itself says nothing of the kind.
+      const whole = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '2', '--json']);
+      expect(JSON.parse(whole.stdout).interrupted).toBe(false);
     } finally {
       await server.close();
     }

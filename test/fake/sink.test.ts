@@ -11,11 +11,11 @@ import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sinkCommand } from '../../src/cli/sink.js';
+import { formatSinkSummary, sinkCommand } from '../../src/cli/sink.js';
 import type { MainIo } from '../../src/cli/main.js';
 import { DotDecoder } from '../../src/sink/dotDecoder.js';
 import { FaultPlan } from '../../src/sink/faults.js';
-import { startSink, type SinkHandle, type SinkMessage, type SinkOptions } from '../../src/sink/index.js';
+import { RateMeter, SinkStats, startSink, type SinkHandle, type SinkMessage, type SinkOptions } from '../../src/sink/index.js';
 import { Printer } from '../../src/terminal/printer.js';
 import { palette } from '../../src/terminal/style.js';
 import { selfSignedCertificate } from '../../src/transport/selfSigned.js';
@@ -629,8 +629,31 @@ describe('mailprobe sink (in-process)', () => {
     Object.assign(mem.stdout, { isTTY: true });
     const done = sinkCommand(['--listen', '127.0.0.1:0', '--duration', '1200ms'], mem.io, new Printer(mem.stdout, mem.stderr, palette(0)));
     expect(await done).toBe(0);
-    expect(mem.out()).toMatch(/\r\x1b\[Kaccepted 0 {2}temp-failed 0 {2}rejected 0 {2}dropped 0 {2}0 msg\/s {2}0 open/);
+    expect(mem.out()).toMatch(/\r\x1b\[Kaccepted 0 {2}temp-failed 0 {2}rejected 0 {2}dropped 0 {2}0 accepted\/s {2}0 open/);
     expect(mem.out()).toContain('sink summary');
+  });
+
+  it('the summary agrees counts with their nouns: 1 message, 2 messages', () => {
+    const sink = { protocol: 'SMTP' } as SinkHandle;
+    const base = { connections: 1, tempFailed: 0, rejected: 0, bytes: 5, authFailed: 0, seconds: 2, activeSeconds: 1, messagesPerSecond: 1 };
+    const one = formatSinkSummary('127.0.0.1:2525', sink, { ...base, accepted: 1, recipients: 1, dropped: 1 }).join('\n');
+    expect(one).toMatch(/^ {2}accepted {6}1 message, 1 recipient$/m);
+    expect(one).toMatch(/^ {2}dropped {7}1 connection cut mid-DATA$/m);
+    expect(one).toMatch(/^ {2}rate {10}1 accepted messages\/s /m);
+    const many = formatSinkSummary('127.0.0.1:2525', sink, { ...base, accepted: 2000, recipients: 0, dropped: 2 }).join('\n');
+    expect(many).toMatch(/^ {2}accepted {6}2,000 messages, 0 recipients$/m);
+    expect(many).toMatch(/^ {2}dropped {7}2 connections cut mid-DATA$/m);
+  });
+
+  it('the status line\'s rate counts accepted messages only: refusals are not throughput', async () => {
+    const stats = new SinkStats();
+    const meter = new RateMeter(stats);
+    for (let i = 0; i < 50; i++) stats.finished(554, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(meter.sample()).toBe(0);
+    for (let i = 0; i < 50; i++) stats.finished(250, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(meter.sample()).toBeGreaterThan(0);
   });
 
   it.each([
@@ -768,7 +791,7 @@ describe('mailprobe sink (child process)', () => {
     expect(line).toMatch(/^421 |closed/);
     const { code, stdout } = await run.result;
     expect(code).toBe(0);
-    expect(stdout).toMatch(/accepted +1 messages, 1 recipients/);
+    expect(stdout).toMatch(/accepted +1 message, 1 recipient$/m);
     expect(stdout).toMatch(/connections +1/);
   });
 });

@@ -156,14 +156,17 @@ function summary(overrides: Partial<LoadSummary>): LoadSummary {
     tempFailed: 0,
     rejected: 1,
     failureCodes: {},
+    failureReplies: {},
     connectionsOpened: 1,
     connectionsFailed: 1,
     dialogue: { pipelining: false, bdat: false, rsetBetweenMessages: true, pipelinedConnections: 0, bdatConnections: 0 },
     connectionErrors: {},
     bytesSent: 0,
     elapsedMs: 1000,
-    messagesPerSecond: 0,
+    acceptedPerSecond: 0,
+    sentPerSecond: 0,
     bytesPerSecond: 0,
+    interrupted: false,
     latencyMs: { connect: latency, tls: latency, message: latency },
     ...overrides,
   };
@@ -173,13 +176,14 @@ describe('the load report', () => {
   const hostile = summary({
     target: 'mx\u202e.test:25',
     failureCodes: { '55\u20280': 1 },
+    failureReplies: { '55\u20280': '55\u20280 5.7.1 \x1b[2Jno\u202e' },
     connectionErrors: { 'the server greeted with 554 \x1b]0;pwned\x07\u0085\u00ad\u202eevil': 3 },
   });
 
-  it('escapes the connection errors, failure codes and target in the text report', () => {
+  it('escapes the connection errors, failure codes, their replies and target in the text report', () => {
     const text = formatLoadReport(hostile).join('\n');
     expect(text).toContain('load: mx\\u{202e}.test:25 (plain smtp)');
-    expect(text).toContain('rejected (55\\u{2028}0 \u00d71)');
+    expect(text).toContain('  1 \u00d7 55\\u{2028}0 5.7.1 \\e[2Jno\\u{202e}');
     expect(text).toContain('  3 \u00d7 the server greeted with 554 \\e]0;pwned\\a\\u{85}\\u{ad}\\u{202e}evil');
     expect(RAW.test(text.replaceAll('\n', ''))).toBe(false);
   });
