@@ -11,7 +11,7 @@ import { formatHostPort } from '../transport/address.js';
 import { CREDENTIAL_FLAGS, SESSION_FLAGS, type FlagSpec } from './flags.js';
 import { commandHelp } from './help.js';
 import type { MainIo } from './io.js';
-import { normaliseArgv } from './normalise.js';
+import { commandContext, normaliseArgv } from './normalise.js';
 import { parseArgs } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';
 
@@ -75,7 +75,7 @@ export function isLoopback(host: string): boolean {
 
 export async function loadCommand(argv: string[], io: MainIo, printer: Printer): Promise<number> {
   try {
-    const { flags, positional } = parseArgs(normaliseArgv(argv, LOAD_FLAGS), LOAD_FLAGS);
+    const { flags, positional } = parseArgs(normaliseArgv(argv, LOAD_FLAGS, commandContext('load')), LOAD_FLAGS);
     if (flags.help) {
       io.stdout.write(commandHelp('Usage: mailprobe load HOST[:PORT] [-starttls smtp | -tls] [flags]', LOAD_FLAGS, LOAD_HELP_TAIL) + '\n');
       return 0;

@@ -16,7 +16,7 @@ import { selfSignedCertificate } from '../transport/selfSigned.js';
 import type { FlagSpec } from './flags.js';
 import { commandHelp, flagName } from './help.js';
 import type { MainIo } from './io.js';
-import { normaliseArgv } from './normalise.js';
+import { commandContext, normaliseArgv } from './normalise.js';
 import { parseArgs } from './program.js';
 
 export const SINK_FLAGS: FlagSpec[] = [
@@ -184,7 +184,7 @@ export function formatSinkSummary(where: string, sink: SinkHandle, summary: Sink
 
 export async function sinkCommand(argv: string[], io: MainIo, printer: Printer): Promise<number> {
   try {
-    const { flags, positional } = parseArgs(normaliseArgv(argv, SINK_FLAGS), SINK_FLAGS);
+    const { flags, positional } = parseArgs(normaliseArgv(argv, SINK_FLAGS, commandContext('sink')), SINK_FLAGS);
     if (flags.help) {
       io.stdout.write(commandHelp('Usage: mailprobe sink [--listen HOST:PORT] [flags]', SINK_FLAGS, HELP_TAIL) + '\n');
       return EXIT_CODES.OK;

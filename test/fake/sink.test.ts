@@ -664,7 +664,7 @@ describe('mailprobe sink (in-process)', () => {
     [['--tls-cert', '/nonexistent.pem', '--tls-key', '/nonexistent.key'], /cannot read --tls-cert/],
     [['--tls-cert', '/nonexistent.pem'], /go together/],
     [['--auth', 'nocolon'], /USER:PASS/],
-    [['--fial-rate', '1'], /did you mean -fail_rate/],
+    [['--fial-rate', '1'], /did you mean --fail-rate\?\); run mailprobe sink --help/],
     [['extra'], /unexpected argument/],
   ])('refuses %j with a usage error', async (args, message) => {
     const run = runSinkCommand(args);
