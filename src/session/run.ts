@@ -438,6 +438,8 @@ class Session {
 
   private onServerClose(error?: MailprobeError): void {
     clearTimeout(this.quitTimer);
+    // mailprobe closed it itself (Ctrl-C, a failure): nothing more to say.
+    if (this.ended) return;
     if (error && !this.connection.quitSent) {
       this.fail(error);
       return;

@@ -51,6 +51,8 @@ describe.runIf(hasTmux)('the terminal after a session', () => {
     const typed = screen.indexOf('> half typed');
     expect(typed, screen.join('\n')).toBeGreaterThan(0);
     expect(screen[typed + 1]).toBe('[exit 130]');
+    // mailprobe closed the connection itself: no note blames the server.
+    expect(screen.join('\n')).not.toMatch(/server closed/);
     expect(server.received).toEqual([]);
   });
 
@@ -81,6 +83,16 @@ describe.runIf(hasTmux)('the terminal after a session', () => {
     const screen = rows(await terminal.waitFor(/\[exit \d+\]/));
     const start = screen.indexOf('220 ready');
     expect(screen.slice(start), screen.join('\n')).toEqual(['220 ready', '=> QUIT', '221 bye', '-- connection closed', '[exit 0]']);
+  });
+  it('Ctrl-C in the demo (its server lives on in the same process): no note blames the server', async () => {
+    terminal = new TmuxTerminal([process.execPath, BIN, 'demo', '-brief']);
+    await terminal.waitFor(/^>$/m, 15_000);
+    terminal.type('half typed');
+    await terminal.waitFor(/^> half typed$/m);
+    terminal.key('C-c');
+    const screen = rows(await terminal.waitFor(/\[exit \d+\]/));
+    expect(screen.join('\n')).not.toMatch(/server closed/);
+    expect(screen[screen.indexOf('> half typed') + 1]).toBe('[exit 130]');
   });
 });
 
