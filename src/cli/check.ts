@@ -19,7 +19,8 @@ import { resolveSession, type SessionFlags } from './resolve.js';
 type Flags = Record<string, string | boolean | undefined>;
 
 const CHECK_HELP_TAIL = [
-  'Exit codes: 0 every check ok, 1 warnings only, 2 a check failed, 3 could not run (usage, DNS, connect).',
+  'Exit codes: 0 every check ok, 1 warnings only, 2 a check failed, 3 could not run (usage, DNS, connect),',
+  '13 --user credentials held back by the credential policy (--allow-plaintext-auth, --insecure lift it).',
   'Checks: connect, greeting, tls.starttls / tls.handshake, certificate.chain, certificate.hostname,',
   'certificate.expiry, certificate.key, certificate.signature, certificate.chain_complete,',
   'certificate.ocsp_staple, tls.versions, capabilities.auth_before_tls, capabilities.list, smtp.relay,',

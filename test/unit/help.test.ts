@@ -81,7 +81,7 @@ describe('exit codes', () => {
       // 130: a session's Ctrl-C (pty/passwordPrompt.test.ts); 13: hostile/credentialPolicy.test.ts.
       { help: ['-help'], provoke: [['-bogus'], ['-connect', refused, '-plain']], elsewhere: [130, 13] },
       // 1 warnings, 2 failures: fake/check.test.ts.
-      { help: ['check', '--help'], provoke: [['check'], ['check', '--bogus'], ['check', refused, '--tls', '--no-versions']], elsewhere: [1, 2] },
+      { help: ['check', '--help'], provoke: [['check'], ['check', '--bogus'], ['check', refused, '--tls', '--no-versions']], elsewhere: [1, 2, 13] },
       // 8, --verify-return-error, needs a TLS server (the session's: fake/certificates.test.ts).
       { help: ['cert', '--help'], provoke: [['cert', '--bogus'], ['cert', refused, '--tls']], elsewhere: [8] },
       // 2 refusals, 130 Ctrl-C: fake/load.test.ts; 13: hostile/credentialPolicy.test.ts.
