@@ -56,6 +56,7 @@ export function helpText(): string {
     '  mailprobe check HOST[:PORT]...   one-shot checks (exit 0 ok, 1 warnings, 2 failures, 3 could not run)',
     '  mailprobe cert HOST[:PORT]       the certificate report alone, or --pem',
     '  mailprobe load HOST[:PORT]       a load test (exit 0 all accepted, 2 some failed, 3 could not run)',
+    '  mailprobe send --to ADDRESS      one test message, swaks-style (exit code per failed stage)',
     '  mailprobe sink                   a fast SMTP/LMTP receiver with fault injection',
     '  mailprobe demo                   a first session against the built-in sink, no server needed',
   ];

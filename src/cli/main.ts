@@ -11,6 +11,7 @@ import { certCommand, checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
 import { loadCommand } from './load.js';
 import { sinkCommand } from './sink.js';
+import { sendCommand } from './send.js';
 import { helpText } from './help.js';
 import { normaliseArgv } from './normalise.js';
 import { parseSessionArgs } from './program.js';
@@ -73,6 +74,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     if (argv[0] === 'load') return await loadCommand(argv.slice(1), io, printer);
     if (argv[0] === 'sink') return await sinkCommand(argv.slice(1), io, printer);
     if (argv[0] === 'demo') return await demoCommand(argv.slice(1), io, printer);
+    if (argv[0] === 'send') return await sendCommand(argv.slice(1), io, printer);
     const { flags, positional } = parseSessionArgs(normaliseArgv(argv, SESSION_FLAGS));
     if (flags.help) {
       io.stdout.write(helpText() + '\n');
