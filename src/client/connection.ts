@@ -106,6 +106,14 @@ export class ServerConnection implements Exchange {
     return this.owed.length;
   }
 
+  /**
+   * Replies still to be read by a dialogue: those owed, and those already received that no
+   * waiter has taken yet (an LMTP server's per-recipient replies often come in one write).
+   */
+  get unread(): number {
+    return this.owed.length + this.unclaimed.length;
+  }
+
   private readonly onError = (err: NodeJS.ErrnoException) => {
     // The first error is the cause; a write racing the close only follows from it.
     this.closeError ??= err instanceof MailprobeError ? err : describeNetError(err, this.options.where);

@@ -22,7 +22,7 @@ import type { MechanismName } from '../sasl/index.js';
 import type { Printer } from '../terminal/printer.js';
 import { mailHosts, systemResolver, type MxResolver } from './mx.js';
 import type { SendObserver } from './observer.js';
-import { exitCodeAt, SEND_EXIT, STAGE_NAMES, stageOfCommand, type SendStage } from './stages.js';
+import { exitCodeAt, SEND_EXIT, sendHint, STAGE_NAMES, stageOfCommand, stageOfError, type SendStage } from './stages.js';
 
 export interface SendRequest {
   /** --server; undefined: the MX of the first recipient's domain. */
@@ -105,8 +105,8 @@ function transactionExchange(connection: ServerConnection, observer: SendObserve
       observer.content(bytes, suppress);
       connection.sendRaw(bytes);
     },
-    get outstanding() {
-      return connection.outstanding;
+    get unread() {
+      return connection.unread;
     },
   };
 }
@@ -201,9 +201,9 @@ export async function runSend(request: SendRequest, observer: SendObserver, prin
     return EXIT_CODES.OK;
   } catch (error) {
     const failure = error instanceof MailprobeError ? error : new MailprobeError('INTERNAL', `unexpected error: ${messageOf(error)}`, { cause: error });
-    const at = failure instanceof StageRefused ? failure.stage : stage;
+    const at = failure instanceof StageRefused ? failure.stage : stageOfError(failure, stage);
     const exitCode = failure instanceof StageRefused ? (SEND_EXIT[at] ?? failure.exitCode) : exitCodeAt(at, failure);
-    printer.error(new MailprobeError(failure.code, `${STAGE_NAMES[at]} failed (exit ${exitCode}): ${failure.message}`, { hint: failure.hint, reply: failure.reply, bytes: failure.bytes }));
+    printer.error(new MailprobeError(failure.code, `${STAGE_NAMES[at]} failed (exit ${exitCode}): ${failure.message}`, { hint: sendHint(failure), reply: failure.reply, bytes: failure.bytes }));
     return exitCode;
   } finally {
     if (connection) await quit(connection);

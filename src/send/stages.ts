@@ -3,7 +3,7 @@
 // timeouts 5, TLS 6/7/8/10, a closed connection 9, AUTH 12, credentials held back 13) it is
 // kept; the stages it has none for take swaks' numbers (21 banner, 22 EHLO, 23 MAIL,
 // 24 RCPT, 25 DATA, 26 the message after the dot), so scripts written for swaks still read.
-import { MailprobeError } from '../errors.js';
+import { MailprobeError, type ErrorCode } from '../errors.js';
 
 export type SendStage = 'connect' | 'banner' | 'ehlo' | 'tls' | 'auth' | 'mail' | 'rcpt' | 'data' | 'message' | 'quit';
 
@@ -53,6 +53,45 @@ export function stageOfCommand(line: string): SendStage | undefined {
 export function exitCodeAt(stage: SendStage, error: MailprobeError): number {
   const refused = error.code === 'PROTOCOL' || (error.code === 'SERVER_CLOSED' && error.reply !== undefined);
   return (refused && SEND_EXIT[stage]) || error.exitCode;
+}
+
+/** Errors that belong to one stage whatever was sent last (credentials are refused before AUTH goes out). */
+const STAGE_OF_CODE: Partial<Record<ErrorCode, SendStage>> = {
+  DNS: 'connect',
+  CONNECT: 'connect',
+  CONNECT_TIMEOUT: 'connect',
+  TLS_HANDSHAKE: 'tls',
+  TLS_TIMEOUT: 'tls',
+  STARTTLS_UNAVAILABLE: 'tls',
+  STARTTLS_INJECTION: 'tls',
+  CERT_VERIFY: 'tls',
+  CREDENTIALS_REFUSED: 'auth',
+  AUTH_FAILED: 'auth',
+};
+
+export function stageOfError(error: MailprobeError, current: SendStage): SendStage {
+  return STAGE_OF_CODE[error.code] ?? current;
+}
+
+/**
+ * The core's hints speak the session's flags (-starttls smtp, -tls for implicit TLS); in
+ * send, --tls is STARTTLS and --tlsc implicit TLS, so these say it in send's words.
+ */
+export function sendHint(error: MailprobeError): string | undefined {
+  switch (error.code) {
+    case 'STARTTLS_UNAVAILABLE':
+      return 'leave out --tls to send in cleartext, or give --tlsc if this port expects TLS at once';
+    case 'CREDENTIALS_REFUSED':
+      return /cleartext/.test(error.message) ? 'use --tls (STARTTLS) or --tlsc (implicit TLS), or give --allow-plaintext-auth to send them anyway' : error.hint;
+    case 'TLS_HANDSHAKE':
+      if (/plaintext greeting/.test(error.message)) return 'this port speaks plaintext first: use --tls (STARTTLS) instead of --tlsc';
+      if (/first bytes are a TLS record/.test(error.message)) return 'this port expects TLS from the start: use --tlsc';
+      return error.hint;
+    case 'GREETING_TIMEOUT':
+      return 'if this port expects TLS from the start, use --tlsc; otherwise raise -timeout';
+    default:
+      return error.hint;
+  }
 }
 
 /** README and --help: one line per code, in order. */
