@@ -35,7 +35,7 @@ export const SEND_FLAGS: FlagSpec[] = [
   { name: 'auth', value: '[mechanism]', aliases: ['a'], help: 'AUTH, with the strongest mechanism offered or the one named' },
   { name: 'auth_user', value: 'user', aliases: ['auth-user', 'au'], help: 'AUTH user name (implies --auth)' },
   { name: 'auth_password', value: 'password', aliases: ['auth-password', 'ap'], help: 'AUTH password (else MAILPROBE_PASSWORD, --pass-file, or asked without echo)' },
-  { name: 'header', value: '"Name: value"', aliases: ['add-header'], help: 'a header; repeatable; replaces a default header of the same name' },
+  { name: 'header', value: '"Name: value"', aliases: ['add-header', 'ah'], help: 'a header; repeatable; replaces a default header of the same name' },
   { name: 'body', value: 'text|@file', help: 'the body text, or @file for a file\'s contents' },
   { name: 'attach', value: 'file', help: 'attach a file (base64, type from its extension); repeatable' },
   { name: 'data', value: 'file', aliases: ['d'], help: 'send this whole message file as it is (no headers added)' },
@@ -175,7 +175,8 @@ export function sendRequest(parsed: ParsedSend): SendPlan {
   else {
     const bodyFlag = str('body');
     const body = bodyFlag?.startsWith('@') ? readFile(bodyFlag.slice(1), '--body').toString('utf8') : bodyFlag;
-    const attachments: Attachment[] = repeated.attach.map((path) => ({ name: basename(path), bytes: readFile(path, '--attach') }));
+    // swaks writes --attach @FILE; the @ is optional here.
+    const attachments: Attachment[] = repeated.attach.map((given) => given.replace(/^@/, '')).map((path) => ({ name: basename(path), bytes: readFile(path, '--attach') }));
     message = buildMessage({ from: from || 'mailprobe@localhost', to, headers: repeated.header, body, attachments });
   }
   const server = str('server') === undefined ? undefined : parseTarget(str('server') as string);

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSendArgs, sendRequest } from '../../src/cli/send.js';
+import { helpText } from '../../src/cli/help.js';
+import { parseSendArgs, sendHelp, sendRequest } from '../../src/cli/send.js';
 import { MailprobeError } from '../../src/errors.js';
 import { base64Lines, buildMessage, contentTypeOf, type MessageSpec } from '../../src/send/message.js';
 import { mailHosts, type MxResolver } from '../../src/send/mx.js';
@@ -159,7 +160,7 @@ describe('send flags', () => {
 
   it('--header and --attach repeat; --data is sent as it is', () => {
     const a = file('a.csv', 'x,y\n');
-    const plan = request('-t', 'a@x.example', '--header', 'Subject: one', '--header', 'X-Two: 2', '--attach', a, '--attach', a);
+    const plan = request('-t', 'a@x.example', '--header', 'Subject: one', '-ah', 'X-Two: 2', '--attach', a, '--attach', `@${a}`);
     const message = plan.message.toString();
     expect(message).toMatch(/^Subject: one\r$/m);
     expect(message).toMatch(/^X-Two: 2\r$/m);
@@ -194,6 +195,17 @@ describe('send flags', () => {
     expect(error).toBeInstanceOf(MailprobeError);
     expect((error as MailprobeError).exitCode).toBe(2);
     expect((error as MailprobeError).message).toMatch(message);
+  });
+});
+
+describe('send --help', () => {
+  it('lists short and long names, swaks spellings and the exit code of each stage', () => {
+    const help = sendHelp();
+    for (const names of ['-t, --to', '-f, --from', '-s, --server', '-p, --port', '--tlsc, --tls-on-connect', '-a, --auth', '-au, --auth-user', '-ap, --auth-password', '-ah, --header, --add-header', '-d, --data', '-q, --quit-after, --quit', '-n, --suppress-data', '--ehlo, --helo, --lhlo', '-4, --ipv4', '-h, --help']) {
+      expect(help).toContain(`  ${names} `);
+    }
+    for (const code of ['21 banner', '22 EHLO', '23 MAIL', '24 RCPT', '25 DATA', '26 the message', '13 credentials', '7 --tls']) expect(help).toContain(code);
+    expect(helpText()).toMatch(/^ {2}mailprobe send --to ADDRESS /m);
   });
 });
 
