@@ -243,6 +243,11 @@ describe('mailprobe send', () => {
     expect(result.stdoutBytes.includes(0x1b)).toBe(false);
     expect(result.stdoutBytes.includes(0x07)).toBe(false);
     expect(result.stdout).toMatch(/^<- 220 fake \\e\[31mred\\a ESMTP$/m);
+    // Message content shown as it goes out is escaped too (a body file may hold anything).
+    const body = await send(server, '--body', 'x\x1b]0;title\x07y\u202ez');
+    expect(body.code).toBe(0);
+    expect(body.stdoutBytes.includes(0x1b)).toBe(false);
+    expect(body.stdout).toMatch(/^-> x\\e\]0;title\\ay/m);
   });
 
   it('LMTP with two recipients reads one reply per recipient after the dot', async () => {
