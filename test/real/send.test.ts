@@ -111,4 +111,16 @@ describe.runIf(availability.ok)('send against real Postfix and Dovecot', () => {
     expect(result.stdout).not.toContain('wrong-pw-xyz');
     expect(result.stderr).toMatch(/^mailprobe: AUTH failed \(exit 12\)/m);
   });
+
+  it('LMTP to Dovecot with two recipients: one final reply each after the dot; an unknown user is exit 24', async () => {
+    const user = `${s.dovecot.user}@localhost`;
+    const result = await runMailprobe(['send', '-s', `${s.dovecot.host}:${s.dovecot.lmtp}`, '--protocol', 'LMTP', '-t', `${user},${user}`, '-f', user, '-n']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^-> LHLO /m);
+    expect(result.stdout.match(/^<- 250 2\.0\.0 <[^>]+> \S+ Saved$/gm)).toHaveLength(2);
+    const unknown = await runMailprobe(['send', '-s', `${s.dovecot.host}:${s.dovecot.lmtp}`, '--protocol', 'LMTP', '-t', 'nobody-here@localhost', '-f', user]);
+    expect(unknown.code).toBe(24);
+    expect(unknown.stdout).toMatch(/^<- 550 5\.1\.1 /m);
+  });
 });
