@@ -180,6 +180,7 @@ export function sendRequest(parsed: ParsedSend): SendPlan {
     message = buildMessage({ from: from || 'mailprobe@localhost', to, headers: repeated.header, body, attachments });
   }
   const server = str('server') === undefined ? undefined : parseTarget(str('server') as string);
+  if (!server && !to[0].includes('@')) throw usageError(`--to ${to[0]} has no domain to look up the MX of`, 'give --server HOST[:PORT], or a full address');
   const portText = str('port');
   const port = portText === undefined ? server?.port : parseTarget(`localhost:${portText}`).port;
   const mode = flags.tls ? 'starttls' : flags.tlsc ? 'tls' : 'plain';

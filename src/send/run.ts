@@ -141,14 +141,16 @@ export async function runSend(request: SendRequest, observer: SendObserver, prin
     }
     const { mode } = request;
     const port = request.port ?? defaultPort(mode, request.greeting);
-    let options = request.session(hosts[0], port);
     // Stages before TLS stop before STARTTLS; quitting after TLS needs no second EHLO.
-    if (request.quitAfter === 'connect' || (request.quitAfter === 'banner' && mode === 'starttls')) options = { ...options, mode: 'plain' };
-    if (request.quitAfter === 'tls') options = { ...options, noEhlo: true };
+    const connectMode = request.quitAfter === 'connect' || (request.quitAfter === 'banner' && mode === 'starttls') ? 'plain' : mode;
+    const optionsFor = (host: string): SessionOptions => ({ ...request.session(host, port), mode: connectMode, noEhlo: request.quitAfter === 'tls' });
+    let options = optionsFor(hosts[0]);
     let established;
+    // Each MX in turn while none can be reached (RFC 5321 §5.1); any other failure ends it.
     for (let i = 0; ; i++) {
+      options = optionsFor(hosts[i]);
       try {
-        established = await establish({ ...request.session(hosts[i], port), mode: options.mode, noEhlo: options.noEhlo }, tracked);
+        established = await establish(options, tracked);
         break;
       } catch (error) {
         const unreachable = error instanceof MailprobeError && ['CONNECT', 'CONNECT_TIMEOUT', 'DNS'].includes(error.code) && stage === 'connect';

@@ -171,6 +171,7 @@ describe('send flags', () => {
 
   it.each([
     [['--server', 'mx.example'], /no recipient/],
+    [['-t', 'postmaster'], /has no domain/],
     [['-t', 'a b@x.example'], /not an address/],
     [['-t', 'a@x.example\r\nRCPT TO:<b@y>'], /not an address/],
     [['-t', 'a@x.example', '--tls', '--tlsc'], /cannot be used together/],
