@@ -250,6 +250,37 @@ describe('mailprobe send', () => {
     expect(body.stdout).toMatch(/^-> x\\e\]0;title\\ay/m);
   });
 
+  it('--tlsc: TLS from the first byte, every line marked as inside TLS', async () => {
+    const seen: Seen = { auth: [], content: [], beforeMailReply: [] };
+    const server = await fakeServer(smtp({}, seen), { implicitTls: tlsOf(pki.leaf) });
+    servers.push(server);
+    const result = await send(server, '--tlsc', '-au', 'bob', '-ap', 'pw');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\*\*\* Trying localhost:\d+ \(implicit TLS SMTP\)\.\.\.$/m);
+    expect(result.stdout).toMatch(/^\*\*\* TLS started: .*certificate verified$/m);
+    expect(result.stdout).toMatch(/^<~ 220 fake ESMTP ready$/m);
+    expect(result.stdout).toMatch(/^~> AUTH PLAIN \[redacted\]$/m);
+    expect(result.stdout).not.toMatch(/^(->|<-) /m);
+    expect(seen.auth).toEqual(['\0bob\0pw']);
+  });
+
+  it('--protocol SMTP says HELO; --data sends the file as it is (CRLF and dot-stuffing only)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'mailprobe-send-data-')), 'message.eml');
+    writeFileSync(file, 'Subject: from a file\n\nline\n.starts with a dot\n');
+    const { server, seen } = await start();
+    const result = await send(server, '--protocol', 'SMTP', '--data', file);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^-> HELO /m);
+    expect(server.received.some((line) => line.startsWith('EHLO'))).toBe(false);
+    // The fake joins the lines it read with CRLF: each line arrived CRLF-ended, the dot doubled.
+    expect(seen.content).toEqual(['Subject: from a file\r\n\r\nline\r\n..starts with a dot']);
+    expect(server.received.filter((line) => line.startsWith('Subject')).length).toBe(1);
+  });
+
   it('LMTP with two recipients reads one reply per recipient after the dot', async () => {
     const ok = await start({ lmtp: true, final: ['250 2.0.0 <a> delivered\r\n', '250 2.0.0 <b> delivered\r\n'] });
     const result = await send(ok.server, '--protocol', 'LMTP', '-t', 'second@example.net');
