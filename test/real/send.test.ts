@@ -97,6 +97,18 @@ describe.runIf(availability.ok)('send against real Postfix and Dovecot', () => {
     expect(Buffer.from(parts[2].body, 'base64')).toEqual(png);
   });
 
+  it('--tlsc to the implicit-TLS submissions port, AUTH, --quit-after auth', async () => {
+    const result = await runMailprobe(['send', '-s', `localhost:${s.postfix.submissions}`, '--tlsc', '-CAfile', s.pki.ca.cert, '-au', s.dovecot.user, '-t', `${s.dovecot.user}@localhost`, '-q', 'auth'], {
+      env: { MAILPROBE_PASSWORD: s.dovecot.password },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^<~ 220 /m);
+    expect(result.stdout).toMatch(/^<~ 235 2\.7\.0 Authentication successful$/m);
+    expect(result.stdout).not.toMatch(/^~> MAIL/m);
+    expect(result.stdout).not.toContain(s.dovecot.password);
+  });
+
   it('submission without --tls: Postfix refuses MAIL (530, must issue STARTTLS): exit 23', async () => {
     const result = await runMailprobe(['send', '-s', `localhost:${s.postfix.submission}`, '-t', `${s.dovecot.user}@localhost`, '-f', 'a@localhost']);
     expect(result.code).toBe(23);
