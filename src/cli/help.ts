@@ -73,6 +73,7 @@ export function helpText(): string {
     '  mailprobe check HOST[:PORT]...   one-shot checks (exit 0 ok, 1 warnings, 2 failures, 3 could not run, 13 credentials held back)',
     '  mailprobe cert HOST[:PORT]       the certificate report alone, or --pem',
     '  mailprobe load HOST[:PORT]       a load test (exit 0 all accepted, 2 some failed, 3 could not run, 130 Ctrl-C)',
+    '  mailprobe send --to ADDRESS      one test message, swaks-style (exit code per failed stage)',
     '  mailprobe sink                   a fast SMTP/LMTP receiver with fault injection',
     '  mailprobe demo [smtp|imap|pop3]  a first session against a built-in server, no server needed',
     '  mailprobe help [COMMAND]         this text, or a command\'s --help',

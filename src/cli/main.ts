@@ -11,6 +11,7 @@ import { certCommand, checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
 import { loadCommand } from './load.js';
 import { sinkCommand } from './sink.js';
+import { sendCommand } from './send.js';
 import { helpText } from './help.js';
 import { editDistance, normaliseArgv } from './normalise.js';
 import { parseSessionArgs } from './program.js';
@@ -73,7 +74,7 @@ function version(): string {
 }
 
 /** The subcommands, for `mailprobe help CMD` and for "did you mean" on a mistyped one. */
-const COMMANDS = ['check', 'cert', 'load', 'sink', 'demo'];
+const COMMANDS = ['check', 'cert', 'load', 'send', 'sink', 'demo'];
 
 /**
  * A first argument that is no flag, no host and close to a subcommand's name is a mistyped
@@ -108,6 +109,7 @@ async function dispatch(argv: string[], io: MainIo): Promise<number> {
     if (argv[0] === 'load') return await loadCommand(argv.slice(1), io, printer);
     if (argv[0] === 'sink') return await sinkCommand(argv.slice(1), io, printer);
     if (argv[0] === 'demo') return await demoCommand(argv.slice(1), io, printer);
+    if (argv[0] === 'send') return await sendCommand(argv.slice(1), io, printer);
     const mistyped = mistypedCommand(argv);
     if (mistyped) throw mistyped;
     const { flags, positional } = parseSessionArgs(normaliseArgv(argv, SESSION_FLAGS));

@@ -57,6 +57,12 @@ export class ServerConnection implements Exchange {
   onAnyReply?: () => void;
   /** A quit command (QUIT/LOGOUT) went out. */
   quitSent = false;
+  /**
+   * A dialogue of mailprobe's own runs inside a session (a helper): replies it has not asked
+   * for yet wait for its reply() calls, as they do without a session (an LMTP server sends
+   * its per-recipient replies in one write). Off again, what is left is dropped.
+   */
+  private collecting = false;
 
   private partialTimer?: NodeJS.Timeout;
   private current: ServerLine[] = [];
@@ -104,6 +110,14 @@ export class ServerConnection implements Exchange {
   /** Replies the server still owes for what was sent. */
   get outstanding(): number {
     return this.owed.length;
+  }
+
+  /**
+   * Replies still to be read by a dialogue: those owed, and those already received that no
+   * waiter has taken yet (an LMTP server's per-recipient replies often come in one write).
+   */
+  get unread(): number {
+    return this.owed.length + this.unclaimed.length;
   }
 
   private readonly onError = (err: NodeJS.ErrnoException) => {
@@ -323,7 +337,7 @@ export class ServerConnection implements Exchange {
     this.onReply?.(reply, owed.line);
     const waiter = this.waiters.shift();
     if (waiter) waiter.resolve(reply);
-    else if (!this.onReply) this.unclaimed.push(reply);
+    else if (!this.onReply || this.collecting) this.unclaimed.push(reply);
     return goAhead;
   }
 
@@ -395,6 +409,12 @@ export class ServerConnection implements Exchange {
     this.observer.event({ kind: 'tls', info: result.info });
     this.attach(result.socket);
     return result.info;
+  }
+
+  /** While a helper runs, replies it has not asked for yet are kept for it (see `collecting`). */
+  collectReplies(on: boolean): void {
+    this.collecting = on;
+    if (!on) this.unclaimed = [];
   }
 
   /** Stops the connection with `error` (the close reports it). */

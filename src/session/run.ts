@@ -309,6 +309,7 @@ class Session {
 
   private async runHelper(run: (context: HelperContext, args: string) => Promise<void>, args: string): Promise<void> {
     this.helperRunning = true;
+    this.connection.collectReplies(true);
     try {
       await run(this.helperContext(), args);
     } catch (error) {
@@ -319,6 +320,7 @@ class Session {
       }
       this.printer.error(error);
     } finally {
+      this.connection.collectReplies(false);
       this.helperRunning = false;
     }
     this.resume();

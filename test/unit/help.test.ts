@@ -89,6 +89,8 @@ describe('exit codes', () => {
       // 0 on Ctrl-C, --count and --duration: fake/sink.test.ts.
       { help: ['sink', '--help'], provoke: [['sink', '--bogus'], ['sink', '--listen', `127.0.0.1:${portOf(busy)}`], ['sink', '--tls-cert', '/nonexistent.pem', '--tls-key', '/nonexistent.pem']], elsewhere: [0] },
     ];
+    // send: every stage's code is provoked in fake/send.test.ts and real/send.test.ts.
+    commands.push({ help: ['send', '--help'], provoke: [['send'], ['send', '--bogus'], ['send', '--to', 'probe@example.org', '--server', refused]], elsewhere: [3, 5, 6, 7, 9, 10, 12, 13, 21, 22, 23, 24, 25, 26] });
     // demo's help defers to the session's list, like cert's; a bad demo name is a usage error.
     commands.push({ help: ['demo', '--help'], provoke: [['demo', 'bogus']], elsewhere: [] });
     try {

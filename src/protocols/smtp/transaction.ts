@@ -1,7 +1,7 @@
 // The one SMTP/LMTP mail transaction (RFC 5321 §3.3, RFC 2033 §4.2): MAIL FROM, RCPT TO for
 // each recipient, DATA, the content CRLF-ended and dot-stuffed, the final dot — stopping at
 // the first step the server refuses and naming it. LMTP answers the dot once per accepted
-// recipient (the framer counts them; `outstanding` says how many are owed). Used by :mail,
+// recipient (the framer counts them; `unread` says how many are still to be read). Used by :mail,
 // :send, check --send and check --relay-test.
 import type { Exchange, Reply } from '../types.js';
 import { dataContent, queueId } from './data.js';
@@ -10,8 +10,11 @@ import { replyCode } from './reply.js';
 export interface MessageExchange extends Exchange {
   /** Message content, already framed. */
   sendRaw(bytes: Buffer): void;
-  /** Replies the server still owes (one per accepted recipient after an LMTP dot). */
-  readonly outstanding: number;
+  /**
+   * Replies not yet read: owed by the server, or received and not taken (one per accepted
+   * recipient after an LMTP dot; several may arrive in one write).
+   */
+  readonly unread: number;
 }
 
 /** Where a transaction stopped, and the reply that stopped it. */
@@ -58,7 +61,7 @@ export async function sendData(exchange: MessageExchange, message: Buffer): Prom
   exchange.send('.');
   const finals: Reply[] = [];
   do finals.push(await exchange.reply('end of DATA'));
-  while (exchange.outstanding > 0);
+  while (exchange.unread > 0);
   const refused = finals.find((reply) => !positive(reply));
   if (refused) return { stage: 'end of DATA', reply: refused };
   return { finals, queueIds: finals.map((reply) => queueId(reply.last.text)).filter((id) => id !== undefined), bytes: content.length };
