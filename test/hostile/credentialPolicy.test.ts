@@ -106,6 +106,13 @@ const COMMANDS: Record<string, (port: number, protocol: string, where: string[])
             : `AUTH PLAIN ${B64}\n`,
   }),
   'check --user': (port, _protocol, where) => ({ argv: ['check', `localhost:${port}`, '--no-versions', '--user', 'bob', '--password', SECRET, ...where] }),
+  // send speaks SMTP: --tls is its STARTTLS, no flag its cleartext.
+  'send --auth-user': (port, _protocol, where) => ({
+    argv: [
+      'send', '--server', `localhost:${port}`, '--from', 'bob@example.org', '--to', 'alice@example.org', '--auth-user', 'bob', '--auth-password', SECRET,
+      ...where.flatMap((flag, i) => (flag === '-starttls' ? ['--tls'] : flag === '-plain' || flag === '-proto' || where[i - 1] === '-proto' || where[i - 1] === '-starttls' ? [] : [flag])),
+    ],
+  }),
   // load speaks SMTP (or --lmtp) and takes no -proto.
   'load --user': (port, _protocol, where) => ({
     argv: ['load', `localhost:${port}`, '-n', '3', '-c', '2', '--user', 'bob', '--password', SECRET, ...where.filter((flag, i) => flag !== '-proto' && where[i - 1] !== '-proto')],
@@ -120,7 +127,7 @@ const UNSAFE: Record<string, { flags: (protocol: string) => string[]; optIn: str
 
 describe('one credential policy for every command', () => {
   for (const [command, make] of Object.entries(COMMANDS)) {
-    const protocols = command === 'load --user' ? ['smtp'] : ['smtp', 'imap', 'pop3', 'sieve'];
+    const protocols = command === 'load --user' || command === 'send --auth-user' ? ['smtp'] : ['smtp', 'imap', 'pop3', 'sieve'];
     for (const protocol of protocols) {
       for (const [unsafe, how] of Object.entries(UNSAFE)) {
         it(`${command}, ${protocol}, ${unsafe}: refused with exit 13, nothing secret sent`, async () => {
