@@ -24,7 +24,15 @@ export abstract class FramerBase {
   private head = '';
   private tail = '';
 
-  constructor(maxLine?: number) {
+  /**
+   * `headChars`: how much of a line's start the protocol needs to read it. 64 covers codes
+   * and tags; IRC's command comes after a prefix of up to ~64 characters, and its 421's
+   * command name after that.
+   */
+  constructor(
+    maxLine?: number,
+    private readonly headChars = HEAD_CHARS,
+  ) {
     this.splitter = new LineSplitter(maxLine);
   }
 
@@ -65,7 +73,7 @@ export abstract class FramerBase {
       this.head = '';
       this.tail = '';
     }
-    if (this.head.length < HEAD_CHARS) this.head = (this.head + text).slice(0, HEAD_CHARS);
+    if (this.head.length < this.headChars) this.head = (this.head + text).slice(0, this.headChars);
     this.tail = (this.tail + text).slice(-TAIL_CHARS);
     if (raw.ending === 'none') return this.line(raw, this.toneOf(this.head), false);
     if (this.announcesLiterals) {

@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { ImapFramer } from '../../src/protocols/imap/framer.js';
 import { Pop3Framer } from '../../src/protocols/pop3/framer.js';
+import { IrcFramer } from '../../src/protocols/irc/framer.js';
 import { SieveFramer } from '../../src/protocols/sieve/framer.js';
 import { SmtpFramer } from '../../src/protocols/smtp/framer.js';
 import type { Framer } from '../../src/protocols/types.js';
@@ -143,6 +144,33 @@ export const SIEVE_SEEDS: Step[][] = [
   ],
 ];
 
+/** IRC: NOTICEs and a PING before anything, CAP LS over two lines, a 421 for CAP, the 670. */
+export const IRC_SEEDS: Step[][] = [
+  [
+    s('CAP LS 302'),
+    s('STARTTLS'),
+    r(':irc.example.net NOTICE * :*** Looking up your hostname...\r\n:irc.example.net NOTICE * :*** Found your hostname\r\nPING :3F2A1B\r\n'),
+    r(':irc.example.net CAP * LS * :multi-prefix sasl=PLAIN,EXTERNAL\r\n:irc.example.net CAP * LS :tls account-notify\r\n'),
+    r(':irc.example.net 670 * :STARTTLS successful, go ahead with TLS handshake\r\n'),
+  ],
+  [
+    s('CAP LS 302'),
+    s('STARTTLS'),
+    r(':old.example.org 421 * CAP :Unknown command\r\n:old.example.org 020 * :Please wait while we process your connection.\r\n'),
+    r(':old.example.org 421 * STARTTLS :Unknown command\r\n'),
+    s('NICK alice'),
+    s('USER alice 0 * :Alice'),
+    r(':old.example.org 001 alice :Welcome\r\n:old.example.org 372 alice :- motd\r\n'),
+    s('QUIT'),
+    r('ERROR :Closing Link: alice (Quit: )\r\n'),
+  ],
+  [
+    r('@time=2026-01-01T00:00:00.000Z :irc.example.net NOTICE * :hi\n'),
+    s('STARTTLS'),
+    r(':irc.example.net 691 * :STARTTLS failed (Wrong moon phase)\r\n'),
+  ],
+];
+
 export interface FramerKind {
   name: string;
   make(maxLine?: number): Framer;
@@ -181,6 +209,12 @@ export const FRAMER_KINDS: FramerKind[] = [
     make: (maxLine) => new SieveFramer(maxLine),
     seeds: SIEVE_SEEDS,
     commands: ['CAPABILITY', 'AUTHENTICATE "PLAIN"', '"AHVzZXIAcGFzcw=="', 'GETSCRIPT "a"', 'LISTSCRIPTS', 'STARTTLS', 'LOGOUT'],
+  },
+  {
+    name: 'IRC',
+    make: (maxLine) => new IrcFramer(maxLine),
+    seeds: IRC_SEEDS,
+    commands: ['CAP LS 302', 'STARTTLS', 'NICK a', 'USER a 0 * :A', 'PONG :x', 'AUTHENTICATE PLAIN', 'PRIVMSG #c :hi', 'QUIT'],
   },
 ];
 

@@ -1,0 +1,85 @@
+// IRC framing. IRC is asynchronous: the server sends NOTICEs, PINGs and numerics whenever
+// it likes, and most commands get no reply at all, or several, or one much later. So a
+// line is *final* (completes a reply) only when it ends what mailprobe waits for:
+//
+//   greeting    IRC has none; the connection core still waits for one, so the first
+//               line the server sends (usually "NOTICE * :*** Looking up your hostname")
+//               stands for it.
+//   STARTTLS    670 RPL_STARTTLS (go ahead), 691 ERR_STARTTLS (refused), 421 for the
+//               STARTTLS command (unknown: not offered), or ERROR (the server hangs up).
+//   QUIT        ERROR (RFC 2812 §3.1.7: the server acknowledges QUIT with ERROR).
+//
+// Every other line — NOTICE, PING, welcome numerics, the CAP LS answer, a 421 for another
+// command — is shown but not final. That is on purpose: the connection core takes a final
+// line that answers no command before STARTTLS as injection, and an IRC server's unasked
+// NOTICEs and PINGs answer nothing by design. Made final, they would make every IRC server
+// look like an injector; left non-final, they wait inside the reply under way (the
+// greeting, or the STARTTLS reply) and are shown there. The core's other rule still holds:
+// after the 670 nothing is read as plaintext.
+import { FramerBase, verbOf, type LineDecision } from '../framerBase.js';
+import type { Framer, Tone } from '../types.js';
+import { isNumeric, parseIrc } from './message.js';
+
+type Awaited = 'greeting' | 'starttls' | 'quit';
+
+/** Tags may take 8191 bytes and the rest of the line 512 (IRCv3 message-tags). */
+const IRC_HEAD_CHARS = 8191 + 512;
+
+export const RPL_STARTTLS = '670';
+export const ERR_STARTTLS = '691';
+export const ERR_UNKNOWNCOMMAND = '421';
+
+export function toneOfIrc(text: string): Tone {
+  const { command } = parseIrc(text);
+  if (command === '') return 'malformed';
+  if (command === 'ERROR') return 'bye';
+  if (command === RPL_STARTTLS || command === '001') return 'ok';
+  if (command === ERR_STARTTLS || /^[45]\d\d$/.test(command)) return 'permfail';
+  if (isNumeric(command) || /^[A-Z]+$/.test(command)) return 'info';
+  return 'malformed';
+}
+
+/** Does this line end the reply to STARTTLS? */
+export function endsStartTls(text: string): boolean {
+  const { command, params } = parseIrc(text);
+  if (command === RPL_STARTTLS || command === ERR_STARTTLS || command === 'ERROR') return true;
+  // "421 <target> <command> :Unknown command": only the 421 for STARTTLS itself, not the
+  // one for the CAP LS sent before it by a server that knows no CAP.
+  return command === ERR_UNKNOWNCOMMAND && (params[1] ?? '').toUpperCase() === 'STARTTLS';
+}
+
+export class IrcFramer extends FramerBase implements Framer {
+  private readonly awaiting: Awaited[];
+
+  constructor(maxLine?: number, greeting = true) {
+    super(maxLine, IRC_HEAD_CHARS);
+    this.awaiting = greeting ? ['greeting'] : [];
+  }
+
+  /** Only STARTTLS and QUIT wait for a reply; every other line goes out unpaced. */
+  sent(line: string): number {
+    const verb = verbOf(line);
+    if (verb === 'STARTTLS') this.awaiting.push('starttls');
+    else if (verb === 'QUIT') this.awaiting.push('quit');
+    else return 0;
+    return 1;
+  }
+
+  protected toneOf(head: string): Tone {
+    return toneOfIrc(head);
+  }
+
+  protected decide(head: string): LineDecision {
+    const tone = toneOfIrc(head);
+    const ends = this.ends(this.awaiting[0], head);
+    if (ends) this.awaiting.shift();
+    return { tone, final: ends };
+  }
+
+  private ends(awaited: Awaited | undefined, head: string): boolean {
+    if (awaited === 'greeting') return true;
+    if (awaited === 'starttls') return endsStartTls(head);
+    if (awaited === 'quit') return parseIrc(head).command === 'ERROR';
+    return false;
+  }
+}

@@ -1,0 +1,66 @@
+// The IRCv3 STARTTLS dialogue, as openssl s_client -starttls irc speaks it and a little
+// more. IRC has no greeting and no fixed order of server lines, so:
+//
+//   -> CAP LS 302     asks for capabilities; the answer lists "tls" when STARTTLS is offered
+//   -> STARTTLS       sent at once, before anything is read
+//   <- (NOTICEs, PINGs, the CAP LS answer, numerics: shown, never the go-ahead)
+//   <- 670            go ahead (691: refused; 421 STARTTLS: unknown command, not offered)
+//
+// Both commands go out before the first server byte is read, so STARTTLS is sent while the
+// connection still waits for the "greeting" (the first line): no line can then be taken for
+// an answer to nothing. CAP LS makes the server say something before its 670 even when it
+// sends no NOTICE first. CAP LS suspends registration until CAP END, which afterTls sends.
+import { protocolError, serverClosed, startTlsUnavailable } from '../../errors.js';
+import { buildCapabilities } from '../capabilities.js';
+import type { Capabilities, Exchange, ServerLine } from '../types.js';
+import { ERR_STARTTLS, RPL_STARTTLS } from './framer.js';
+import { parseIrc } from './message.js';
+
+const text = (lines: ServerLine[]) => lines.map((line) => line.text).join('\n');
+
+/**
+ * Capabilities from CAP LS answers ("CAP * LS [*] :tls sasl=PLAIN,EXTERNAL"); undefined
+ * when the server sent none (it knows no CAP).
+ */
+export function capabilitiesOfCapLs(lines: ServerLine[]): Capabilities | undefined {
+  const tokens: string[] = [];
+  let seen = false;
+  for (const line of lines) {
+    const { command, params } = parseIrc(line.text);
+    if (command !== 'CAP' || (params[1] ?? '').toUpperCase() !== 'LS') continue;
+    seen = true;
+    tokens.push(...(params.at(-1) ?? '').split(' ').filter(Boolean));
+  }
+  if (!seen) return undefined;
+  // "sasl=PLAIN,EXTERNAL": a value lists parameters, comma-separated.
+  const entries = tokens.map((token): [string, string[]] => {
+    const eq = token.indexOf('=');
+    return eq < 0 ? [token, []] : [token.slice(0, eq), token.slice(eq + 1).split(',')];
+  });
+  return buildCapabilities(entries, 'SASL');
+}
+
+export async function ircStartTls(exchange: Exchange): Promise<Capabilities> {
+  exchange.send('CAP LS 302');
+  exchange.send('STARTTLS');
+  const greeting = await exchange.reply('first server line');
+  const reply = await exchange.reply('STARTTLS');
+  const lines = [...greeting.lines, ...reply.lines];
+  const capabilities = capabilitiesOfCapLs(lines);
+  const last = parseIrc(reply.last.text).command;
+  if (last === RPL_STARTTLS) return capabilities ?? buildCapabilities([]);
+  if (last === 'ERROR') throw serverClosed('the server ended the session (ERROR) instead of answering STARTTLS', { reply: text(reply.lines) });
+  const unlisted = capabilities && !capabilities.keywords.has('TLS') ? ' (its CAP LS does not list tls)' : '';
+  const refused = last === ERR_STARTTLS;
+  if (!refused && last !== '421') throw protocolError('unexpected answer to STARTTLS', { reply: text(reply.lines) });
+  throw startTlsUnavailable(
+    refused ? `the server refused STARTTLS (691)${unlisted}, so mailprobe stops` : `the server does not offer STARTTLS (421 unknown command)${unlisted}, so mailprobe stops`,
+    { command: 'STARTTLS', reply: text(reply.lines), hint: 'use -tls (port 6697) for implicit TLS, or -plain for a cleartext session' },
+  );
+}
+
+/** Ends the capability negotiation CAP LS opened, so registration (NICK, USER) can finish. */
+export async function ircAfterTls(exchange: Exchange): Promise<undefined> {
+  exchange.send('CAP END');
+  return undefined;
+}
