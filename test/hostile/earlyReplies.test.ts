@@ -9,7 +9,13 @@ import { expectLine, fakeServer, type FakeClient } from '../support/fakeServer.j
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 
-/** Per protocol: the dialogue up to the capability answer, with forged replies appended. */
+/**
+ * Per protocol: the dialogue up to the capability answer, with forged replies appended.
+ * IRC has no entry: its dialogue sends STARTTLS before it reads the server's first byte, so
+ * there is no "before STARTTLS" to forge into; a forged 670 is then just the answer, and
+ * what follows it is caught as injection after the go-ahead (fake/irc.test.ts). A STARTTLS
+ * typed by hand is covered below.
+ */
 const FORGERS: Record<string, (client: FakeClient) => Promise<void>> = {
   smtp: async (client) => {
     client.send('220 mx ESMTP\r\n');
@@ -102,6 +108,18 @@ describe('replies that answer no command, before STARTTLS', () => {
     expect(result.code).toBe(10);
     expect(server.received).toEqual(['EHLO me']);
     expect(result.stderr.match(/answer no command before STARTTLS/g)).toHaveLength(1);
+  });
+
+  it('IRC: a STARTTLS typed by hand after a forged 670 that answers nothing: stopped before it is sent', async () => {
+    const server = await fakeServer(async (client) => {
+      client.send(':irc.example.net NOTICE * :*** Looking up your hostname\r\n:irc.example.net 670 * :go ahead (forged)\r\n');
+      await client.line().catch(() => undefined);
+    });
+    servers.push(server);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-proto', 'irc'], { input: 'STARTTLS\nQUIT\n' });
+    expect(result.code).toBe(10);
+    expect(server.received).toEqual([]);
+    expect(result.stderr).toMatch(/answer no command before STARTTLS/);
   });
 });
 

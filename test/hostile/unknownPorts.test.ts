@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fakeServer, sleep, type FakeClient, type FakeServer, type ServerTls } from '../support/fakeServer.js';
+import { expectLine, fakeServer, sleep, type FakeClient, type FakeServer, type ServerTls } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 
@@ -100,6 +100,22 @@ describe('the greeting names the protocol on a port no table knows', () => {
     const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-CAfile', testPki().ca.cert], { input: 'NOOP\n' });
     expect(result.stdout).toMatch(/the greeting is IMAP's/);
     expect(server.received).toEqual(['a1 NOOP', 'a2 LOGOUT']);
+    expect(result.code).toBe(0);
+  });
+
+  it('IRC over implicit TLS on an odd port: a server NOTICE names it, lines unpaced, QUIT at the end', async () => {
+    const server = await fakeServer(async (client) => {
+      client.send(':irc.example.net NOTICE * :*** Looking up your hostname...\r\n');
+      await expectLine(client, /^NICK alice$/);
+      await expectLine(client, /^USER alice 0 \* :A$/);
+      await expectLine(client, /^QUIT$/);
+      client.send('ERROR :bye\r\n');
+      client.end();
+    }, { implicitTls: tlsOf(testPki().leaf) });
+    servers.push(server);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-CAfile', testPki().ca.cert], { input: 'NICK alice\nUSER alice 0 * :A\n' });
+    expect(result.stdout).toMatch(/the greeting is IRC's/);
+    expect(server.received).toEqual(['NICK alice', 'USER alice 0 * :A', 'QUIT']);
     expect(result.code).toBe(0);
   });
 

@@ -2,6 +2,7 @@
 // or byte by byte give the same lines and the same reply boundaries.
 import { describe, expect, it } from 'vitest';
 import { ImapFramer } from '../../src/protocols/imap/framer.js';
+import { IrcFramer } from '../../src/protocols/irc/framer.js';
 import { LineSplitter } from '../../src/protocols/lineSplitter.js';
 import { Pop3Framer } from '../../src/protocols/pop3/framer.js';
 import { SieveFramer } from '../../src/protocols/sieve/framer.js';
@@ -197,5 +198,52 @@ describe('LineSplitter', () => {
     expect(partial?.bytes.toString()).toBe('c\rd');
     splitter.feed(Buffer.from('e\r\n'));
     expect(splitter.next()).toMatchObject({ start: false, continued: true, ending: 'crlf' });
+  });
+});
+
+describe('IRC', () => {
+  it('the first line stands for the greeting; NOTICEs, PINGs, CAP LS and a 421 for CAP are not final; 670 ends STARTTLS', () => {
+    const lines = sameInAnyChunking(() => new IrcFramer(), [
+      { sent: 'CAP LS 302' },
+      { sent: 'STARTTLS' },
+      { recv: ':irc.example.net NOTICE * :*** Looking up your hostname\r\nPING :c00kie\r\n' },
+      { recv: ':irc.example.net 421 * CAP :Unknown command\r\n:irc.example.net 020 * :Please wait\r\n' },
+      { recv: ':irc.example.net 670 * :STARTTLS successful\r\n' },
+    ]);
+    expect(lines).toEqual([
+      'sent CAP LS 302 → 0',
+      'sent STARTTLS → 1',
+      'FINAL info :irc.example.net NOTICE * :*** Looking up your hostname',
+      'line info PING :c00kie',
+      'line permfail :irc.example.net 421 * CAP :Unknown command',
+      'line info :irc.example.net 020 * :Please wait',
+      'FINAL ok :irc.example.net 670 * :STARTTLS successful',
+    ]);
+  });
+
+  it('691, a 421 for STARTTLS and ERROR end STARTTLS; ERROR ends QUIT; nothing is final with nothing awaited', () => {
+    const ends = (reply: string, command = 'STARTTLS') => {
+      const framer = new IrcFramer(undefined, false);
+      framer.sent(command);
+      return framer.push(Buffer.from(reply)).map((line) => line.final);
+    };
+    expect(ends(':s 691 * :STARTTLS failed\r\n')).toEqual([true]);
+    expect(ends(':s 421 * STARTTLS :Unknown command\r\n')).toEqual([true]);
+    expect(ends(':s 421 * starttls :Unknown command\r\n')).toEqual([true]);
+    expect(ends('ERROR :Closing link\r\n')).toEqual([true]);
+    expect(ends(':s 451 * STARTTLS :You have not registered\r\n:s 001 a :hi\r\n')).toEqual([false, false]);
+    expect(ends(':s 670 * :go\r\n', 'QUIT')).toEqual([false]);
+    expect(ends('ERROR :bye\r\n', 'QUIT')).toEqual([true]);
+    const idle = new IrcFramer(undefined, false);
+    expect(idle.sent('PRIVMSG #c :hi')).toBe(0);
+    expect(idle.push(Buffer.from(':s 670 * :go\r\nERROR :x\r\n:s 691 * :no\r\n')).map((line) => line.final)).toEqual([false, false, false]);
+  });
+
+  it('reads the code after message tags and a long prefix', () => {
+    const framer = new IrcFramer(undefined, false);
+    framer.sent('STARTTLS');
+    const prefix = `:${'a'.repeat(63)}.example.net`;
+    const [line] = framer.push(Buffer.from(`@time=2026-01-01T00:00:00.000Z;${'x'.repeat(300)}=1 ${prefix} 670 * :go\r\n`));
+    expect(line).toMatchObject({ final: true, tone: 'ok' });
   });
 });
