@@ -105,6 +105,18 @@ describe('IRC STARTTLS (IRCv3)', () => {
     expect(result.code).toBe(0);
   });
 
+  it('451 for STARTTLS (not registered), as s_client reads it: not offered, exit 7', async () => {
+    const server = await serve(async (client) => {
+      await expectLine(client, /^CAP LS 302$/);
+      await expectLine(client, /^STARTTLS$/);
+      client.send(`${HOST} 451 * CAP :You have not registered\r\n${HOST} 451 * STARTTLS :You have not registered\r\n`);
+      await client.line().catch(() => undefined);
+    });
+    const result = await runMailprobe(starttls(server.port));
+    expect(result.code).toBe(7);
+    expect(result.stderr).toMatch(/does not offer STARTTLS \(451 not registered\)/);
+  });
+
   it('a CAP LS without tls is named in the refusal', async () => {
     const server = await serve(async (client) => {
       await expectLine(client, /^CAP LS 302$/);

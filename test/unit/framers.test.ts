@@ -221,7 +221,7 @@ describe('IRC', () => {
     ]);
   });
 
-  it('691, a 421 for STARTTLS and ERROR end STARTTLS; ERROR ends QUIT; nothing is final with nothing awaited', () => {
+  it('691, a 421 or 451 for STARTTLS and ERROR end STARTTLS; ERROR ends QUIT; nothing is final with nothing awaited', () => {
     const ends = (reply: string, command = 'STARTTLS') => {
       const framer = new IrcFramer(undefined, false);
       framer.sent(command);
@@ -231,7 +231,8 @@ describe('IRC', () => {
     expect(ends(':s 421 * STARTTLS :Unknown command\r\n')).toEqual([true]);
     expect(ends(':s 421 * starttls :Unknown command\r\n')).toEqual([true]);
     expect(ends('ERROR :Closing link\r\n')).toEqual([true]);
-    expect(ends(':s 451 * STARTTLS :You have not registered\r\n:s 001 a :hi\r\n')).toEqual([false, false]);
+    expect(ends(':s 451 * STARTTLS :You have not registered\r\n')).toEqual([true]);
+    expect(ends(':s 451 * CAP :You have not registered\r\n:s 421 * CAP :Unknown command\r\n:s 001 a :hi\r\n')).toEqual([false, false, false]);
     expect(ends(':s 670 * :go\r\n', 'QUIT')).toEqual([false]);
     expect(ends('ERROR :bye\r\n', 'QUIT')).toEqual([true]);
     const idle = new IrcFramer(undefined, false);

@@ -5,8 +5,9 @@
 //   greeting    IRC has none; the connection core still waits for one, so the first
 //               line the server sends (usually "NOTICE * :*** Looking up your hostname")
 //               stands for it.
-//   STARTTLS    670 RPL_STARTTLS (go ahead), 691 ERR_STARTTLS (refused), 421 for the
-//               STARTTLS command (unknown: not offered), or ERROR (the server hangs up).
+//   STARTTLS    670 RPL_STARTTLS (go ahead), 691 ERR_STARTTLS (refused), 421 (unknown
+//               command) or 451 (not registered) naming STARTTLS: not offered, as
+//               s_client reads them; or ERROR (the server hangs up).
 //   QUIT        ERROR (RFC 2812 §3.1.7: the server acknowledges QUIT with ERROR).
 //
 // Every other line — NOTICE, PING, welcome numerics, the CAP LS answer, a 421 for another
@@ -28,6 +29,12 @@ const IRC_HEAD_CHARS = 8191 + 512;
 export const RPL_STARTTLS = '670';
 export const ERR_STARTTLS = '691';
 export const ERR_UNKNOWNCOMMAND = '421';
+export const ERR_NOTREGISTERED = '451';
+
+/** "421 <target> STARTTLS :Unknown command", "451 * STARTTLS :You have not registered". */
+export function refusesStartTlsCommand(command: string, params: string[]): boolean {
+  return (command === ERR_UNKNOWNCOMMAND || command === ERR_NOTREGISTERED) && (params[1] ?? '').toUpperCase() === 'STARTTLS';
+}
 
 export function toneOfIrc(text: string): Tone {
   const { command } = parseIrc(text);
@@ -45,7 +52,7 @@ export function endsStartTls(text: string): boolean {
   if (command === RPL_STARTTLS || command === ERR_STARTTLS || command === 'ERROR') return true;
   // "421 <target> <command> :Unknown command": only the 421 for STARTTLS itself, not the
   // one for the CAP LS sent before it by a server that knows no CAP.
-  return command === ERR_UNKNOWNCOMMAND && (params[1] ?? '').toUpperCase() === 'STARTTLS';
+  return refusesStartTlsCommand(command, params);
 }
 
 export class IrcFramer extends FramerBase implements Framer {

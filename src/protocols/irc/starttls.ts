@@ -4,7 +4,7 @@
 //   -> CAP LS 302     asks for capabilities; the answer lists "tls" when STARTTLS is offered
 //   -> STARTTLS       sent at once, before anything is read
 //   <- (NOTICEs, PINGs, the CAP LS answer, numerics: shown, never the go-ahead)
-//   <- 670            go ahead (691: refused; 421 STARTTLS: unknown command, not offered)
+//   <- 670            go ahead (691: refused; 421/451 STARTTLS: not offered)
 //
 // Both commands go out before the first server byte is read, so STARTTLS is sent while the
 // connection still waits for the "greeting" (the first line): no line can then be taken for
@@ -13,7 +13,7 @@
 import { protocolError, serverClosed, startTlsUnavailable } from '../../errors.js';
 import { buildCapabilities } from '../capabilities.js';
 import type { Capabilities, Exchange, ServerLine } from '../types.js';
-import { ERR_STARTTLS, RPL_STARTTLS } from './framer.js';
+import { ERR_STARTTLS, refusesStartTlsCommand, RPL_STARTTLS } from './framer.js';
 import { parseIrc } from './message.js';
 
 const text = (lines: ServerLine[]) => lines.map((line) => line.text).join('\n');
@@ -47,14 +47,15 @@ export async function ircStartTls(exchange: Exchange): Promise<Capabilities> {
   const reply = await exchange.reply('STARTTLS');
   const lines = [...greeting.lines, ...reply.lines];
   const capabilities = capabilitiesOfCapLs(lines);
-  const last = parseIrc(reply.last.text).command;
+  const { command: last, params } = parseIrc(reply.last.text);
   if (last === RPL_STARTTLS) return capabilities ?? buildCapabilities([]);
   if (last === 'ERROR') throw serverClosed('the server ended the session (ERROR) instead of answering STARTTLS', { reply: text(reply.lines) });
   const unlisted = capabilities && !capabilities.keywords.has('TLS') ? ' (its CAP LS does not list tls)' : '';
   const refused = last === ERR_STARTTLS;
-  if (!refused && last !== '421') throw protocolError('unexpected answer to STARTTLS', { reply: text(reply.lines) });
+  if (!refused && !refusesStartTlsCommand(last, params)) throw protocolError('unexpected answer to STARTTLS', { reply: text(reply.lines) });
+  const why = last === '421' ? '421 unknown command' : `${last} not registered`;
   throw startTlsUnavailable(
-    refused ? `the server refused STARTTLS (691)${unlisted}, so mailprobe stops` : `the server does not offer STARTTLS (421 unknown command)${unlisted}, so mailprobe stops`,
+    refused ? `the server refused STARTTLS (691)${unlisted}, so mailprobe stops` : `the server does not offer STARTTLS (${why})${unlisted}, so mailprobe stops`,
     { command: 'STARTTLS', reply: text(reply.lines), hint: 'use -tls (port 6697) for implicit TLS, or -plain for a cleartext session' },
   );
 }
