@@ -16,7 +16,10 @@
 // NOTICEs and PINGs answer nothing by design. Made final, they would make every IRC server
 // look like an injector; left non-final, they wait inside the reply under way (the
 // greeting, or the STARTTLS reply) and are shown there. The core's other rule still holds:
-// after the 670 nothing is read as plaintext.
+// after the 670 nothing is read as plaintext. What this cannot cover: lines that come with
+// nothing awaited (after the first line, in a -plain session) still sit in the core's reply
+// under way, so a STARTTLS typed by hand after them is stopped as injection; the dialogue
+// (starttls.ts) sends STARTTLS before it reads anything, so it never meets that.
 import { FramerBase, verbOf, type LineDecision } from '../framerBase.js';
 import type { Framer, Tone } from '../types.js';
 import { isNumeric, parseIrc } from './message.js';
