@@ -56,6 +56,19 @@ async function smtpLying(client: FakeClient): Promise<void> {
   }
 }
 
+/** IRC: a NOTICE first, AUTHENTICATE + for a SASL start, ERROR for QUIT; nothing else answered. */
+async function irc(client: FakeClient): Promise<void> {
+  client.send(':irc.test NOTICE * :*** Looking up your hostname\r\n');
+  for (;;) {
+    const line = await client.line();
+    if (/^AUTHENTICATE PLAIN$/i.test(line)) client.send('AUTHENTICATE +\r\n');
+    if (/^QUIT/i.test(line)) {
+      client.send('ERROR :bye\r\n');
+      return client.end();
+    }
+  }
+}
+
 async function run(handler: (client: FakeClient) => Promise<void>, proto: string, input: string, extra: string[] = []) {
   const server = await fakeServer(handler);
   servers.push(server);
@@ -70,6 +83,11 @@ const CASES: Array<[string, (client: FakeClient) => Promise<void>, string, strin
   ['IMAP LOGIN with quoted strings', imap, 'imap', `a LOGIN "bob" "${SECRET}"\n`],
   ['IMAP AUTHENTICATE answered by hand', imap, 'imap', `a AUTHENTICATE PLAIN\n${B64}\n`],
   ['SMTP AUTH PLAIN answered 250 instead of 334', smtpLying, 'smtp', `EHLO me\nAUTH PLAIN\n${B64}\n`],
+  ['IRC PASS', irc, 'irc', `PASS ${SECRET}\nNICK bob\n`],
+  ['IRC OPER', irc, 'irc', `OPER bob ${SECRET}\n`],
+  ['IRC AUTHENTICATE PLAIN answered by hand', irc, 'irc', `CAP REQ :sasl\nAUTHENTICATE PLAIN\nAUTHENTICATE ${B64}\n`],
+  ['IRC AUTHENTICATE, the secret in a later step', irc, 'irc', `AUTHENTICATE SCRAM-SHA-256\nAUTHENTICATE biwsbj1ib2Iscj1yT3ByTkdmd0ViZVJXZ2JORWtxTw==\nAUTHENTICATE ${B64}\n`],
+  ['IRC NickServ IDENTIFY', irc, 'irc', `PRIVMSG NickServ :IDENTIFY bob ${SECRET}\n`],
 ];
 
 describe('typed credentials on cleartext', () => {
