@@ -72,6 +72,8 @@ describe('parseTarget', () => {
     ['mx:pop3s', { host: 'mx', port: 995 }],
     ['mx:sieve', { host: 'mx', port: 4190 }],
     ['mx:lmtp', { host: 'mx', port: 24 }],
+    ['mx:irc', { host: 'mx', port: 6667 }],
+    ['mx:ircs', { host: 'mx', port: 6697 }],
   ])('%s', (text, target) => {
     expect(parseTarget(text)).toEqual(target);
   });
@@ -100,6 +102,8 @@ describe('mode chosen by the port when no flag chooses', () => {
     [110, 'starttls', 'pop3'],
     [4190, 'starttls', 'sieve'],
     [24, 'starttls', 'lmtp'],
+    [6667, 'starttls', 'irc'],
+    [6697, 'tls', 'irc'],
     [4433, 'tls', 'raw'],
   ])('port %i → %s %s, and says so', (port, mode, protocol) => {
     const { options, modeNote } = resolve([`mx.test:${port}`]);

@@ -70,6 +70,17 @@ describe('redaction of credentials the user types', () => {
     ['raw', 'AUTH PLAIN AHVzZXIAcGFzcw==', 'AUTH PLAIN [redacted]', true],
     ['raw', 'a1 AUTHENTICATE PLAIN AHVzZXIAcGFzcw==', 'a1 AUTHENTICATE PLAIN [redacted]', true],
     ['raw', 'QUIT', 'QUIT', false],
+    ['raw', 'OPER admin s3cret', 'OPER admin [redacted]', true],
+    ['raw', 'AUTHENTICATE czNjcmV0', 'AUTHENTICATE [redacted]', true],
+    ['irc', 'PASS s3cret', 'PASS [redacted]', true],
+    ['irc', 'OPER admin s3cret', 'OPER admin [redacted]', true],
+    ['irc', 'AUTHENTICATE PLAIN', 'AUTHENTICATE PLAIN', false],
+    ['irc', 'AUTHENTICATE SCRAM-SHA-256', 'AUTHENTICATE SCRAM-SHA-256', false],
+    ['irc', 'AUTHENTICATE QUJD', 'AUTHENTICATE [redacted]', true],
+    ['irc', 'AUTHENTICATE *', 'AUTHENTICATE *', false],
+    ['irc', 'PRIVMSG NickServ :IDENTIFY bob s3cret', 'PRIVMSG NickServ :IDENTIFY [redacted]', true],
+    ['irc', 'NS IDENTIFY s3cret', 'NS IDENTIFY [redacted]', true],
+    ['irc', 'PRIVMSG #chan :hello', 'PRIVMSG #chan :hello', false],
   ] as const)('%s: %s', (protocol, line, shown, credentials) => {
     expect(spec(protocol).typedCredentials(line)).toMatchObject({ shown, credentials });
   });

@@ -4,6 +4,7 @@ import { FramerBase, type LineDecision } from '../framerBase.js';
 import { startTlsUnavailable } from '../../errors.js';
 import type { Framer, ProtocolSpec, Tone } from '../types.js';
 import { imapLogin, pop3Secret, recogniser, taggedSasl, untaggedSasl } from '../credentials.js';
+import { ircCredentials } from '../irc/credentials.js';
 
 class RawFramer extends FramerBase implements Framer {
   sent(): number {
@@ -28,7 +29,7 @@ export const raw: ProtocolSpec = {
   createFramer: () => new RawFramer(),
   recognisesGreeting: () => false,
   // No protocol known: every protocol's credential commands are guarded and redacted.
-  typedCredentials: recogniser(untaggedSasl, taggedSasl, imapLogin, pop3Secret),
+  typedCredentials: recogniser(ircCredentials, untaggedSasl, taggedSasl, imapLogin, pop3Secret),
   replyStatus: (reply) => reply.last.text,
   stageOf: () => undefined,
   startTls: () => Promise.reject(startTlsUnavailable('STARTTLS needs a protocol: give -starttls smtp|lmtp|imap|pop3|sieve')),
