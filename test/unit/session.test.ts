@@ -72,6 +72,7 @@ describe('redaction of credentials the user types', () => {
     ['raw', 'QUIT', 'QUIT', false],
     ['raw', 'OPER admin s3cret', 'OPER admin [redacted]', true],
     ['raw', 'AUTHENTICATE czNjcmV0', 'AUTHENTICATE [redacted]', true],
+    ['raw', 'AUTHENTICATE PLAIN AHVzZXIAcGFzcw==', 'AUTHENTICATE PLAIN [redacted]', true],
     ['irc', 'PASS s3cret', 'PASS [redacted]', true],
     ['irc', 'OPER admin s3cret', 'OPER admin [redacted]', true],
     ['irc', 'AUTHENTICATE PLAIN', 'AUTHENTICATE PLAIN', false],

@@ -19,6 +19,8 @@ export function ircCredentials(line: string): TypedCredentials | undefined {
     if (argument === '*' || argument === '+') return { shown: line, credentials: false, sasl: false };
     const mechanism = /^[A-Za-z0-9]+[-_][A-Za-z0-9_-]*$/.test(argument) || PLAIN_MECHANISMS.has(argument.toUpperCase());
     if (mechanism && words.length === 2) return { shown: line, credentials: false, sasl: true };
+    // Not IRC (its AUTHENTICATE has no initial response), but other protocols' in raw mode.
+    if (mechanism) return { shown: `AUTHENTICATE ${argument} ${REDACTED}`, credentials: true, sasl: true };
     return { shown: `AUTHENTICATE ${REDACTED}`, credentials: true, sasl: false };
   }
   const identify = /^((?:PRIVMSG\s+NickServ\S*\s+:?)|(?:NS|NICKSERV)\s+)(IDENTIFY|REGISTER)\s+\S/i.exec(line.trim());
