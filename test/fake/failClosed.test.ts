@@ -150,6 +150,25 @@ describe('fail closed', () => {
       message: /refused STARTTLS/,
       sent: ['STARTTLS'],
     },
+    ...(
+      [
+        ['691 (refused)', ':irc.test 691 * :STARTTLS failed\r\n', /refused STARTTLS \(691\)/],
+        ['421 for STARTTLS (unknown command)', ':irc.test 421 * STARTTLS :Unknown command\r\n', /does not offer STARTTLS \(421/],
+        ['451 for STARTTLS (not registered)', ':irc.test 451 * STARTTLS :You have not registered\r\n', /does not offer STARTTLS \(451/],
+      ] as const
+    ).map(([what, answer, message]) => ({
+      name: `IRC answering STARTTLS with ${what}`,
+      handler: (async (client) => {
+        client.send(':irc.test NOTICE * :*** Looking up your hostname\r\n');
+        await expectLine(client, /^CAP LS 302$/);
+        await expectLine(client, /^STARTTLS$/);
+        client.send(`:irc.test CAP * LS :multi-prefix\r\n${answer}`);
+        await client.line().catch(() => {});
+      }) as Handler,
+      args: ['-starttls', 'irc'],
+      message,
+      sent: ['CAP LS 302', 'STARTTLS'],
+    })),
   ];
 
   for (const c of cases) {
