@@ -13,7 +13,7 @@ export interface FlagSpec {
 
 export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'connect', value: 'host:port', help: 'server to connect to (also accepted as the first argument)' },
-  { name: 'starttls', value: 'proto', help: 'upgrade with the protocol\'s STARTTLS: smtp, lmtp, imap, pop3, sieve' },
+  { name: 'starttls', value: 'proto', help: 'upgrade with the protocol\'s STARTTLS: smtp, lmtp, imap, pop3, sieve, nntp' },
   { name: 'tls', aliases: ['implicit-tls'], help: 'implicit TLS: the handshake starts at once (465, 993, 995)' },
   { name: 'plain', aliases: ['no-tls'], help: 'no TLS at all: a cleartext session' },
   { name: 'proto', value: 'proto', aliases: ['protocol'], help: 'protocol spoken, when -tls or -plain is used on an unusual port' },

@@ -80,7 +80,7 @@ export function helpText(): string {
   ];
   return [
     'Usage: mailprobe [flags] host[:port]',
-    '       mailprobe -connect host:port [-starttls smtp|lmtp|imap|pop3|sieve | -tls | -plain] [flags]',
+    '       mailprobe -connect host:port [-starttls smtp|lmtp|imap|pop3|sieve|nntp | -tls | -plain] [flags]',
     '',
     'Connects to a mail server, upgrades with STARTTLS or implicit TLS, shows a TLS and',
     'certificate report, then sends every line you type verbatim (CRLF-terminated) and shows',
@@ -89,9 +89,9 @@ export function helpText(): string {
     'Flags (single or double dash: -connect and --connect are the same):',
     ...flagLines,
     '',
-    'Without -starttls/-tls/-plain the port decides: 465, 993, 995 implicit TLS; 25 and 587',
-    'STARTTLS smtp; 143 imap; 110 pop3; 4190 sieve; 24 lmtp; any other port implicit TLS. On a',
-    'port no table knows, the greeting names the protocol (as -proto would).',
+    'Without -starttls/-tls/-plain the port decides: 465, 993, 995, 563 implicit TLS; 25 and',
+    '587 STARTTLS smtp; 143 imap; 110 pop3; 4190 sieve; 24 lmtp; 119 nntp; any other port',
+    'implicit TLS. On a port no table knows, the greeting names the protocol (as -proto would).',
     '',
     'Exit codes:',
     ...exitLines,

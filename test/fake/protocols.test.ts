@@ -1,7 +1,7 @@
 // Each protocol's STARTTLS dialogue and implicit TLS against fake servers: what mailprobe
 // sends, in what order, and that capabilities are asked for again over TLS.
 import { describe, expect, it } from 'vitest';
-import { expectLine, fakeServer, type FakeClient } from '../support/fakeServer.js';
+import { expectLine, fakeServer, sleep, type FakeClient } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 
@@ -79,6 +79,37 @@ describe('STARTTLS dialogues', () => {
     expect(result.received).toEqual(['STARTTLS', 'LISTSCRIPTS', 'LOGOUT']);
     expect(result.stdout).toContain('"SASL" "PLAIN"');
     expect(result.stdout).toContain('OK "listed"');
+  });
+
+  it('NNTP: greeting, CAPABILITIES split across writes, STARTTLS, CAPABILITIES again, LIST, QUIT at the end', async () => {
+    const result = await session(async (client) => {
+      client.send('200 news.example.com InterNetNews NNRP server INN 2.6.4 ready (posting ok)\r\n');
+      await expectLine(client, /^CAPABILITIES$/);
+      // The 101 list in pieces: its end is the lone ".", wherever the writes cut it.
+      for (const piece of ['101 Capability list:\r\nVERS', 'ION 2\r\nREADER\r\nSTART', 'TLS\r\n.', '\r\n']) {
+        client.send(piece);
+        await sleep(20);
+      }
+      await expectLine(client, /^STARTTLS$/);
+      client.send('382 Begin TLS negotiation now\r\n');
+      await client.upgrade(tlsOf(testPki().leaf));
+      await expectLine(client, /^CAPABILITIES$/);
+      client.send('101 Capability list:\r\nVERSION 2\r\nREADER\r\nAUTHINFO USER\r\nSASL PLAIN\r\nLIST ACTIVE NEWSGROUPS\r\n.\r\n');
+      await expectLine(client, /^LIST$/);
+      client.send('215 list of newsgroups follows\r\nmisc.test 3002 3000 y\r\n..dotted.group 2 1 n\r\n.\r\n');
+      await expectLine(client, /^GROUP misc.test$/);
+      client.send('211 3 3000 3002 misc.test\r\n');
+      await expectLine(client, /^QUIT$/);
+      client.send('205 closing connection\r\n');
+      client.end();
+    }, ['-starttls', 'nntp'], 'LIST\nGROUP misc.test\n');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.received).toEqual(['CAPABILITIES', 'STARTTLS', 'CAPABILITIES', 'LIST', 'GROUP misc.test', 'QUIT']);
+    expect(result.stdout).toMatch(/Verdict verified/);
+    expect(result.stdout).toContain('SASL PLAIN');
+    // GROUP went only after LIST's block ended, and QUIT only after GROUP's 211.
+    expect(result.stdout).toMatch(/\.\.dotted\.group 2 1 n\n\.\n-> GROUP misc\.test\n211 3 3000 3002 misc\.test\n=> QUIT/);
   });
 
   it('LMTP: LHLO, and one reply per accepted recipient after the final dot', async () => {

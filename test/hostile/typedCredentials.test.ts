@@ -56,6 +56,25 @@ async function smtpLying(client: FakeClient): Promise<void> {
   }
 }
 
+/** NNTP (RFC 4643): AUTHINFO USER asks for the password (381), AUTHINFO SASL challenges (383). */
+async function nntp(client: FakeClient): Promise<void> {
+  client.send('200 news ready\r\n');
+  for (;;) {
+    const line = await client.line();
+    const words = line.split(' ');
+    if (/^QUIT/i.test(line)) {
+      client.send('205 bye\r\n');
+      return client.end();
+    }
+    if (/^AUTHINFO USER/i.test(line)) client.send('381 PASS required\r\n');
+    else if (/^AUTHINFO SASL/i.test(line) && words.length === 3) {
+      client.send('383 =\r\n');
+      await client.line();
+      client.send('281 ok\r\n');
+    } else client.send('281 ok\r\n');
+  }
+}
+
 async function run(handler: (client: FakeClient) => Promise<void>, proto: string, input: string, extra: string[] = []) {
   const server = await fakeServer(handler);
   servers.push(server);
@@ -70,6 +89,10 @@ const CASES: Array<[string, (client: FakeClient) => Promise<void>, string, strin
   ['IMAP LOGIN with quoted strings', imap, 'imap', `a LOGIN "bob" "${SECRET}"\n`],
   ['IMAP AUTHENTICATE answered by hand', imap, 'imap', `a AUTHENTICATE PLAIN\n${B64}\n`],
   ['SMTP AUTH PLAIN answered 250 instead of 334', smtpLying, 'smtp', `EHLO me\nAUTH PLAIN\n${B64}\n`],
+  // 381 asks for another command, not for data: AUTHINFO PASS is read as a command, and a credential.
+  ['NNTP AUTHINFO PASS after the 381 of AUTHINFO USER', nntp, 'nntp', `AUTHINFO USER bob\nAUTHINFO PASS ${SECRET}\n`],
+  ['NNTP AUTHINFO SASL with an initial response', nntp, 'nntp', `AUTHINFO SASL PLAIN ${B64}\n`],
+  ['NNTP AUTHINFO SASL answered by hand after 383', nntp, 'nntp', `AUTHINFO SASL PLAIN\n${B64}\n`],
 ];
 
 describe('typed credentials on cleartext', () => {

@@ -72,6 +72,8 @@ describe('parseTarget', () => {
     ['mx:pop3s', { host: 'mx', port: 995 }],
     ['mx:sieve', { host: 'mx', port: 4190 }],
     ['mx:lmtp', { host: 'mx', port: 24 }],
+    ['mx:nntp', { host: 'mx', port: 119 }],
+    ['mx:nntps', { host: 'mx', port: 563 }],
   ])('%s', (text, target) => {
     expect(parseTarget(text)).toEqual(target);
   });
@@ -100,6 +102,8 @@ describe('mode chosen by the port when no flag chooses', () => {
     [110, 'starttls', 'pop3'],
     [4190, 'starttls', 'sieve'],
     [24, 'starttls', 'lmtp'],
+    [119, 'starttls', 'nntp'],
+    [563, 'tls', 'nntp'],
     [4433, 'tls', 'raw'],
   ])('port %i → %s %s, and says so', (port, mode, protocol) => {
     const { options, modeNote } = resolve([`mx.test:${port}`]);
