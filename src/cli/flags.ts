@@ -34,7 +34,7 @@ export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'ciphersuites', value: 'list', help: 'TLS 1.3 cipher suites (OpenSSL syntax)' },
   { name: 'alpn', value: 'list', help: 'comma-separated ALPN protocols to offer' },
   { name: 'ign_eof', aliases: ['ign-eof'], help: 'at end of input keep the session open until the server closes' },
-  { name: 'no_ehlo', aliases: ['no-ehlo'], help: 'do not repeat EHLO/CAPABILITY/CAPA after the TLS upgrade' },
+  { name: 'no_ehlo', aliases: ['no-ehlo'], help: 'do not repeat EHLO/CAPABILITY/CAPA/CAPABILITIES after the TLS upgrade' },
   { name: 'timeout', value: 'seconds', help: 'give up on connect, greeting, TLS and each dialogue step after this (default 30)' },
   { name: 'ipv4', aliases: ['4'], help: 'use IPv4 only' },
   { name: 'ipv6', aliases: ['6'], help: 'use IPv6 only' },

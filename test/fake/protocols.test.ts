@@ -246,6 +246,20 @@ describe('implicit TLS', () => {
     expect(result.received).toEqual(['EHLO x', 'QUIT']);
   });
 
+  it('NNTP over implicit TLS (563): greeting over TLS, no STARTTLS, QUIT at the end', async () => {
+    const result = await session(async (client) => {
+      client.send('200 news ready\r\n');
+      await expectLine(client, /^DATE$/);
+      client.send('111 20261130112233\r\n');
+      await expectLine(client, /^QUIT$/);
+      client.send('205 bye\r\n');
+      client.end();
+    }, ['-tls', '-proto', 'nntp'], 'DATE\n', true);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Verdict verified/);
+    expect(result.received).toEqual(['DATE', 'QUIT']);
+  });
+
   it('gives a one-line report with -brief and none with -quiet', async () => {
     const handler = async (client: FakeClient) => {
       client.send('* OK imaps ready\r\n');
