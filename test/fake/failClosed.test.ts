@@ -163,6 +163,18 @@ describe('fail closed', () => {
       sent: ['CAPABILITIES'],
     },
     {
+      name: 'NNTP in transit mode (MODE-READER, no STARTTLS): the hint names MODE READER',
+      handler: async (client) => {
+        client.send('200 news.test InterNetNews server INN 2.6.4 ready (transit mode)\r\n');
+        await expectLine(client, /^CAPABILITIES$/);
+        client.send('101 Capability list:\r\nVERSION 2\r\nIHAVE\r\nMODE-READER\r\n.\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'nntp'],
+      message: /does not offer STARTTLS in its CAPABILITIES reply[^]*lists MODE-READER[^]*MODE READER/,
+      sent: ['CAPABILITIES'],
+    },
+    {
       name: 'NNTP without CAPABILITIES (500): no list, no STARTTLS',
       handler: async (client) => {
         client.send('200 news.test ready\r\n');

@@ -32,7 +32,7 @@ export const nntp: ProtocolSpec = {
   quitCommand: () => 'QUIT',
   createFramer: (options) => new NntpFramer(undefined, options?.greeting ?? true),
   // "200 news.example.com InterNetNews NNRP server INN 2.6.4 ready (posting ok)".
-  recognisesGreeting: (line) => /^20[01] /.test(line),
+  recognisesGreeting: (line) => /^20[01](?: |$)/.test(line),
   typedCredentials: recogniser(nntpSecret),
   startTlsName: 'nntp',
   startTlsKeyword: 'STARTTLS',

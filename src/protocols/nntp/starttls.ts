@@ -43,7 +43,11 @@ export async function nntpStartTls(exchange: Exchange): Promise<Capabilities> {
   }
   if (!capabilities.keywords.has('STARTTLS')) {
     throw startTlsUnavailable('the server does not offer STARTTLS in its CAPABILITIES reply, so mailprobe stops', {
-      hint: 'use -plain for a cleartext session, or -tls (port 563) for implicit TLS',
+      // RFC 3977 §5.3: a server in transit mode (INN's innd) lists MODE-READER, and its
+      // reader (nnrpd) may offer STARTTLS only after MODE READER.
+      hint: capabilities.keywords.has('MODE-READER')
+        ? 'the server is in transit mode (it lists MODE-READER): its reader may offer STARTTLS after MODE READER; try -plain and type MODE READER, then CAPABILITIES'
+        : 'use -plain for a cleartext session, or -tls (port 563) for implicit TLS',
     });
   }
   exchange.send('STARTTLS');
