@@ -1,5 +1,9 @@
 // The session's flags, in the spelling `openssl s_client` users already type. Each flag is
 // accepted as -name and --name; `aliases` are GNU-style spellings that mean the same.
+import { PROTOCOLS } from '../protocols/registry.js';
+
+/** The -starttls names, from the registry: a new protocol appears here by itself. */
+export const STARTTLS_NAMES = [...PROTOCOLS.values()].flatMap((spec) => (spec.startTlsName ? [spec.startTlsName] : []));
 
 export interface FlagSpec {
   name: string;
@@ -13,7 +17,7 @@ export interface FlagSpec {
 
 export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'connect', value: 'host:port', help: 'server to connect to (also accepted as the first argument)' },
-  { name: 'starttls', value: 'proto', help: 'upgrade with the protocol\'s STARTTLS: smtp, lmtp, imap, pop3, sieve, irc' },
+  { name: 'starttls', value: 'proto', help: `upgrade with the protocol's STARTTLS: ${STARTTLS_NAMES.join(', ')}` },
   { name: 'tls', aliases: ['implicit-tls'], help: 'implicit TLS: the handshake starts at once (465, 993, 995)' },
   { name: 'plain', aliases: ['no-tls'], help: 'no TLS at all: a cleartext session' },
   { name: 'proto', value: 'proto', aliases: ['protocol'], help: 'protocol spoken, when -tls or -plain is used on an unusual port' },
@@ -34,7 +38,7 @@ export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'ciphersuites', value: 'list', help: 'TLS 1.3 cipher suites (OpenSSL syntax)' },
   { name: 'alpn', value: 'list', help: 'comma-separated ALPN protocols to offer' },
   { name: 'ign_eof', aliases: ['ign-eof'], help: 'at end of input keep the session open until the server closes' },
-  { name: 'no_ehlo', aliases: ['no-ehlo'], help: 'do not repeat EHLO/CAPABILITY/CAPA after the TLS upgrade' },
+  { name: 'no_ehlo', aliases: ['no-ehlo'], help: 'do not repeat EHLO/CAPABILITY/CAPA/CAPABILITIES after the TLS upgrade' },
   { name: 'timeout', value: 'seconds', help: 'give up on connect, greeting, TLS and each dialogue step after this (default 30)' },
   { name: 'ipv4', aliases: ['4'], help: 'use IPv4 only' },
   { name: 'ipv6', aliases: ['6'], help: 'use IPv6 only' },

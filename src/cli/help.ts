@@ -1,6 +1,24 @@
 // -help text: written from the flag table so it cannot drift from what is accepted.
 import { EXIT_CODES } from '../errors.js';
-import { SESSION_FLAGS, type FlagSpec } from './flags.js';
+import { PORT_DEFAULTS } from '../protocols/registry.js';
+import { SESSION_FLAGS, STARTTLS_NAMES, type FlagSpec } from './flags.js';
+
+/** What the port decides, from the one port table (each protocol's spec). */
+function portLines(): string[] {
+  const tls = [...PORT_DEFAULTS].filter(([, entry]) => entry.mode === 'tls').map(([port]) => port);
+  const starttls = [...PORT_DEFAULTS].filter(([, entry]) => entry.mode === 'starttls').map(([port, entry]) => `${port} ${entry.protocol}`);
+  const text = `Without -starttls/-tls/-plain the port decides: ${tls.join(', ')} implicit TLS; STARTTLS on ${starttls.join(', ')}; any other port implicit TLS. On a port no table knows, the greeting names the protocol (as -proto would).`;
+  // Wrapped at 90 columns like the rest of the help.
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + word.length + 1 > 90) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
 
 /** A flag as the subcommands' help and errors spell it: --warn-days. */
 export function flagName(name: string): string {
@@ -80,7 +98,7 @@ export function helpText(): string {
   ];
   return [
     'Usage: mailprobe [flags] host[:port]',
-    '       mailprobe -connect host:port [-starttls smtp|lmtp|imap|pop3|sieve|irc | -tls | -plain] [flags]',
+    `       mailprobe -connect host:port [-starttls ${STARTTLS_NAMES.join('|')} | -tls | -plain] [flags]`,
     '',
     'Connects to a mail server, upgrades with STARTTLS or implicit TLS, shows a TLS and',
     'certificate report, then sends every line you type verbatim (CRLF-terminated) and shows',
@@ -89,9 +107,7 @@ export function helpText(): string {
     'Flags (single or double dash: -connect and --connect are the same):',
     ...flagLines,
     '',
-    'Without -starttls/-tls/-plain the port decides: 465, 993, 995, 6697 implicit TLS; 25 and',
-    '587 STARTTLS smtp; 143 imap; 110 pop3; 4190 sieve; 24 lmtp; 6667 irc; any other port',
-    'implicit TLS. On a port no table knows, the greeting names the protocol (as -proto would).',
+    ...portLines(),
     '',
     'Exit codes:',
     ...exitLines,

@@ -1,6 +1,6 @@
 // Recognising credentials in lines the user types, so the cleartext guard and redaction
 // follow each protocol's grammar: SASL starts (with or without an initial response), IMAP
-// LOGIN (atoms, quoted strings or literals), POP3 PASS and APOP. Each protocol's folder
+// LOGIN (atoms, quoted strings or literals), POP3 PASS and APOP, NNTP AUTHINFO. Each protocol's folder
 // picks the rules that apply to it; with no protocol known, all of them apply.
 import { literalLength } from './literal.js';
 import type { TypedCredentials } from './types.js';
@@ -47,6 +47,17 @@ export function pop3Secret(line: string): TypedCredentials | undefined {
   if (verb === 'PASS' && words.length > 1) return { shown: `PASS ${REDACTED}`, credentials: true, sasl: false };
   if (verb === 'APOP' && words.length > 2) return { shown: `APOP ${words[1]} ${REDACTED}`, credentials: true, sasl: false };
   return undefined;
+}
+
+/** NNTP `AUTHINFO PASS secret` and `AUTHINFO SASL MECH [initial-response]` (RFC 4643). */
+export function nntpSecret(line: string): TypedCredentials | undefined {
+  const words = split(line);
+  if ((words[0] ?? '').toUpperCase() !== 'AUTHINFO') return undefined;
+  const sub = (words[1] ?? '').toUpperCase();
+  if (sub === 'PASS' && words.length > 2) return { shown: `${words.slice(0, 2).join(' ')} ${REDACTED}`, credentials: true, sasl: false };
+  if (sub !== 'SASL') return undefined;
+  const initial = words.length > 3;
+  return { shown: initial ? `${words.slice(0, 3).join(' ')} ${REDACTED}` : line, credentials: initial, sasl: true };
 }
 
 type Rule = (line: string) => TypedCredentials | undefined;

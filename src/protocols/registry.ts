@@ -2,17 +2,18 @@
 import { imap } from './imap/index.js';
 import { irc } from './irc/index.js';
 import { lmtp } from './lmtp/index.js';
+import { nntp } from './nntp/index.js';
 import { pop3 } from './pop3/index.js';
 import { sieve } from './sieve/index.js';
 import { smtp } from './smtp/index.js';
 import type { ProtocolName, ProtocolSpec } from './types.js';
 
 export const PROTOCOLS: ReadonlyMap<ProtocolName, ProtocolSpec> = new Map(
-  [smtp, lmtp, imap, pop3, sieve, irc].map((spec) => [spec.name, spec]),
+  [smtp, lmtp, imap, pop3, sieve, irc, nntp].map((spec) => [spec.name, spec]),
 );
 
 /** s_client's -starttls names that mailprobe does not speak, so the error can say so. */
-export const UNSUPPORTED_STARTTLS = ['ftp', 'xmpp', 'xmpp-server', 'postgres', 'mysql', 'nntp', 'ldap'];
+export const UNSUPPORTED_STARTTLS = ['ftp', 'xmpp', 'xmpp-server', 'postgres', 'mysql', 'ldap'];
 
 export function protocolByName(name: string): ProtocolSpec | undefined {
   const key = name.toLowerCase() === 'managesieve' ? 'sieve' : name.toLowerCase();
@@ -21,7 +22,7 @@ export function protocolByName(name: string): ProtocolSpec | undefined {
 
 /** The protocol whose greeting this first server line is (LMTP before SMTP: both say 220). */
 export function recogniseGreeting(line: string): ProtocolSpec | undefined {
-  return [lmtp, smtp, imap, pop3, sieve, irc].find((spec) => spec.recognisesGreeting(line));
+  return [lmtp, smtp, imap, pop3, sieve, irc, nntp].find((spec) => spec.recognisesGreeting(line));
 }
 
 export type ModeName = 'starttls' | 'tls' | 'plain';

@@ -1,7 +1,7 @@
 // What every protocol folder provides. Protocols never print: they return lines with a
 // tone, and the terminal layer decides how those look.
 
-export type ProtocolName = 'smtp' | 'lmtp' | 'imap' | 'pop3' | 'sieve' | 'irc' | 'raw';
+export type ProtocolName = 'smtp' | 'lmtp' | 'imap' | 'pop3' | 'sieve' | 'irc' | 'nntp' | 'raw';
 
 /** What a server line means, for colouring and for the session's own decisions. */
 export type Tone = 'ok' | 'intermediate' | 'tempfail' | 'permfail' | 'info' | 'bye' | 'malformed' | 'literal';

@@ -151,6 +151,37 @@ describe('capabilities and reachability', () => {
     }
   });
 
+  it('NNTP with --starttls nntp: greeting, STARTTLS (382), CAPABILITIES again and the certificate all ok', async () => {
+    const server = await fakeServer(async (client) => {
+      client.send('200 news.example.com InterNetNews NNRP server INN 2.6.4 ready (posting ok)\r\n');
+      await expectLine(client, /^CAPABILITIES$/);
+      client.send('101 Capability list:\r\nVERSION 2\r\nREADER\r\nSTARTTLS\r\n.\r\n');
+      await expectLine(client, /^STARTTLS$/);
+      client.send('382 Begin TLS negotiation now\r\n');
+      await client.upgrade(tlsOf(testPki().leaf));
+      for (;;) {
+        const line = await client.line();
+        if (/^CAPABILITIES$/.test(line)) client.send('101 Capability list:\r\nVERSION 2\r\nREADER\r\nAUTHINFO USER\r\nSASL PLAIN\r\n.\r\n');
+        else if (/^QUIT$/.test(line)) {
+          client.send('205 bye\r\n');
+          return client.end();
+        } else client.send('500 What?\r\n');
+      }
+    });
+    try {
+      const result = await runMailprobe(['check', `localhost:${server.port}`, '--starttls', 'nntp', '--CAfile', testPki().ca.cert, '--no-versions']);
+      expect(result.stdout).toMatch(row('ok', 'greeting', ''));
+      expect(result.stdout).toMatch(row('ok', 'tls.starttls', ''));
+      expect(result.stdout).toMatch(row('ok', 'certificate.chain', ''));
+      expect(result.stdout).toMatch(row('ok', 'certificate.hostname', ''));
+      expect(result.stdout).not.toMatch(/^ {2}fail /m);
+      expect(server.received.slice(0, 3)).toEqual(['CAPABILITIES', 'STARTTLS', 'CAPABILITIES']);
+      expect(result.code).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('STARTTLS missing fails the check (exit 2); an unreachable target could not run (exit 3)', async () => {
     const server = await fakeServer(async (client) => {
       client.send('220 mx\r\n');

@@ -169,6 +169,60 @@ describe('fail closed', () => {
       message,
       sent: ['CAP LS 302', 'STARTTLS'],
     })),
+    {
+      name: 'NNTP without STARTTLS in CAPABILITIES',
+      handler: async (client) => {
+        client.send('200 news.test ready\r\n');
+        await expectLine(client, /^CAPABILITIES$/);
+        client.send('101 Capability list:\r\nVERSION 2\r\nREADER\r\nAUTHINFO USER\r\n.\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'nntp'],
+      message: /does not offer STARTTLS in its CAPABILITIES reply/,
+      sent: ['CAPABILITIES'],
+    },
+    {
+      name: 'NNTP in transit mode (MODE-READER, no STARTTLS): the hint names MODE READER',
+      handler: async (client) => {
+        client.send('200 news.test InterNetNews server INN 2.6.4 ready (transit mode)\r\n');
+        await expectLine(client, /^CAPABILITIES$/);
+        client.send('101 Capability list:\r\nVERSION 2\r\nIHAVE\r\nMODE-READER\r\n.\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'nntp'],
+      message: /does not offer STARTTLS in its CAPABILITIES reply[^]*lists MODE-READER[^]*MODE READER/,
+      sent: ['CAPABILITIES'],
+    },
+    {
+      name: 'NNTP without CAPABILITIES (500): no list, no STARTTLS',
+      handler: async (client) => {
+        client.send('200 news.test ready\r\n');
+        await expectLine(client, /^CAPABILITIES$/);
+        client.send('500 What?\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'nntp'],
+      message: /does not answer CAPABILITIES \(500\), so STARTTLS is not offered/,
+      sent: ['CAPABILITIES'],
+    },
+    ...[
+      ['580', '580 Can not initiate TLS negotiation'],
+      ['502', '502 Command unavailable'],
+      ['483', '483 Encryption or stronger authentication required'],
+    ].map(([code, refusal]) => ({
+      name: `NNTP answering STARTTLS with ${code}`,
+      handler: (async (client) => {
+        client.send('201 news.test ready (no posting)\r\n');
+        await expectLine(client, /^CAPABILITIES$/);
+        client.send('101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n');
+        await expectLine(client, /^STARTTLS$/);
+        client.send(`${refusal}\r\n`);
+        await client.line().catch(() => {});
+      }) as Handler,
+      args: ['-starttls', 'nntp'],
+      message: new RegExp(`refused STARTTLS \\(${code}\\)`),
+      sent: ['CAPABILITIES', 'STARTTLS'],
+    })),
   ];
 
   for (const c of cases) {

@@ -64,6 +64,21 @@ describe('STARTTLS response injection', () => {
     expect(result.stderr).toContain('* CAPABILITY IMAP4rev1 AUTH=PLAIN\\r\\n');
   });
 
+  it('stops on NNTP lines injected with the 382 go-ahead', async () => {
+    const result = await run(async (client) => {
+      client.send('200 news ready\r\n');
+      await expectLine(client, /^CAPABILITIES$/);
+      client.send('101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n');
+      await expectLine(client, /^STARTTLS$/);
+      client.send('382 Begin TLS negotiation now\r\n101 Capability list:\r\nAUTHINFO USER\r\n.\r\n');
+      await client.line().catch(() => {});
+    }, 'nntp');
+    expect(result.code).toBe(10);
+    expect(result.stderr).toContain('101 Capability list:\\r\\nAUTHINFO USER\\r\\n.\\r\\n');
+    expect(result.stdout).not.toMatch(/^AUTHINFO USER/m);
+    expect(result.received).toEqual(['CAPABILITIES', 'STARTTLS']);
+  });
+
   it('accepts a clean go-ahead: the control case', async () => {
     const result = await run(async (client) => {
       await smtpUpTo(client);

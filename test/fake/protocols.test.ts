@@ -1,7 +1,7 @@
 // Each protocol's STARTTLS dialogue and implicit TLS against fake servers: what mailprobe
 // sends, in what order, and that capabilities are asked for again over TLS.
 import { describe, expect, it } from 'vitest';
-import { expectLine, fakeServer, type FakeClient } from '../support/fakeServer.js';
+import { expectLine, fakeServer, sleep, type FakeClient } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 
@@ -81,6 +81,37 @@ describe('STARTTLS dialogues', () => {
     expect(result.stdout).toContain('OK "listed"');
   });
 
+  it('NNTP: greeting, CAPABILITIES split across writes, STARTTLS, CAPABILITIES again, LIST, QUIT at the end', async () => {
+    const result = await session(async (client) => {
+      client.send('200 news.example.com InterNetNews NNRP server INN 2.6.4 ready (posting ok)\r\n');
+      await expectLine(client, /^CAPABILITIES$/);
+      // The 101 list in pieces: its end is the lone ".", wherever the writes cut it.
+      for (const piece of ['101 Capability list:\r\nVERS', 'ION 2\r\nREADER\r\nSTART', 'TLS\r\n.', '\r\n']) {
+        client.send(piece);
+        await sleep(20);
+      }
+      await expectLine(client, /^STARTTLS$/);
+      client.send('382 Begin TLS negotiation now\r\n');
+      await client.upgrade(tlsOf(testPki().leaf));
+      await expectLine(client, /^CAPABILITIES$/);
+      client.send('101 Capability list:\r\nVERSION 2\r\nREADER\r\nAUTHINFO USER\r\nSASL PLAIN\r\nLIST ACTIVE NEWSGROUPS\r\n.\r\n');
+      await expectLine(client, /^LIST$/);
+      client.send('215 list of newsgroups follows\r\nmisc.test 3002 3000 y\r\n..dotted.group 2 1 n\r\n.\r\n');
+      await expectLine(client, /^GROUP misc.test$/);
+      client.send('211 3 3000 3002 misc.test\r\n');
+      await expectLine(client, /^QUIT$/);
+      client.send('205 closing connection\r\n');
+      client.end();
+    }, ['-starttls', 'nntp'], 'LIST\nGROUP misc.test\n');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.received).toEqual(['CAPABILITIES', 'STARTTLS', 'CAPABILITIES', 'LIST', 'GROUP misc.test', 'QUIT']);
+    expect(result.stdout).toMatch(/Verdict verified/);
+    expect(result.stdout).toContain('SASL PLAIN');
+    // GROUP went only after LIST's block ended, and QUIT only after GROUP's 211.
+    expect(result.stdout).toMatch(/\.\.dotted\.group 2 1 n\n\.\n-> GROUP misc\.test\n211 3 3000 3002 misc\.test\n=> QUIT/);
+  });
+
   it('LMTP: LHLO, and one reply per accepted recipient after the final dot', async () => {
     const result = await session(async (client) => {
       client.send('220 lmtp ready\r\n');
@@ -114,6 +145,91 @@ describe('STARTTLS dialogues', () => {
   });
 });
 
+describe('NNTP: a STARTTLS typed by hand', () => {
+  const typed = (answer: string) => async (client: FakeClient) => {
+    client.send('200 news ready\r\n');
+    await expectLine(client, /^STARTTLS$/);
+    client.send(answer);
+    if (answer.startsWith('382')) {
+      await client.upgrade(tlsOf(testPki().leaf));
+      await expectLine(client, /^CAPABILITIES$/);
+      client.send('101 Capability list:\r\nVERSION 2\r\nAUTHINFO USER\r\n.\r\n');
+    } else {
+      await expectLine(client, /^DATE$/);
+      client.send('111 20261130112233\r\n');
+    }
+    await expectLine(client, /^QUIT$/);
+    client.send('205 bye\r\n');
+    client.end();
+  };
+
+  it('382 is the go-ahead: the handshake starts', async () => {
+    const result = await session(typed('382 Continue with TLS negotiation\r\n'), ['-plain', '-proto', 'nntp'], 'STARTTLS\nCAPABILITIES\n');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/382 Continue with TLS negotiation\n-- the server said go ahead: starting the TLS handshake\n/);
+    expect(result.stdout).toMatch(/Verdict verified/);
+    expect(result.received).toEqual(['STARTTLS', 'CAPABILITIES', 'QUIT']);
+  });
+
+  it.each(['580 Can not initiate TLS negotiation', '502 Command unavailable', '483 Encryption required'])('%s is no go-ahead: no handshake, the session goes on', async (refusal) => {
+    const result = await session(typed(`${refusal}\r\n`), ['-plain', '-proto', 'nntp'], 'STARTTLS\nDATE\n');
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toMatch(/starting the TLS handshake/);
+    expect(result.stdout).toContain('111 20261130112233');
+    expect(result.received).toEqual(['STARTTLS', 'DATE', 'QUIT']);
+  });
+});
+
+describe('NNTP: :auth over TLS', () => {
+  const server = (capabilities: string) => async (client: FakeClient) => {
+    // Logins are listed only over TLS, as INN does.
+    let tls = false;
+    client.send('200 news ready\r\n');
+    for (;;) {
+      const line = await client.line();
+      if (line === 'CAPABILITIES') client.send(`101 Capability list:\r\nVERSION 2\r\n${tls ? capabilities : 'STARTTLS\r\n'}.\r\n`);
+      else if (line === 'STARTTLS') {
+        client.send('382 go ahead\r\n');
+        await client.upgrade(tlsOf(testPki().leaf));
+        tls = true;
+      } else if (line === 'AUTHINFO USER bob') client.send('381 PASS required\r\n');
+      else if (line === 'AUTHINFO PASS s3cret') client.send('281 Authentication accepted\r\n');
+      else if (line === 'AUTHINFO SASL LOGIN') client.send('383 VXNlcm5hbWU6\r\n');
+      else if (line === Buffer.from('bob').toString('base64')) client.send('383 UGFzc3dvcmQ6\r\n');
+      else if (line === Buffer.from('s3cret').toString('base64')) client.send('281 Authentication accepted\r\n');
+      else if (line === 'QUIT') {
+        client.send('205 bye\r\n');
+        return client.end();
+      } else client.send('481 Authentication failed\r\n');
+    }
+  };
+
+  it('AUTHINFO USER/PASS when the server lists AUTHINFO USER and no SASL', async () => {
+    const result = await session(server('AUTHINFO USER\r\n'), ['-starttls', 'nntp'], ':auth bob s3cret\n');
+    expect(result.code).toBe(0);
+    expect(result.received).toEqual(['CAPABILITIES', 'STARTTLS', 'CAPABILITIES', 'AUTHINFO USER bob', 'AUTHINFO PASS s3cret', 'QUIT']);
+    expect(result.stdout).toMatch(/=> AUTHINFO PASS \[redacted\]\n281 Authentication accepted/);
+    expect(result.stdout).not.toContain('s3cret');
+  });
+
+  it.each([
+    ['AUTHINFO USER/PASS', 'AUTHINFO USER\r\n', ':auth bob wrong\n'],
+    ['AUTHINFO SASL PLAIN', 'SASL PLAIN\r\n', ':auth PLAIN bob wrong\n'],
+  ])('%s refused with 481: a failed login (exit 12 in a script)', async (_name, capabilities, input) => {
+    const result = await session(server(capabilities), ['-starttls', 'nntp'], input);
+    expect(result.code).toBe(12);
+    expect(result.stdout).toContain('481 Authentication failed');
+  });
+
+  it('AUTHINFO SASL LOGIN: 383 challenges answered, 281 ends it', async () => {
+    const result = await session(server('AUTHINFO\r\nSASL LOGIN\r\n'), ['-starttls', 'nntp'], ':auth LOGIN bob s3cret\n');
+    expect(result.code).toBe(0);
+    expect(result.received.slice(3)).toEqual(['AUTHINFO SASL LOGIN', Buffer.from('bob').toString('base64'), Buffer.from('s3cret').toString('base64'), 'QUIT']);
+    expect(result.stdout).toContain('281 Authentication accepted');
+    expect(result.stdout).not.toContain(Buffer.from('s3cret').toString('base64'));
+  });
+});
+
 describe('implicit TLS', () => {
   it('handshakes at once on port-chosen TLS and reads the greeting over TLS', async () => {
     const result = await session(async (client) => {
@@ -128,6 +244,20 @@ describe('implicit TLS', () => {
     expect(result.stdout).toMatch(/Verdict verified/);
     expect(result.stdout.indexOf('Verdict')).toBeLessThan(result.stdout.indexOf('220 smtps ready'));
     expect(result.received).toEqual(['EHLO x', 'QUIT']);
+  });
+
+  it('NNTP over implicit TLS (563): greeting over TLS, no STARTTLS, QUIT at the end', async () => {
+    const result = await session(async (client) => {
+      client.send('200 news ready\r\n');
+      await expectLine(client, /^DATE$/);
+      client.send('111 20261130112233\r\n');
+      await expectLine(client, /^QUIT$/);
+      client.send('205 bye\r\n');
+      client.end();
+    }, ['-tls', '-proto', 'nntp'], 'DATE\n', true);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Verdict verified/);
+    expect(result.received).toEqual(['DATE', 'QUIT']);
   });
 
   it('gives a one-line report with -brief and none with -quiet', async () => {

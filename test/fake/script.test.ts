@@ -116,3 +116,60 @@ describe('--quit-after', () => {
     expect(result.stderr).toMatch(/-quit-after lunch is not a stage; choose one of connect, banner, tls, ehlo, auth, mail, rcpt, data/);
   });
 });
+
+describe('NNTP: scripts and --quit-after', () => {
+  async function nntp(client: FakeClient): Promise<void> {
+    let tls = false;
+    client.send('200 news ready\r\n');
+    for (;;) {
+      const line = await client.line();
+      const verb = line.split(' ')[0].toUpperCase();
+      if (verb === 'CAPABILITIES') client.send(`101 Capability list:\r\nVERSION 2\r\n${tls ? 'SASL PLAIN\r\n' : 'STARTTLS\r\n'}.\r\n`);
+      else if (verb === 'STARTTLS') {
+        client.send('382 go\r\n');
+        await client.upgrade(tlsOf(testPki().leaf));
+        tls = true;
+      } else if (verb === 'AUTHINFO') client.send(/^AUTHINFO USER/i.test(line) ? '381 PASS required\r\n' : '281 ok\r\n');
+      else if (verb === 'LIST') client.send('215 list follows\r\nmisc.test 3 1 y\r\n.\r\n');
+      else if (verb === 'GROUP') client.send(line.includes('nosuch') ? '411 No such newsgroup\r\n' : '211 3 1 3 misc.test\r\n');
+      else if (verb === 'QUIT') {
+        client.send('205 bye\r\n');
+        return client.end();
+      } else client.send('500 What?\r\n');
+    }
+  }
+
+  async function runNntp(args: string[], input = '') {
+    const server = await fakeServer(nntp);
+    try {
+      const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-CAfile', testPki().ca.cert, '-starttls', 'nntp', ...args], { input });
+      return { ...result, received: server.received };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('EXPECT matches the status line of a multi-line reply, not its final "."', async () => {
+    const file = scriptFile('LIST\nEXPECT 215\nGROUP misc.test\nEXPECT 211\nGROUP nosuch.group\nEXPECT 211\nLIST\n');
+    const result = await runNntp(['-quiet', '--script', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^mailprobe: script line 6: EXPECT 211 was not met; the server answered: 411 No such newsgroup$/m);
+    expect(result.received.slice(3)).toEqual(['LIST', 'GROUP misc.test', 'GROUP nosuch.group']);
+  });
+
+  const HELPER = ':auth PLAIN bob secret\nLIST\n';
+  // Typed by hand: the auth stage is the 281 that answers AUTHINFO PASS, not the 381 before it.
+  const TYPED = 'AUTHINFO USER bob\nAUTHINFO PASS secret\nLIST\n';
+  it.each([
+    ['banner', HELPER, ['QUIT']],
+    ['tls', HELPER, ['CAPABILITIES', 'STARTTLS', 'QUIT']],
+    ['ehlo', HELPER, ['CAPABILITIES', 'STARTTLS', 'CAPABILITIES', 'QUIT']],
+    ['auth', HELPER, ['CAPABILITIES', 'STARTTLS', 'CAPABILITIES', 'AUTHINFO', 'QUIT']],
+    ['auth', TYPED, ['CAPABILITIES', 'STARTTLS', 'CAPABILITIES', 'AUTHINFO', 'AUTHINFO', 'QUIT']],
+  ])('--quit-after %s (%j)', async (stage, input, verbs) => {
+    const result = await runNntp(['-quiet', '--quit-after', stage], input);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.received.map((l) => l.split(' ')[0])).toEqual(verbs);
+  });
+});

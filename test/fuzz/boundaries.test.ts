@@ -95,17 +95,22 @@ const smtpModelArb = (lmtp: boolean) =>
       const b = new Builder();
       smtpReply(b, greeting);
       let accepted = 0;
+      // A server that takes LHLO speaks LMTP, whatever mailprobe was told.
+      let lmtpNow = lmtp;
       for (const ex of exchanges) {
         b.send(`${ex.verb} arg`, 1);
         smtpReply(b, ex.reply);
         if (ex.verb === 'DATA' && ex.reply.code === 354) {
           for (const line of ex.content) b.send(line, 0);
-          const replies = lmtp ? Math.max(1, accepted) : 1;
+          const replies = lmtpNow ? Math.max(1, accepted) : 1;
           b.send('.', replies);
           for (let i = 0; i < replies; i++) smtpReply(b, ex.dotReplies[i % ex.dotReplies.length]!);
           accepted = 0;
         } else if (ex.verb === 'RCPT' && ex.reply.code >= 200 && ex.reply.code < 300) accepted++;
-        else if (['MAIL', 'RSET', 'EHLO', 'LHLO'].includes(ex.verb)) accepted = 0;
+        else if (['MAIL', 'RSET', 'EHLO', 'LHLO'].includes(ex.verb)) {
+          accepted = 0;
+          if (ex.verb === 'LHLO' && ex.reply.code === 250) lmtpNow = true;
+        }
       }
       return b.model();
     });

@@ -2,6 +2,7 @@
 // arbitraries for random conversations (not a test file itself).
 import fc from 'fast-check';
 import { ImapFramer } from '../../src/protocols/imap/framer.js';
+import { NntpFramer } from '../../src/protocols/nntp/framer.js';
 import { Pop3Framer } from '../../src/protocols/pop3/framer.js';
 import { IrcFramer } from '../../src/protocols/irc/framer.js';
 import { SieveFramer } from '../../src/protocols/sieve/framer.js';
@@ -171,6 +172,41 @@ export const IRC_SEEDS: Step[][] = [
   ],
 ];
 
+export const NNTP_SEEDS: Step[][] = [
+  [
+    r('200 news.example.com InterNetNews NNRP server INN 2.6.4 ready (posting ok)\r\n'),
+    s('CAPABILITIES'),
+    r('101 Capability list:\r\nVERSION 2\r\nIMPLEMENTATION INN 2.6.4\r\nAUTHINFO USER\r\nHDR\r\nLIST ACTIVE ACTIVE.TIMES DISTRIB.PATS HEADERS NEWSGROUPS OVERVIEW.FMT\r\nOVER\r\nPOST\r\nREADER\r\nSASL PLAIN\r\nSTARTTLS\r\n.\r\n'),
+    s('AUTHINFO USER alice'),
+    r('381 Enter password\r\n'),
+    s('AUTHINFO PASS secret'),
+    r('281 Authentication succeeded\r\n'),
+    s('LIST'),
+    r('215 Newsgroups in form "group high low status"\r\nmisc.test 0000003002 0000003000 y\r\n..dotted.group 2 1 n\r\n.\r\n'),
+    s('GROUP misc.test'),
+    r('211 3 3000 3002 misc.test\r\n'),
+    s('ARTICLE 3000'),
+    r('220 3000 <a@b> article\r\nSubject: hi\r\n\r\n..a line starting with a dot\r\n205 not a status\r\n.\r\n'),
+    s('HEAD 9999'),
+    r('423 No such article number in this group\r\n'),
+    s('OVER 3000-3002'),
+    r('224 Overview information follows\r\n3000\thi\ta@b\t6 Oct 1998\t<a@b>\t\t1234\t17\r\n.\r\n'),
+    s('POST'),
+    r('340 Input article; end with <CR-LF>.<CR-LF>\r\n'),
+    s('Subject: test'),
+    s(''),
+    s('..stuffed'),
+    s('.'),
+    r('240 Article received <c@d>\r\n'),
+    s('AUTHINFO SASL PLAIN'),
+    r('383 =\r\n'),
+    s('AHVzZXIAcGFzcw=='),
+    r('481 Authentication failed\r\n'),
+    s('QUIT'),
+    r('205 Bye!\r\n'),
+  ],
+];
+
 export interface FramerKind {
   name: string;
   make(maxLine?: number): Framer;
@@ -203,6 +239,12 @@ export const FRAMER_KINDS: FramerKind[] = [
     make: (maxLine) => new Pop3Framer(maxLine),
     seeds: POP3_SEEDS,
     commands: ['CAPA', 'LIST', 'LIST 1', 'UIDL', 'RETR 1', 'TOP 1 0', 'AUTH', 'AUTH PLAIN', 'STAT', 'QUIT'],
+  },
+  {
+    name: 'NNTP',
+    make: (maxLine) => new NntpFramer(maxLine),
+    seeds: NNTP_SEEDS,
+    commands: ['CAPABILITIES', 'LIST', 'LISTGROUP', 'GROUP misc.test', 'ARTICLE 1', 'HEAD 1', 'BODY 1', 'OVER 1-2', 'XHDR Subject 1', 'HELP', 'POST', 'line of content', '.', 'AUTHINFO SASL PLAIN', 'STARTTLS', 'QUIT'],
   },
   {
     name: 'Sieve',

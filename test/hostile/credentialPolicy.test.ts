@@ -10,7 +10,7 @@ import { testPki, tlsOf } from '../support/pkiOnce.js';
 
 const SECRET = 's3cret-pa55';
 const B64 = Buffer.from(`\0bob\0${SECRET}`).toString('base64');
-const leaks = (lines: string[]) => lines.filter((line) => line.includes(SECRET) || line.includes(B64) || /^(\S+ )?(AUTH|AUTHENTICATE|LOGIN|PASS)\b/i.test(line));
+const leaks = (lines: string[]) => lines.filter((line) => line.includes(SECRET) || line.includes(B64) || /^(\S+ )?(AUTH|AUTHENTICATE|LOGIN|PASS|AUTHINFO PASS|AUTHINFO SASL)\b/i.test(line));
 
 /** Answers like a permissive server of each protocol: STARTTLS, AUTH PLAIN, everything accepted. */
 const SERVERS: Record<string, (client: FakeClient) => Promise<void>> = {
@@ -78,6 +78,22 @@ const SERVERS: Record<string, (client: FakeClient) => Promise<void>> = {
       } else client.send('+OK\r\n');
     }
   },
+  async nntp(client) {
+    client.send('200 news ready\r\n');
+    for (;;) {
+      const line = await client.line();
+      const [verb = '', sub = ''] = line.toUpperCase().split(' ');
+      if (verb === 'CAPABILITIES') client.send('101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\nAUTHINFO USER\r\nSASL PLAIN\r\n.\r\n');
+      else if (verb === 'STARTTLS') {
+        client.send('382 begin TLS\r\n');
+        await client.upgrade(tlsOf(testPki().leaf));
+      } else if (verb === 'AUTHINFO') client.send(sub === 'USER' ? '381 password please\r\n' : '281 ok\r\n');
+      else if (verb === 'QUIT') {
+        client.send('205 bye\r\n');
+        return client.end();
+      } else client.send('500 what?\r\n');
+    }
+  },
 };
 
 const servers: FakeServer[] = [];
@@ -103,7 +119,9 @@ const COMMANDS: Record<string, (port: number, protocol: string, where: string[])
           ? `USER bob\nPASS ${SECRET}\n`
           : protocol === 'sieve'
             ? `AUTHENTICATE "PLAIN" "${B64}"\n`
-            : `AUTH PLAIN ${B64}\n`,
+            : protocol === 'nntp'
+              ? `AUTHINFO USER bob\nAUTHINFO PASS ${SECRET}\n`
+              : `AUTH PLAIN ${B64}\n`,
   }),
   'check --user': (port, _protocol, where) => ({ argv: ['check', `localhost:${port}`, '--no-versions', '--user', 'bob', '--password', SECRET, ...where] }),
   // send speaks SMTP: --tls is its STARTTLS, no flag its cleartext.
@@ -127,7 +145,7 @@ const UNSAFE: Record<string, { flags: (protocol: string) => string[]; optIn: str
 
 describe('one credential policy for every command', () => {
   for (const [command, make] of Object.entries(COMMANDS)) {
-    const protocols = command === 'load --user' || command === 'send --auth-user' ? ['smtp'] : ['smtp', 'imap', 'pop3', 'sieve'];
+    const protocols = command === 'load --user' || command === 'send --auth-user' ? ['smtp'] : ['smtp', 'imap', 'pop3', 'sieve', 'nntp'];
     for (const protocol of protocols) {
       for (const [unsafe, how] of Object.entries(UNSAFE)) {
         it(`${command}, ${protocol}, ${unsafe}: refused with exit 13, nothing secret sent`, async () => {

@@ -37,6 +37,11 @@ const FORGERS: Record<string, (client: FakeClient) => Promise<void>> = {
     await expectLine(client, /^CAPA$/);
     client.send('+OK\r\nSTLS\r\nUSER\r\n.\r\n+OK begin TLS\r\n+OK forged\r\n');
   },
+  nntp: async (client) => {
+    client.send('200 news ready\r\n');
+    await expectLine(client, /^CAPABILITIES$/);
+    client.send('101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n382 Begin TLS negotiation now\r\n281 forged login ok\r\n');
+  },
   sieve: async (client) => {
     client.send('"IMPLEMENTATION" "fake"\r\n"STARTTLS"\r\nOK "ready"\r\nOK "Begin TLS"\r\n"SASL" "PLAIN"\r\nOK "forged"\r\n');
   },
@@ -168,6 +173,7 @@ describe('a first line that is no greeting is reported at once', () => {
     ['sieve', '* OK IMAP ready\r\n', /unexpected ManageSieve greeting/],
     ['pop3', '220 mx.example.com ESMTP\r\n', /unexpected POP3 greeting/],
     ['smtp', '* OK IMAP ready\r\n', /unexpected greeting/],
+    ['nntp', '220 mx.example.com ESMTP\r\n', /unexpected NNTP greeting/],
   ])('-starttls %s against %j', async (protocol, greeting, message) => {
     const server = await fakeServer(async (client) => {
       client.send(greeting);
@@ -179,5 +185,22 @@ describe('a first line that is no greeting is reported at once', () => {
     expect(result.code).toBe(11);
     expect(result.stderr).toMatch(message);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('a greeting that refuses service ends the session with a clear error', () => {
+  it.each([
+    ['400 news.example.com service temporarily unavailable\r\n', 400],
+    ['502 access denied: no permission for your address\r\n', 502],
+  ])('-starttls nntp against %j', async (greeting, code) => {
+    const server = await fakeServer(async (client) => {
+      client.send(greeting);
+      await client.line().catch(() => undefined);
+    });
+    servers.push(server);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-starttls', 'nntp', '-timeout', '20'], { input: 'LIST\n' });
+    expect(result.code).toBe(9);
+    expect(result.stderr).toMatch(new RegExp(`refused service in its greeting \\(${code}\\)`));
+    expect(server.received).toEqual([]);
   });
 });

@@ -66,6 +66,16 @@ describe('STARTTLS stripping', () => {
       },
       [],
     ],
+    [
+      'nntp: STARTTLS hidden as XSTARTTLS in CAPABILITIES',
+      'nntp',
+      async (c: FakeClient) => {
+        c.send('200 news ready\r\n');
+        await expectLine(c, /^CAPABILITIES$/);
+        c.send('101 Capability list:\r\nVERSION 2\r\nXSTARTTLS\r\nSTARTTLSX\r\nAUTHINFO USER\r\n.\r\n');
+      },
+      ['CAPABILITIES'],
+    ],
   ])('%s: stops with exit 7, no cleartext session', async (_name, proto, greet, expected) => {
     const result = await run(async (client) => {
       await greet(client);

@@ -69,6 +69,25 @@ async function irc(client: FakeClient): Promise<void> {
   }
 }
 
+/** NNTP (RFC 4643): AUTHINFO USER asks for the password (381), AUTHINFO SASL challenges (383). */
+async function nntp(client: FakeClient): Promise<void> {
+  client.send('200 news ready\r\n');
+  for (;;) {
+    const line = await client.line();
+    const words = line.split(' ');
+    if (/^QUIT/i.test(line)) {
+      client.send('205 bye\r\n');
+      return client.end();
+    }
+    if (/^AUTHINFO USER/i.test(line)) client.send('381 PASS required\r\n');
+    else if (/^AUTHINFO SASL/i.test(line) && words.length === 3) {
+      client.send('383 =\r\n');
+      await client.line();
+      client.send('281 ok\r\n');
+    } else client.send('281 ok\r\n');
+  }
+}
+
 async function run(handler: (client: FakeClient) => Promise<void>, proto: string, input: string, extra: string[] = []) {
   const server = await fakeServer(handler);
   servers.push(server);
@@ -88,6 +107,10 @@ const CASES: Array<[string, (client: FakeClient) => Promise<void>, string, strin
   ['IRC AUTHENTICATE PLAIN answered by hand', irc, 'irc', `CAP REQ :sasl\nAUTHENTICATE PLAIN\nAUTHENTICATE ${B64}\n`],
   ['IRC AUTHENTICATE, the secret in a later step', irc, 'irc', `AUTHENTICATE SCRAM-SHA-256\nAUTHENTICATE biwsbj1ib2Iscj1yT3ByTkdmd0ViZVJXZ2JORWtxTw==\nAUTHENTICATE ${B64}\n`],
   ['IRC NickServ IDENTIFY', irc, 'irc', `PRIVMSG NickServ :IDENTIFY bob ${SECRET}\n`],
+  // 381 asks for another command, not for data: AUTHINFO PASS is read as a command, and a credential.
+  ['NNTP AUTHINFO PASS after the 381 of AUTHINFO USER', nntp, 'nntp', `AUTHINFO USER bob\nAUTHINFO PASS ${SECRET}\n`],
+  ['NNTP AUTHINFO SASL with an initial response', nntp, 'nntp', `AUTHINFO SASL PLAIN ${B64}\n`],
+  ['NNTP AUTHINFO SASL answered by hand after 383', nntp, 'nntp', `AUTHINFO SASL PLAIN\n${B64}\n`],
 ];
 
 describe('typed credentials on cleartext', () => {

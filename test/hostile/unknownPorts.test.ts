@@ -57,6 +57,22 @@ async function pop3(client: FakeClient): Promise<void> {
   }
 }
 
+/** INN-like: AUTHINFO USER asks for the password, AUTHINFO PASS is accepted. */
+async function nntp(client: FakeClient): Promise<void> {
+  client.send('200 news.test InterNetNews NNRP server INN 2.6.4 ready (posting ok)\r\n');
+  for (;;) {
+    const line = await client.line();
+    if (/^QUIT/i.test(line)) {
+      client.send('205 bye\r\n');
+      return client.end();
+    }
+    if (/^AUTHINFO USER/i.test(line)) client.send('381 PASS required\r\n');
+    else if (/^AUTHINFO PASS/i.test(line)) client.send('281 Authentication accepted\r\n');
+    else if (/^LIST/i.test(line)) client.send('215 list follows\r\nmisc.test 3 1 y\r\n.\r\n');
+    else client.send('500 What?\r\n');
+  }
+}
+
 async function imap(client: FakeClient): Promise<void> {
   client.send('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n');
   for (;;) {
@@ -93,6 +109,29 @@ describe('the greeting names the protocol on a port no table knows', () => {
     const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain'], { input: 'USER bob\nPASS s3cret\n' });
     expect(result.code).toBe(13);
     expect(server.received.join('\n')).not.toContain('s3cret');
+  });
+
+  it('NNTP with -plain: recognised; a typed AUTHINFO PASS is a credential, refused in a script (exit 13)', async () => {
+    const server = await start(nntp);
+    const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain'], { input: 'LIST\nAUTHINFO USER bob\nAUTHINFO PASS s3cret\n' });
+    expect(result.stdout).toMatch(/the greeting is NNTP's, so mailprobe speaks NNTP \(as with -proto nntp\)/);
+    expect(result.code).toBe(13);
+    expect(server.received).toEqual(['LIST', 'AUTHINFO USER bob']);
+  });
+
+  it('NNTP with -plain and --allow-plaintext-auth: AUTHINFO PASS and AUTHINFO SASL go, redacted in echo and --log', async () => {
+    const server = await start(nntp);
+    const log = join(mkdtempSync(join(tmpdir(), 'mp-nntp-')), 'session.log');
+    const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain', '--allow-plaintext-auth', '--log', log], {
+      input: 'AUTHINFO USER bob\nAUTHINFO PASS s3cret\nAUTHINFO SASL PLAIN AGJvYgBzM2NyZXQ=\n',
+    });
+    expect(result.code).toBe(0);
+    expect(server.received).toEqual(['AUTHINFO USER bob', 'AUTHINFO PASS s3cret', 'AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQ=', 'QUIT']);
+    const text = result.stdout + readFileSync(log, 'utf8');
+    expect(text).not.toContain('s3cret');
+    expect(text).not.toContain('AGJvYgBzM2NyZXQ=');
+    expect(result.stdout).toMatch(/^-> AUTHINFO PASS \[redacted\]$/m);
+    expect(result.stdout).toMatch(/^-> AUTHINFO SASL PLAIN \[redacted\]$/m);
   });
 
   it('IMAP over implicit TLS on an odd port: recognised, commands tagged, LOGOUT at the end', async () => {
@@ -136,7 +175,7 @@ describe('no greeting mailprobe knows: raw mode, still guarded', () => {
     const log = join(mkdtempSync(join(tmpdir(), 'mp-raw-')), 'session.log');
     const result = await runMailprobe(
       ['-connect', `127.0.0.1:${server.port}`, '-plain', '--allow-plaintext-auth', '--log', log, '-timeout', '2'],
-      { input: 'a LOGIN bob s3cret\nPASS s3cret\nAUTH PLAIN AGJvYgBzM2NyZXQ=\nQUIT\n' },
+      { input: 'a LOGIN bob s3cret\nPASS s3cret\nAUTH PLAIN AGJvYgBzM2NyZXQ=\nAUTHINFO PASS s3cret\nQUIT\n' },
     );
     expect(result.stdout).toMatch(/no greeting mailprobe knows/);
     const text = result.stdout + readFileSync(log, 'utf8');

@@ -74,6 +74,8 @@ describe('parseTarget', () => {
     ['mx:lmtp', { host: 'mx', port: 24 }],
     ['mx:irc', { host: 'mx', port: 6667 }],
     ['mx:ircs', { host: 'mx', port: 6697 }],
+    ['mx:nntp', { host: 'mx', port: 119 }],
+    ['mx:nntps', { host: 'mx', port: 563 }],
   ])('%s', (text, target) => {
     expect(parseTarget(text)).toEqual(target);
   });
@@ -104,6 +106,8 @@ describe('mode chosen by the port when no flag chooses', () => {
     [24, 'starttls', 'lmtp'],
     [6667, 'starttls', 'irc'],
     [6697, 'tls', 'irc'],
+    [119, 'starttls', 'nntp'],
+    [563, 'tls', 'nntp'],
     [4433, 'tls', 'raw'],
   ])('port %i → %s %s, and says so', (port, mode, protocol) => {
     const { options, modeNote } = resolve([`mx.test:${port}`]);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ImapFramer } from '../../src/protocols/imap/framer.js';
 import { IrcFramer } from '../../src/protocols/irc/framer.js';
 import { LineSplitter } from '../../src/protocols/lineSplitter.js';
+import { NntpFramer } from '../../src/protocols/nntp/framer.js';
 import { Pop3Framer } from '../../src/protocols/pop3/framer.js';
 import { SieveFramer } from '../../src/protocols/sieve/framer.js';
 import { SmtpFramer } from '../../src/protocols/smtp/framer.js';
@@ -160,6 +161,86 @@ describe('POP3', () => {
       'sent RETR 9 → 1',
       'FINAL permfail -ERR no such message',
     ]);
+  });
+});
+
+describe('NNTP', () => {
+  it('reads a block only when the command has one and its code says so; ".." is no end', () => {
+    const lines = sameInAnyChunking(() => new NntpFramer(), [
+      { recv: '200 news ready\r\n' },
+      { sent: 'CAPABILITIES' },
+      { recv: '101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n' },
+      { sent: 'GROUP misc.test' },
+      { recv: '211 3 1 3 misc.test\r\n' },
+      { sent: 'LISTGROUP misc.test' },
+      { recv: '211 3 1 3 misc.test list follows\r\n1\r\n3\r\n.\r\n' },
+      { sent: 'ARTICLE 2' },
+      { recv: '423 No article with that number\r\n' },
+      { sent: 'BODY 3' },
+      { recv: '222 3 <a@b> body\r\n..\r\n..not the end\r\n200 not a status\r\n.\r\n' },
+      { sent: 'XHDR Subject 1-3' },
+      { recv: '221 Subject fields follow\r\n1 hi\r\n.\r\n' },
+      { sent: 'QUIT' },
+      { recv: '205 bye\r\n' },
+    ]);
+    expect(lines).toEqual([
+      'FINAL ok 200 news ready',
+      'sent CAPABILITIES → 1',
+      'line info 101 Capability list:',
+      'line info VERSION 2',
+      'line info STARTTLS',
+      'FINAL info .',
+      'sent GROUP misc.test → 1',
+      'FINAL ok 211 3 1 3 misc.test',
+      'sent LISTGROUP misc.test → 1',
+      'line ok 211 3 1 3 misc.test list follows',
+      'line info 1',
+      'line info 3',
+      'FINAL info .',
+      'sent ARTICLE 2 → 1',
+      'FINAL tempfail 423 No article with that number',
+      'sent BODY 3 → 1',
+      'line ok 222 3 <a@b> body',
+      'line info ..',
+      'line info ..not the end',
+      'line info 200 not a status',
+      'FINAL info .',
+      'sent XHDR Subject 1-3 → 1',
+      'line ok 221 Subject fields follow',
+      'line info 1 hi',
+      'FINAL info .',
+      'sent QUIT → 1',
+      'FINAL bye 205 bye',
+    ]);
+  });
+
+  it('381 is no continuation (AUTHINFO PASS is a command of its own); 383 and POST\'s 340 are', () => {
+    const framer = new NntpFramer(undefined, false);
+    const lines = frame(framer, [
+      { sent: 'AUTHINFO USER bob' },
+      { recv: '381 PASS required\r\n' },
+      { sent: 'AUTHINFO SASL PLAIN' },
+      { recv: '383 =\r\n' },
+      { sent: 'POST' },
+      { recv: '340 send article\r\n' },
+      { sent: 'Subject: hi' },
+      { sent: '' },
+      { sent: '.' },
+      { recv: '240 article posted\r\n' },
+    ], whole);
+    expect(lines).toEqual([
+      'sent AUTHINFO USER bob → 1',
+      'FINAL ok 381 PASS required',
+      'sent AUTHINFO SASL PLAIN → 1',
+      'FINAL intermediate 383 =',
+      'sent POST → 1',
+      'FINAL intermediate 340 send article',
+      'sent Subject: hi → 0',
+      'sent  → 0',
+      'sent . → 1',
+      'FINAL ok 240 article posted',
+    ]);
+    expect(framer.inContent()).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@
 import { FramerBase, type LineDecision } from '../framerBase.js';
 import { startTlsUnavailable } from '../../errors.js';
 import type { Framer, ProtocolSpec, Tone } from '../types.js';
-import { imapLogin, pop3Secret, recogniser, taggedSasl, untaggedSasl } from '../credentials.js';
+import { imapLogin, nntpSecret, pop3Secret, recogniser, taggedSasl, untaggedSasl } from '../credentials.js';
 import { ircCredentials } from '../irc/credentials.js';
 
 class RawFramer extends FramerBase implements Framer {
@@ -29,10 +29,10 @@ export const raw: ProtocolSpec = {
   createFramer: () => new RawFramer(),
   recognisesGreeting: () => false,
   // No protocol known: every protocol's credential commands are guarded and redacted.
-  typedCredentials: recogniser(ircCredentials, untaggedSasl, taggedSasl, imapLogin, pop3Secret),
+  typedCredentials: recogniser(ircCredentials, untaggedSasl, taggedSasl, imapLogin, pop3Secret, nntpSecret),
   replyStatus: (reply) => reply.last.text,
   stageOf: () => undefined,
-  startTls: () => Promise.reject(startTlsUnavailable('STARTTLS needs a protocol: give -starttls smtp|lmtp|imap|pop3|sieve')),
+  startTls: () => Promise.reject(startTlsUnavailable('STARTTLS needs a protocol: give -starttls smtp|lmtp|imap|pop3|sieve|nntp')),
   afterTls: () => Promise.resolve(undefined),
   isStartTlsCommand: () => false,
   isStartTlsGoAhead: () => false,
