@@ -193,7 +193,8 @@ export class ServerConnection implements Exchange {
   /** The unclaimed-reply rule, at the moment a STARTTLS goes out. */
   private refuseEarlyReplies(command: string): void {
     const pending = this.framer.pendingBytes();
-    const unanswered = this.owed.length === 0 && (this.current.length > 0 || pending > 0);
+    const unasked = this.current.length > 0 && !this.protocol.unpromptedLines;
+    const unanswered = this.owed.length === 0 && (unasked || pending > 0);
     if (this.stray.count === 0 && !unanswered) return;
     const evidence = Buffer.concat([
       this.stray.bytes(),

@@ -128,6 +128,12 @@ export interface ProtocolSpec {
   repliesPerRecipient?: boolean;
   /** Command that ends the session politely. */
   quitCommand(context: DialogueContext): string;
+  /**
+   * The server sends lines nobody asked for as a matter of course (IRC NOTICE and PING): lines
+   * that complete no reply are then no sign of injection when a STARTTLS goes out. Replies
+   * that answer no command still are, whatever the protocol.
+   */
+  unpromptedLines?: boolean;
   /** The server repeats its capabilities after TLS without being asked (ManageSieve). */
   readsCapabilitiesUnasked?: boolean;
   /** A framer; `greeting: false` after STARTTLS, when the server does not greet again. */

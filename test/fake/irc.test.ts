@@ -194,6 +194,24 @@ describe('IRC: STARTTLS typed by hand in a plaintext session', () => {
     expect(server.received).toEqual(['STARTTLS', 'NICK alice', 'QUIT']);
   });
 
+  it('NOTICEs after the first line do not make a hand-typed STARTTLS look like injection', async () => {
+    const server = await serve(async (client) => {
+      // The first line stands for the greeting; the NOTICE and PING after it, in the same
+      // write, are framed before the piped STARTTLS goes out.
+      client.send(`${HOST} NOTICE * :*** Looking up your hostname...\r\n${HOST} NOTICE * :*** Found your hostname\r\nPING :3F2A1B\r\n`);
+      await expectLine(client, /^STARTTLS$/);
+      client.send(`${HOST} 670 * :go ahead\r\n`);
+      await client.upgrade(tlsOf(testPki().leaf));
+      await expectLine(client, /^QUIT$/);
+      client.send('ERROR :bye\r\n');
+      client.end();
+    });
+    const result = await runMailprobe(plain(server.port), { input: 'STARTTLS\n' });
+    expect(result.stderr).not.toMatch(/injection/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/TLSv1\.[23]/);
+  });
+
   it('670: the session continues over TLS', async () => {
     const server = await serve(async (client) => {
       client.send(`${HOST} NOTICE * :*** Looking up your hostname...\r\n`);

@@ -302,7 +302,7 @@ describe('IRC', () => {
     ]);
   });
 
-  it('691, a 421 or 451 for STARTTLS and ERROR end STARTTLS; ERROR ends QUIT; nothing is final with nothing awaited', () => {
+  it('691, a 421 or 451 for STARTTLS and ERROR end STARTTLS; ERROR ends QUIT; with nothing awaited only a STARTTLS answer is final (a stray reply)', () => {
     const ends = (reply: string, command = 'STARTTLS') => {
       const framer = new IrcFramer(undefined, false);
       framer.sent(command);
@@ -318,7 +318,7 @@ describe('IRC', () => {
     expect(ends('ERROR :bye\r\n', 'QUIT')).toEqual([true]);
     const idle = new IrcFramer(undefined, false);
     expect(idle.sent('PRIVMSG #c :hi')).toBe(0);
-    expect(idle.push(Buffer.from(':s 670 * :go\r\nERROR :x\r\n:s 691 * :no\r\n')).map((line) => line.final)).toEqual([false, false, false]);
+    expect(idle.push(Buffer.from(':s 670 * :go\r\nERROR :x\r\n:s 691 * :no\r\n:s NOTICE * :hi\r\n')).map((line) => line.final)).toEqual([true, false, true, false]);
   });
 
   it('reads the code after message tags and a long prefix', () => {

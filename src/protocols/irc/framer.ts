@@ -16,10 +16,10 @@
 // NOTICEs and PINGs answer nothing by design. Made final, they would make every IRC server
 // look like an injector; left non-final, they wait inside the reply under way (the
 // greeting, or the STARTTLS reply) and are shown there. The core's other rule still holds:
-// after the 670 nothing is read as plaintext. What this cannot cover: lines that come with
-// nothing awaited (after the first line, in a -plain session) still sit in the core's reply
-// under way, so a STARTTLS typed by hand after them is stopped as injection; the dialogue
-// (starttls.ts) sends STARTTLS before it reads anything, so it never meets that.
+// after the 670 nothing is read as plaintext. Lines that come with nothing awaited (after
+// the first line, in a -plain session) sit in the core's reply under way; the spec's
+// `unpromptedLines` tells the core they are no sign of injection when a STARTTLS typed by
+// hand goes out (a stray final reply, such as an early 670, still is).
 import { FramerBase, verbOf, type LineDecision } from '../framerBase.js';
 import type { Framer, Tone } from '../types.js';
 import { isNumeric, parseIrc } from './message.js';
@@ -90,6 +90,9 @@ export class IrcFramer extends FramerBase implements Framer {
     if (awaited === 'greeting') return true;
     if (awaited === 'starttls') return endsStartTls(head);
     if (awaited === 'quit') return parseIrc(head).command === 'ERROR';
-    return false;
+    // A STARTTLS answer with no STARTTLS sent is a reply that answers nothing: final, so the
+    // core counts it as stray (and stops a STARTTLS typed after it as injection).
+    const { command } = parseIrc(head);
+    return command === RPL_STARTTLS || command === ERR_STARTTLS;
   }
 }

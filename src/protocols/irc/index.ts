@@ -11,6 +11,8 @@ export const irc: ProtocolSpec = {
   label: 'IRC',
   defaultPort: 6667,
   implicitTlsPort: 6697,
+  // NOTICEs and PINGs come unasked at any time; only stray replies (670 …) count before STARTTLS.
+  unpromptedLines: true,
   ports: [
     { port: 6667, mode: 'starttls', services: ['irc'] },
     { port: 6697, mode: 'tls', services: ['ircs'] },
