@@ -117,7 +117,7 @@ export function resolveSession(flags: SessionFlags, positional: string[]): Resol
     const byPort = PORT_DEFAULTS.get(port);
     protocol = proto ?? (byPort ? (protocolByName(byPort.protocol) as ProtocolSpec) : raw);
     if (chosen) mode = chosen;
-    else if (byPort && (!proto || proto.name === byPort.protocol)) {
+    else if (byPort && (!proto || proto === protocolByName(byPort.protocol))) {
       mode = byPort.mode;
       modeNote = `port ${port}: ${mode === 'tls' ? 'implicit TLS' : `STARTTLS ${protocol.name}`} (chosen by the port; -tls, -plain or -starttls choose otherwise)`;
     } else {

@@ -37,23 +37,25 @@ export class ReplyBudget {
   }
 }
 
-/** Bytes of stray replies kept as evidence for an injection report; the rest only counted. */
-const STRAY_SHOWN = 4096;
+/** Bytes kept to show in an injection report; the rest are only counted. */
+const EVIDENCE_SHOWN = 4096;
 
-/** Replies that answered no command: counted, and the first few KiB kept to show. */
-export class StrayRecord {
-  count = 0;
+/**
+ * Bytes that are evidence of injection (replies that answered no command, plaintext after a
+ * go-ahead): all counted, the first 4 KiB kept to show, never more.
+ */
+export class Evidence {
+  /** Every byte added, kept or not. */
+  total = 0;
   private kept: Buffer[] = [];
   private keptBytes = 0;
 
-  add(lines: Buffer[]): void {
-    this.count++;
-    for (const line of lines) {
-      if (this.keptBytes >= STRAY_SHOWN) return;
-      const piece = line.subarray(0, STRAY_SHOWN - this.keptBytes);
-      this.kept.push(piece);
-      this.keptBytes += piece.length;
-    }
+  add(bytes: Buffer): void {
+    this.total += bytes.length;
+    if (this.keptBytes >= EVIDENCE_SHOWN || bytes.length === 0) return;
+    const piece = bytes.subarray(0, EVIDENCE_SHOWN - this.keptBytes);
+    this.kept.push(piece);
+    this.keptBytes += piece.length;
   }
 
   bytes(): Buffer {

@@ -8,14 +8,16 @@
 //   - after the handshake nothing from before survives (framer, owed replies, queues).
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { MailprobeError, serverClosed, timeoutError } from '../errors.js';
+import { MailprobeError, serverClosed } from '../errors.js';
 import type { Exchange, Framer, ProtocolSpec, Reply, ServerLine } from '../protocols/types.js';
 import { handshake, type TlsInfo } from '../transport/handshake.js';
 import type { TlsSettings } from '../transport/tlsOptions.js';
 import { describeNetError } from '../transport/connect.js';
+import { looksLikeTlsRecord } from '../transport/tlsGuard.js';
 import type { ConnectionObserver } from './events.js';
 import { PhaseTracker, type Phase } from './phase.js';
-import { ReplyBudget, StrayRecord } from './bounds.js';
+import { Evidence, ReplyBudget } from './bounds.js';
+import { ReplyWaiters } from './waiters.js';
 
 export interface ConnectionOptions {
   lineEnding: '\r\n' | '\n';
@@ -25,16 +27,12 @@ export interface ConnectionOptions {
   where: string;
 }
 
-export const GREETING_NOTE_MS = 3000;
 export const PARTIAL_LINE_MS = 200;
 
-type Waiter = { resolve(reply: Reply): void; reject(error: Error): void };
 /** A command the server owes a reply to: '' is the greeting. */
 type Owed = { line: string; startTls: boolean };
 
 const ENDINGS = { crlf: Buffer.from('\r\n'), lf: Buffer.from('\n'), none: Buffer.alloc(0) };
-/** Bytes after a go-ahead kept to show the user (the rest are only counted). */
-const INJECTION_SHOWN = 4096;
 
 export class ServerConnection implements Exchange {
   socket: Socket | TLSSocket;
@@ -68,14 +66,13 @@ export class ServerConnection implements Exchange {
   private current: ServerLine[] = [];
   private readonly budget = new ReplyBudget();
   private owed: Owed[] = [];
-  private waiters: Waiter[] = [];
+  private readonly waiters = new ReplyWaiters();
   /** Replies to commands sent, not yet asked for (a dialogue sends, then asks). */
   private unclaimed: Reply[] = [];
   /** Replies that answered no command: never handed out as answers, and fatal to STARTTLS. */
-  private stray = new StrayRecord();
+  private stray = new Evidence();
   /** Bytes after the go-ahead, before TLS: injection evidence. */
-  private injected: Buffer[] = [];
-  private injectedBytes = 0;
+  private injected = new Evidence();
   private closeError?: MailprobeError;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
 
@@ -154,7 +151,7 @@ export class ServerConnection implements Exchange {
     const partial = this.framer.takePartial();
     if (partial) this.display([partial]);
     const error = this.closeError;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(error ?? serverClosed('the server closed the connection'));
+    this.waiters.rejectAll(error ?? serverClosed('the server closed the connection'));
     this.onClose?.(error);
   }
 
@@ -195,7 +192,7 @@ export class ServerConnection implements Exchange {
     const pending = this.framer.pendingBytes();
     const unasked = this.current.length > 0 && !this.protocol.unpromptedLines;
     const unanswered = this.owed.length === 0 && (unasked || pending > 0);
-    if (this.stray.count === 0 && !unanswered) return;
+    if (this.stray.total === 0 && !unanswered) return;
     const evidence = Buffer.concat([
       this.stray.bytes(),
       ...(this.owed.length === 0 ? this.current.map(serialise) : []),
@@ -221,41 +218,15 @@ export class ServerConnection implements Exchange {
   reply(stage: string): Promise<Reply> {
     const early = this.unclaimed.shift();
     if (early) return Promise.resolve(early);
-    return new Promise((resolve, reject) => {
-      if (this.closed) {
-        reject(this.closeError ?? serverClosed(`the server closed the connection before the ${stage} reply`));
-        return;
-      }
-      const seconds = this.options.timeoutMs / 1000;
-      const greeting = stage === 'greeting';
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(timeoutError(greeting ? 'GREETING_TIMEOUT' : 'REPLY_TIMEOUT', `no ${stage} reply from the server after ${seconds} s`, {
-          hint: greeting ? 'if this port expects TLS from the start, try -tls; otherwise raise -timeout' : 'raise -timeout if the server is just slow',
-        }));
-      }, this.options.timeoutMs);
-      const waiter: Waiter = {
-        resolve: (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error instanceof MailprobeError ? error : serverClosed(`the server closed the connection during ${stage}`));
-        },
-      };
-      this.waiters.push(waiter);
-      if (greeting && this.bytesReceived === 0) {
-        // Greet-pause servers wait on purpose; say why nothing happens yet.
-        const slow = setTimeout(() => {
-          if (this.bytesReceived === 0 && !this.closed) this.observer.event({ kind: 'greeting-slow' });
-        }, GREETING_NOTE_MS);
-        slow.unref();
-        const { resolve: res, reject: rej } = waiter;
-        waiter.resolve = (reply) => (clearTimeout(slow), res(reply));
-        waiter.reject = (error) => (clearTimeout(slow), rej(error));
-      }
-    });
+    if (this.closed) return Promise.reject(this.closeError ?? serverClosed(`the server closed the connection before the ${stage} reply`));
+    // Greet-pause servers wait on purpose: after a few silent seconds, say why nothing happens.
+    const slow =
+      stage === 'greeting' && this.bytesReceived === 0
+        ? () => {
+            if (this.bytesReceived === 0 && !this.closed) this.observer.event({ kind: 'greeting-slow' });
+          }
+        : undefined;
+    return this.waiters.wait(stage, this.options.timeoutMs, slow);
   }
 
   private receive(chunk: Buffer): void {
@@ -268,7 +239,7 @@ export class ServerConnection implements Exchange {
     }
     if (this.bytesReceived === 0) this.onFirstBytes?.();
     this.bytesReceived += chunk.length;
-    if (this.phase === 'HANDSHAKE') return this.hold(chunk);
+    if (this.phase === 'HANDSHAKE') return this.injected.add(chunk);
     const lines = this.framer.push(chunk);
     let shown: ServerLine[] = [];
     for (let i = 0; i < lines.length; i++) {
@@ -288,8 +259,8 @@ export class ServerConnection implements Exchange {
       if (this.closed) return;
       if (goAhead) {
         // Everything after the go-ahead is injection, shown only as evidence.
-        for (const rest of lines.slice(i + 1)) this.hold(serialise(rest));
-        this.hold(this.framer.drain());
+        for (const rest of lines.slice(i + 1)) this.injected.add(serialise(rest));
+        this.injected.add(this.framer.drain());
         this.onIdle?.();
         return;
       }
@@ -315,7 +286,7 @@ export class ServerConnection implements Exchange {
     }
     // Past the budget the reply is still shown, not kept; mailprobe's own dialogue waits
     // for this reply, so an endless one is an error there.
-    if (this.waiters.length === 0 && this.onReply) return true;
+    if (this.waiters.count === 0 && this.onReply) return true;
     this.fail(new MailprobeError('PROTOCOL', `the server's reply ran past ${this.budget.describe()} without ending, so mailprobe stops`));
     return false;
   }
@@ -326,7 +297,7 @@ export class ServerConnection implements Exchange {
     this.onAnyReply?.();
     if (!owed) {
       // It answers nothing: shown, remembered as stray, never taken as an answer.
-      this.stray.add(reply.lines.map(serialise));
+      this.stray.add(Buffer.concat(reply.lines.map(serialise)));
       this.onReply?.(reply, '');
       return false;
     }
@@ -336,16 +307,8 @@ export class ServerConnection implements Exchange {
     if (owed.startTls && this.phase === 'STARTTLS_REPLY') this.state.enter(goAhead ? 'HANDSHAKE' : 'READY');
     // The session learns of every reply (capabilities, tags); a waiting dialogue gets it too.
     this.onReply?.(reply, owed.line);
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(reply);
-    else if (!this.onReply || this.collecting) this.unclaimed.push(reply);
+    if (!this.waiters.resolveNext(reply) && (!this.onReply || this.collecting)) this.unclaimed.push(reply);
     return goAhead;
-  }
-
-  private hold(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    if (this.injectedBytes < INJECTION_SHOWN) this.injected.push(bytes.subarray(0, INJECTION_SHOWN - this.injectedBytes));
-    this.injectedBytes += bytes.length;
   }
 
   /** Text without a line ending yet (a prompt, a stalled line) is shown after a short pause. */
@@ -375,11 +338,11 @@ export class ServerConnection implements Exchange {
     if (this.phase !== 'HANDSHAKE') throw new MailprobeError('INTERNAL', `TLS cannot start in state ${this.phase}`);
     const socket = this.socket as Socket;
     socket.removeListener('data', this.onData);
-    if (this.injectedBytes > 0) {
+    if (this.injected.total > 0) {
       const error = new MailprobeError(
         'STARTTLS_INJECTION',
         'the server sent plaintext after its STARTTLS go-ahead and before TLS began (STARTTLS response injection), so mailprobe stops',
-        { bytes: Buffer.concat(this.injected), hint: 'someone between you and the server may be tampering with the connection' },
+        { bytes: this.injected.bytes(), hint: 'someone between you and the server may be tampering with the connection' },
       );
       this.fail(error);
       throw error;
@@ -404,7 +367,7 @@ export class ServerConnection implements Exchange {
     this.unclaimed = [];
     this.current = [];
     this.budget.reset();
-    this.stray = new StrayRecord();
+    this.stray = new Evidence();
     this.lastReply = undefined;
     this.state.enter('READY');
     this.observer.event({ kind: 'tls', info: result.info });
@@ -428,11 +391,6 @@ export class ServerConnection implements Exchange {
     clearTimeout(this.partialTimer);
     this.socket.destroy();
   }
-}
-
-/** A TLS record header: handshake or alert content type, version 3.x. */
-export function looksLikeTlsRecord(chunk: Buffer): boolean {
-  return chunk.length >= 3 && (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03 && chunk[2] <= 0x04;
 }
 
 function serialise(line: ServerLine): Buffer {

@@ -1,7 +1,7 @@
 // Reads a server's first line without taking it: the bytes are put back on the socket for
 // the connection that follows, so the greeting is shown and framed as if never peeked.
 import type { Socket } from 'node:net';
-import { looksLikeTlsRecord } from './connection.js';
+import { looksLikeTlsRecord } from '../transport/tlsGuard.js';
 
 /** The first line is a greeting; longer than this, it is none mailprobe knows. */
 const MAX_PEEK = 4096;

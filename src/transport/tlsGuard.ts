@@ -90,3 +90,8 @@ export function looksLikeTlsPrefix(bytes: Buffer): boolean {
   if (bytes.length >= 3 && bytes[2] > 0x04) return false;
   return true;
 }
+
+/** A whole TLS record header a server starts with: handshake or alert, version 3.x. */
+export function looksLikeTlsRecord(chunk: Buffer): boolean {
+  return chunk.length >= 3 && (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03 && chunk[2] <= 0x04;
+}
