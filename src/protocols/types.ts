@@ -158,6 +158,8 @@ export interface ProtocolSpec {
   replyStatus(reply: Reply): string;
   /** The --quit-after stage a successful reply to `command` completes. */
   stageOf(command: string, reply: Reply): QuitStage | undefined;
+  /** What a typed command says of the envelope (MAIL FROM starts one, RCPT TO adds to it). */
+  envelopeOf?(line: string): { from: string } | { to: string } | undefined;
   /** How a message is handed over: SMTP/LMTP DATA, or IMAP APPEND. */
   submission?: 'data' | 'append';
   /** A challenge line is always SASL (SMTP 334), not possibly an invitation for literal data. */

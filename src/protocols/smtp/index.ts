@@ -6,6 +6,7 @@ import { SmtpFramer } from './framer.js';
 import { replyCode } from './reply.js';
 import { hello, smtpStartTls } from './starttls.js';
 import { smtpChallenge, smtpSasl } from './auth.js';
+import { envelopeOf } from './transaction.js';
 import { recogniser, untaggedSasl } from '../credentials.js';
 import { stageOfVerb } from '../stages.js';
 
@@ -37,6 +38,7 @@ export function smtpFamily(lmtp: boolean): ProtocolSpec {
       return stageOfVerb(command, verbOf(command), code >= 200 && code < 300);
     },
     submission: 'data',
+    envelopeOf,
     challengesAreSasl: true,
     startTls: (exchange, context) => smtpStartTls(exchange, verb, context),
     afterTls: async (exchange, context) => parseEhloCapabilities(await hello(exchange, verb, context)),

@@ -32,6 +32,14 @@ export interface Delivered {
   bytes: number;
 }
 
+/** `MAIL FROM:<a>` starts an envelope, `RCPT TO:<b>` adds a recipient (for :send's test message). */
+export function envelopeOf(line: string): { from: string } | { to: string } | undefined {
+  const from = /^MAIL FROM:\s*<([^>]*)>/i.exec(line);
+  if (from) return { from: from[1] };
+  const to = /^RCPT TO:\s*<([^>]*)>/i.exec(line);
+  return to ? { to: to[1] } : undefined;
+}
+
 const positive = (reply: Reply) => replyCode(reply) >= 200 && replyCode(reply) < 300;
 
 async function step(exchange: Exchange, command: string, stage: string): Promise<Reply> {
