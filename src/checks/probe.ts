@@ -5,7 +5,6 @@ import { connectUnobserved } from '../client/establish.js';
 import type { SessionOptions } from '../client/options.js';
 import type { TlsSettings } from '../transport/tlsOptions.js';
 
-export { connectUnobserved as connectSilently };
 
 export type VersionProbe = { version: NonNullable<TlsSettings['onlyVersion']>; accepted: boolean; error?: string };
 

@@ -10,7 +10,8 @@ import type { SessionOptions } from '../client/options.js';
 import { testMessage } from '../protocols/testMessage.js';
 import { formatHostPort } from '../transport/address.js';
 import { certificateChecks, type ExpiryThresholds } from './certificate.js';
-import { connectSilently, probeVersions, type VersionProbe } from './probe.js';
+import { connectUnobserved } from '../client/establish.js';
+import { probeVersions, type VersionProbe } from './probe.js';
 import { exitCodeOf, worst, type CheckResult, type TargetReport } from './types.js';
 
 export interface CheckOptions extends ExpiryThresholds {
@@ -60,7 +61,8 @@ async function loginCheck(established: Established, options: SessionOptions, che
   const target = { connection, protocol: connection.protocol, context, capabilities };
   let how: string | undefined;
   try {
-    how = loginMethod(target).mechanism ?? loginMethod(target).password;
+    const method = loginMethod(target);
+    how = method.mechanism ?? method.password;
     const outcome = await login(target, { user, secret: check.password ?? '', host: options.tls.servername ?? options.host, port: options.port }, options);
     how = outcome.how;
     return outcome.ok
@@ -117,7 +119,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
   const versionProbe = options.mode !== 'plain' && check.versions ? probeVersions(options) : undefined;
   let established: Established;
   try {
-    established = await connectSilently(options);
+    established = await connectUnobserved(options);
   } catch (error) {
     const failure = error instanceof MailprobeError ? error : new MailprobeError('INTERNAL', String(error));
     // Not reaching the server at all means the checks could not run; a server that

@@ -1,7 +1,7 @@
 // `mailprobe check HOST[:PORT]...` and `mailprobe cert HOST[:PORT]`: one-shot checks for
 // cron, monitoring and CI, with exit codes a monitor can act on.
 import { runTarget, type CheckOptions } from '../checks/runTarget.js';
-import { connectSilently } from '../checks/probe.js';
+import { connectUnobserved } from '../client/establish.js';
 import { CHECK_EXIT, type TargetReport } from '../checks/types.js';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { readPassFile } from '../client/secrets.js';
@@ -107,7 +107,7 @@ export async function certCommand(argv: string[], io: MainIo, printer: Printer):
   const { options } = resolveSession({ ...(flags as SessionFlags), connect: positional[0] }, []);
   if (options.mode === 'plain') throw usageError('-plain has no certificate to show');
   // The certificate needs no greeting: a port no protocol is known for is not waited on.
-  const { connection, context } = await connectSilently({ ...options, noEhlo: true }, { recognise: false });
+  const { connection, context } = await connectUnobserved({ ...options, noEhlo: true }, { recognise: false });
   const info = connection.tls;
   const quit = connection.protocol.quitCommand(context);
   if (quit && options.mode === 'starttls') connection.send(quit);

@@ -74,7 +74,16 @@ function version(): string {
 }
 
 /** The subcommands, for `mailprobe help CMD` and for "did you mean" on a mistyped one. */
-const COMMANDS = ['check', 'cert', 'load', 'send', 'sink', 'demo'];
+type Command = (argv: string[], io: MainIo, printer: Printer) => Promise<number>;
+const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
+  ['check', (argv, io, printer) => checkCommand(argv, io, printer, versionNumber())],
+  ['cert', certCommand],
+  ['load', loadCommand],
+  ['send', sendCommand],
+  ['sink', sinkCommand],
+  ['demo', demoCommand],
+]);
+const COMMAND_NAMES = [...COMMANDS.keys()];
 
 /**
  * A first argument that is no flag, no host and close to a subcommand's name is a mistyped
@@ -83,10 +92,10 @@ const COMMANDS = ['check', 'cert', 'load', 'send', 'sink', 'demo'];
 function mistypedCommand(argv: string[]): MailprobeError | undefined {
   const [first, ...rest] = argv;
   if (!first || first.startsWith('-') || /[.:[\]]/.test(first)) return undefined;
-  const close = COMMANDS.find((name) => editDistance(first, name) <= 2);
+  const close = COMMAND_NAMES.find((name) => editDistance(first, name) <= 2);
   const anotherTarget = rest.some((arg) => !arg.startsWith('-'));
   if (!close && !anotherTarget) return undefined;
-  return usageError(`unknown command "${first}"${close ? ` (did you mean ${close}?)` : ''}`, `the commands are ${COMMANDS.join(', ')}; mailprobe -help says more`);
+  return usageError(`unknown command "${first}"${close ? ` (did you mean ${close}?)` : ''}`, `the commands are ${COMMAND_NAMES.join(', ')}; mailprobe -help says more`);
 }
 
 export async function main(argv: string[], io: MainIo): Promise<number> {
@@ -100,16 +109,12 @@ async function dispatch(argv: string[], io: MainIo): Promise<number> {
   try {
     if (argv[0] === 'help') {
       // `mailprobe help CMD` is `mailprobe CMD --help`; `mailprobe help` is -help.
-      if (argv[1] && COMMANDS.includes(argv[1])) return await dispatch([argv[1], '--help'], io);
+      if (argv[1] && COMMANDS.has(argv[1])) return await dispatch([argv[1], '--help'], io);
       io.stdout.write(helpText() + '\n');
       return EXIT_CODES.OK;
     }
-    if (argv[0] === 'check') return await checkCommand(argv.slice(1), io, printer, versionNumber());
-    if (argv[0] === 'cert') return await certCommand(argv.slice(1), io, printer);
-    if (argv[0] === 'load') return await loadCommand(argv.slice(1), io, printer);
-    if (argv[0] === 'sink') return await sinkCommand(argv.slice(1), io, printer);
-    if (argv[0] === 'demo') return await demoCommand(argv.slice(1), io, printer);
-    if (argv[0] === 'send') return await sendCommand(argv.slice(1), io, printer);
+    const command = COMMANDS.get(argv[0] ?? '');
+    if (command) return await command(argv.slice(1), io, printer);
     const mistyped = mistypedCommand(argv);
     if (mistyped) throw mistyped;
     const { flags, positional } = parseSessionArgs(normaliseArgv(argv, SESSION_FLAGS));
