@@ -189,8 +189,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
       refused = error;
     } else report.checks.push({ id: 'session', verdict: 'fail', summary: messageOf(error) });
   } finally {
-    const quit = connection.protocol.quitCommand(established.context);
-    if (quit && !connection.closed) connection.send(quit);
+    connection.goodbye(established.context);
     setTimeout(() => connection.close(), 200).unref();
   }
   return finish();

@@ -109,8 +109,7 @@ export async function certCommand(argv: string[], io: MainIo, printer: Printer):
   // The certificate needs no greeting: a port no protocol is known for is not waited on.
   const { connection, context } = await connectUnobserved({ ...options, noEhlo: true }, { recognise: false });
   const info = connection.tls;
-  const quit = connection.protocol.quitCommand(context);
-  if (quit && options.mode === 'starttls') connection.send(quit);
+  if (options.mode === 'starttls') connection.goodbye(context);
   connection.close();
   if (!info) throw new MailprobeError('TLS_HANDSHAKE', 'no TLS session was established');
   if (flags.pem) io.stdout.write(info.chain.map((cert) => cert.pem.trimEnd()).join('\n') + '\n');

@@ -21,6 +21,7 @@ export interface SessionFlags {
   servername?: string;
   noservername?: boolean;
   name?: string;
+  xmpphost?: string;
   CAfile?: string;
   CApath?: string;
   verify_return_error?: boolean;
@@ -145,6 +146,7 @@ export function resolveSession(flags: SessionFlags, positional: string[]): Resol
       alpn: flags.alpn ? flags.alpn.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
     },
     clientName: flags.name,
+    xmppHost: flags.xmpphost,
     quiet: !!flags.quiet,
     brief: !!flags.brief,
     showCerts: !!flags.showcerts,

@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { MailprobeError, serverClosed } from '../errors.js';
-import type { Exchange, Framer, ProtocolSpec, Reply, ServerLine } from '../protocols/types.js';
+import type { DialogueContext, Exchange, Framer, ProtocolSpec, Reply, ServerLine } from '../protocols/types.js';
 import { handshake, type TlsInfo } from '../transport/handshake.js';
 import type { TlsSettings } from '../transport/tlsOptions.js';
 import { describeNetError } from '../transport/connect.js';
@@ -173,11 +173,7 @@ export class ServerConnection implements Exchange {
     if (this.closed || !this.socket.writable) return false;
     const expected = this.framer.sent(line);
     const startTls = expected > 0 && this.protocol.isStartTlsCommand(line) && this.phase !== 'QUITTING';
-    if (startTls && this.tls) this.observer.event({ kind: 'nested-starttls' });
-    const upgrading = startTls && !this.tls;
-    if (upgrading) this.refuseEarlyReplies(line);
-    for (let i = 0; i < expected; i++) this.owed.push({ line, startTls: upgrading && i === expected - 1 });
-    if (upgrading) this.state.enter('STARTTLS_REPLY');
+    this.expect(line, expected, startTls);
     if (expected > 0 && this.protocol.isQuitCommand(line)) {
       this.quitSent = true;
       this.state.enter('QUITTING');
@@ -185,6 +181,30 @@ export class ServerConnection implements Exchange {
     const echo = (how.echo ?? true) && !(how.by === 'mailprobe' && this.options.quietDialogue && !this.onReply);
     this.observer.sent(how.shown ?? line, how.by, echo);
     return this.socket.write(line + this.options.lineEnding, how.encoding ?? 'utf8');
+  }
+
+  /** Exchange.sendMessage: a protocol message that is not a text line, sent by mailprobe. */
+  sendMessage(bytes: Buffer, shown: string, how: { startTls?: boolean } = {}): void {
+    if (this.closed || !this.socket.writable) return;
+    const expected = this.framer.sentMessage?.(bytes) ?? 0;
+    this.expect(shown, expected, !!how.startTls && this.phase !== 'QUITTING');
+    this.observer.sent(shown, 'mailprobe', !(this.options.quietDialogue && !this.onReply));
+    this.socket.write(bytes);
+  }
+
+  /**
+   * Records the replies a command is owed. A STARTTLS (before TLS) first meets the
+   * unclaimed-reply rule; its last reply is the only possible go-ahead, and a STARTTLS that
+   * is owed none (MySQL's SSL request) leaves nothing more to read as plaintext.
+   */
+  private expect(command: string, replies: number, startTls: boolean): void {
+    if (startTls && this.tls) this.observer.event({ kind: 'nested-starttls' });
+    const upgrading = startTls && !this.tls;
+    if (upgrading) this.refuseEarlyReplies(command);
+    for (let i = 0; i < replies; i++) this.owed.push({ line: command, startTls: upgrading && i === replies - 1 });
+    if (!upgrading) return;
+    this.state.enter('STARTTLS_REPLY');
+    if (replies === 0) this.state.enter('HANDSHAKE');
   }
 
   /** The unclaimed-reply rule, at the moment a STARTTLS goes out. */
@@ -385,6 +405,30 @@ export class ServerConnection implements Exchange {
   private fail(error: MailprobeError): void {
     this.closeError ??= error;
     this.socket.destroy();
+  }
+
+  /** Ends politely: the protocol's goodbye message (LDAP unbind), else its quit line. */
+  goodbye(context: DialogueContext): void {
+    if (this.closed) return;
+    if (this.protocol.farewell) return this.protocol.farewell(this, context);
+    const quit = this.protocol.quitCommand(context);
+    if (quit) this.send(quit);
+  }
+
+  /** After a goodbye: half-closes and waits, at most `ms`, for the server to close too. */
+  finish(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.socket.end();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.close();
+        resolve();
+      }, ms);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   close(): void {

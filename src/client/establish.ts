@@ -83,13 +83,17 @@ export async function establish(options: SessionOptions, observer: ConnectionObs
   let tag = 0;
   const context: DialogueContext = {
     clientName: options.clientName ?? defaultClientName(socket),
+    serverHost: options.host,
+    givenName: options.xmppHost ?? options.clientName,
     nextTag: () => `a${++tag}`,
   };
   const connectionOptions = { lineEnding: options.lineEnding, timeoutMs: options.timeoutMs, quietDialogue: options.quiet, where };
 
   let tls: TlsInfo | undefined;
   if (options.mode === 'tls') {
-    const result = await handshake(socket, options.tls, options.timeoutMs).catch((error: unknown) => {
+    // A protocol that names itself in ALPN for direct TLS (PostgreSQL 17) does so unless -alpn says otherwise.
+    const settings = options.tls.alpn || !options.protocol.implicitTlsAlpn ? options.tls : { ...options.tls, alpn: options.protocol.implicitTlsAlpn };
+    const result = await handshake(socket, settings, options.timeoutMs).catch((error: unknown) => {
       throw error instanceof NotTlsError ? plaintextOnTlsPort(error) : error;
     });
     socket = result.socket;
@@ -104,7 +108,7 @@ export async function establish(options: SessionOptions, observer: ConnectionObs
     }
   }
   const protocol = options.mode === 'starttls' || how.recognise === false ? options.protocol : await recognise(socket, options, observer);
-  const connection = new ServerConnection(socket, protocol, observer, connectionOptions, { tls, greeting: protocol !== raw });
+  const connection = new ServerConnection(socket, protocol, observer, connectionOptions, { tls, greeting: protocol.greets !== false });
   connection.onFirstBytes = () => (timings.greetingMs ??= since());
   if (options.mode !== 'starttls') return { connection, context, timings };
 

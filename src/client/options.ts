@@ -16,6 +16,8 @@ export interface SessionOptions {
   tls: TlsSettings;
   /** EHLO/LHLO name; undefined means "work it out from this machine". */
   clientName?: string;
+  /** -xmpphost: the XMPP domain of the stream header (else -name, else the host). */
+  xmppHost?: string;
   quiet: boolean;
   brief: boolean;
   showCerts: boolean;

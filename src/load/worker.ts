@@ -91,7 +91,7 @@ const CRLF = '\r\n';
 
 /** EHLO, or LHLO in LMTP: the protocol's own capability command. */
 function helloCommand(session: SessionOptions, name: string): string {
-  return session.protocol.capabilityCommand?.({ clientName: name, nextTag: () => '' }) ?? `EHLO ${name}`;
+  return session.protocol.capabilityCommand?.({ clientName: name, serverHost: session.host, nextTag: () => '' }) ?? `EHLO ${name}`;
 }
 
 /** Sends RSET and waits for its reply: the envelope of a refused message is cleared. */

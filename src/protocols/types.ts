@@ -1,7 +1,21 @@
 // What every protocol folder provides. Protocols never print: they return lines with a
 // tone, and the terminal layer decides how those look.
 
-export type ProtocolName = 'smtp' | 'lmtp' | 'imap' | 'pop3' | 'sieve' | 'irc' | 'nntp' | 'raw';
+export type ProtocolName =
+  | 'smtp'
+  | 'lmtp'
+  | 'imap'
+  | 'pop3'
+  | 'sieve'
+  | 'irc'
+  | 'nntp'
+  | 'ftp'
+  | 'xmpp'
+  | 'xmpp-server'
+  | 'ldap'
+  | 'postgres'
+  | 'mysql'
+  | 'raw';
 
 /** What a server line means, for colouring and for the session's own decisions. */
 export type Tone = 'ok' | 'intermediate' | 'tempfail' | 'permfail' | 'info' | 'bye' | 'malformed' | 'literal';
@@ -19,6 +33,12 @@ export interface ServerLine {
   continued?: boolean;
   /** Raw literal data inside an IMAP/sieve response, never parsed for tags or codes. */
   literal?: boolean;
+  /**
+   * A readable rendering of a message that is not a text line (a BER LDAPMessage, a
+   * PostgreSQL or MySQL packet, an XML element): shown instead of `bytes`, escaped like them.
+   * `bytes` stays the wire's, for the transcript and injection evidence.
+   */
+  shown?: string;
 }
 
 /**
@@ -31,6 +51,8 @@ export interface Framer {
   sent(line: string): number;
   /** Bytes sent without a line of their own (message content, literal data). */
   sentRaw?(bytes: number): void;
+  /** A protocol message that is not a text line went out (BER, a packet); returns the replies now owed. */
+  sentMessage?(bytes: Buffer): number;
   /** True while the user is typing message content (SMTP DATA) rather than commands. */
   inContent(): boolean;
   /** Bytes received but not yet part of a complete line. */
@@ -51,6 +73,13 @@ export interface Reply {
 export interface Exchange {
   /** Sends a line; `shown` is what echo and transcript show instead (secrets redacted). */
   send(line: string, shown?: string): void;
+  /**
+   * Sends a protocol message that is not a text line (an LDAP request, a PostgreSQL
+   * SSLRequest, a MySQL packet); `shown` describes it for echo and transcript. With
+   * `startTls` it asks for TLS: the STARTTLS rules apply to it as to a STARTTLS line, and
+   * when the framer owes no reply to it (MySQL's SSL request) TLS starts at once.
+   */
+  sendMessage(bytes: Buffer, shown: string, how?: { startTls?: boolean }): void;
   reply(stage: string): Promise<Reply>;
 }
 
@@ -82,6 +111,10 @@ export interface PasswordLogin {
 export interface DialogueContext {
   /** EHLO/LHLO name. */
   clientName: string;
+  /** The host connected to, as given (XMPP's stream "to" when no name is given). */
+  serverHost: string;
+  /** The name the user gave with -name or -xmpphost, if any (XMPP domain, PostgreSQL user). */
+  givenName?: string;
   /** The next IMAP tag (a1, a2, ...), shared with the session so tags never repeat. */
   nextTag(): string;
 }
@@ -128,6 +161,18 @@ export interface ProtocolSpec {
   repliesPerRecipient?: boolean;
   /** Command that ends the session politely. */
   quitCommand(context: DialogueContext): string;
+  /** The server does not speak first (PostgreSQL, LDAP; raw, where nothing is known). */
+  greets?: false;
+  /** ALPN protocols for implicit TLS when -alpn gives none (PostgreSQL 17 direct TLS: postgresql). */
+  implicitTlsAlpn?: string[];
+  /** A goodbye that is not a text line (LDAP unbind, PostgreSQL Terminate); else quitCommand is sent. */
+  farewell?(exchange: Exchange, context: DialogueContext): void;
+  /**
+   * No line session (LDAP, PostgreSQL, MySQL): once connected (and upgraded) mailprobe runs
+   * this dialogue itself instead — its messages shown like any reply — then says goodbye
+   * and closes. Rejects with a MailprobeError on a refusal worth an exit code.
+   */
+  closingDialogue?(exchange: Exchange, context: DialogueContext): Promise<void>;
   /**
    * The server sends lines nobody asked for as a matter of course (IRC NOTICE and PING): lines
    * that complete no reply are then no sign of injection when a STARTTLS goes out. Replies

@@ -100,6 +100,7 @@ function transactionExchange(connection: ServerConnection, observer: SendObserve
       }
       connection.send(line, shown);
     },
+    sendMessage: (bytes, shown, how) => connection.sendMessage(bytes, shown, how),
     reply: (stage) => connection.reply(stage),
     sendRaw(bytes) {
       observer.content(bytes, suppress);

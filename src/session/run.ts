@@ -13,6 +13,9 @@ import { Session, type SessionIo } from './session.js';
 
 export type { SessionIo };
 
+/** How long a server has to close after a protocol's goodbye before mailprobe closes. */
+const FAREWELL_MS = 2_000;
+
 export async function runSession(options: SessionOptions, printer: Printer, io: SessionIo): Promise<number> {
   if (options.quitAfter === 'connect') {
     const where = formatHostPort(options.host, options.port);
@@ -29,6 +32,15 @@ export async function runSession(options: SessionOptions, printer: Printer, io: 
   // what is shown, so --log records the whole wire.
   const observer = sessionObserver(printer, options);
   const established = await establish({ ...options, quiet: false }, observer);
+  const { connection, context } = established;
+  const closing = connection.protocol.closingDialogue;
+  if (closing) {
+    // No line session in this protocol: its own dialogue, a goodbye, and the end.
+    await closing(connection, context);
+    connection.goodbye(context);
+    await connection.finish(FAREWELL_MS);
+    return EXIT_CODES.OK;
+  }
   observer.sessionStarts();
   return new Session(established, options, printer, io, script).run();
 }

@@ -329,7 +329,7 @@ export class Session {
       this.capabilities.forget();
       this.annotator = new Annotator(this.connection.protocol);
       this.userLines = new UserLineState(this.connection.protocol, this.dialogue);
-      const ask = this.connection.protocol.capabilityCommand?.({ clientName: this.dialogue.clientName, nextTag: () => '' });
+      const ask = this.connection.protocol.capabilityCommand?.({ ...this.dialogue, nextTag: () => '' });
       if (ask) this.printer.note(`TLS is up: what the server said before no longer counts; ask again with ${verbOf(ask.trim())}`);
     } catch (error) {
       this.fail(error);

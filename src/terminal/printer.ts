@@ -49,7 +49,8 @@ export class Printer {
   }
 
   formatServer(line: ServerLine): SafeText {
-    const text = escapeBytes(line.bytes, this.palette.escape);
+    // A message that is not a text line (BER, a packet) is shown as its rendering, escaped alike.
+    const text = line.shown === undefined ? escapeBytes(line.bytes, this.palette.escape) : this.escaped(line.shown);
     const shown = line.literal ? text : this.palette.tone(line.tone, text);
     return line.ending === 'none' && !line.literal ? safe`${shown}${this.palette.note(safe` \u2026`)}` : shown;
   }

@@ -20,7 +20,7 @@ const spec = (name: ProtocolName): ProtocolSpec => (name === 'raw' ? raw : (PROT
 
 const tagger = () => {
   let n = 0;
-  return new UserLineState(spec('imap'), { clientName: 'x', nextTag: () => `a${++n}` });
+  return new UserLineState(spec('imap'), { clientName: 'x', serverHost: 'h', nextTag: () => `a${++n}` });
 };
 
 describe('IMAP auto-tagging', () => {
@@ -35,7 +35,7 @@ describe('IMAP auto-tagging', () => {
   });
 
   it('a command the user declined to send does not start an exchange', () => {
-    const state = new UserLineState(spec('smtp'), { clientName: 'x', nextTag: () => 'a1' });
+    const state = new UserLineState(spec('smtp'), { clientName: 'x', serverHost: 'h', nextTag: () => 'a1' });
     state.translate('AUTH PLAIN AGJvYgBzM2NyZXQ=');
     expect(state.translate('NOOP')).toMatchObject({ shown: 'NOOP', credentials: false });
   });
@@ -117,7 +117,7 @@ describe('redaction of credentials the user types', () => {
   });
 
   it('the line typed right after AUTH without an initial response is secret whatever the server answered', () => {
-    const state = new UserLineState(spec('smtp'), { clientName: 'x', nextTag: () => 'a1' });
+    const state = new UserLineState(spec('smtp'), { clientName: 'x', serverHost: 'h', nextTag: () => 'a1' });
     const auth = state.translate('AUTH PLAIN');
     state.sent(auth);
     state.replied(false); // a hostile 250 instead of 334
@@ -125,7 +125,7 @@ describe('redaction of credentials the user types', () => {
   });
 
   it('the line after AUTH with an initial response is an ordinary command once the server answered', () => {
-    const state = new UserLineState(spec('smtp'), { clientName: 'x', nextTag: () => 'a1' });
+    const state = new UserLineState(spec('smtp'), { clientName: 'x', serverHost: 'h', nextTag: () => 'a1' });
     const auth = state.translate('AUTH PLAIN AGJvYgBzM2NyZXQ=');
     state.sent(auth);
     state.replied(false);
@@ -133,7 +133,7 @@ describe('redaction of credentials the user types', () => {
   });
 
   it('redacts every answer to a challenge until the exchange ends, but not a cancel', () => {
-    const state = new UserLineState(spec('smtp'), { clientName: 'x', nextTag: () => 'a1' });
+    const state = new UserLineState(spec('smtp'), { clientName: 'x', serverHost: 'h', nextTag: () => 'a1' });
     const auth = state.translate('AUTH LOGIN');
     expect(auth).toMatchObject({ shown: 'AUTH LOGIN', credentials: false, startsSasl: true });
     state.sent(auth);

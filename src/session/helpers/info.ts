@@ -38,7 +38,7 @@ export const capsHelper: Helper = {
   async run(context) {
     const latest = context.capabilities.latest;
     if (!latest) {
-      const ask = context.protocol.capabilityCommand?.({ clientName: context.dialogue.clientName, nextTag: () => 'a1' });
+      const ask = context.protocol.capabilityCommand?.({ ...context.dialogue, nextTag: () => 'a1' });
       throw new MailprobeError('USAGE', 'no capabilities seen yet', { hint: ask ? `send ${ask.replace(/^a1 /, '')} first` : undefined });
     }
     // Keywords and parameters are the server's words: escaped like everything it sends.
