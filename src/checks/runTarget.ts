@@ -145,15 +145,18 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
   report.timings.tlsMs = timings.tlsMs;
   report.checks.push({ id: 'connect', verdict: 'ok', summary: `connected in ${timings.connectMs} ms`, details: { ms: timings.connectMs } });
   try {
-    // No greeting is owed when none any protocol knows came (a port no protocol was given for).
+    // No greeting is owed when none any protocol knows came (a port no protocol was given
+    // for), and none is checked in a protocol where the client speaks first (LDAP, PostgreSQL).
     const greets = options.mode === 'starttls' || connection.outstanding > 0;
     if (options.mode !== 'starttls' && greets) await connection.reply('greeting');
     report.timings.greetingMs = connection.bytesReceived > 0 ? (established.timings.greetingMs ?? undefined) : undefined;
-    report.checks.push(
-      greets
-        ? { id: 'greeting', verdict: 'ok', summary: `greeting after ${report.timings.greetingMs ?? '?'} ms`, details: { ms: report.timings.greetingMs } }
-        : { id: 'greeting', verdict: 'fail', summary: 'no greeting of a mail protocol mailprobe knows (give --proto PROTO if the server speaks one)' },
-    );
+    if (connection.protocol.greets !== false) {
+      report.checks.push(
+        greets
+          ? { id: 'greeting', verdict: 'ok', summary: `greeting after ${report.timings.greetingMs ?? '?'} ms`, details: { ms: report.timings.greetingMs } }
+          : { id: 'greeting', verdict: 'fail', summary: 'no greeting of a mail protocol mailprobe knows (give --proto PROTO if the server speaks one)' },
+      );
+    }
     const info = connection.tls;
     if (options.mode === 'plain') {
       report.checks.push({ id: 'tls.starttls', verdict: 'fail', summary: 'no TLS: the check ran in cleartext (-plain)' });

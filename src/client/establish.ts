@@ -108,7 +108,7 @@ export async function establish(options: SessionOptions, observer: ConnectionObs
     }
   }
   const protocol = options.mode === 'starttls' || how.recognise === false ? options.protocol : await recognise(socket, options, observer);
-  const connection = new ServerConnection(socket, protocol, observer, connectionOptions, { tls, greeting: protocol.greets !== false });
+  const connection = new ServerConnection(socket, protocol, observer, connectionOptions, { tls, greeting: protocol !== raw && protocol.greets !== false });
   connection.onFirstBytes = () => (timings.greetingMs ??= since());
   if (options.mode !== 'starttls') return { connection, context, timings };
 

@@ -161,7 +161,7 @@ export interface ProtocolSpec {
   repliesPerRecipient?: boolean;
   /** Command that ends the session politely. */
   quitCommand(context: DialogueContext): string;
-  /** The server does not speak first (PostgreSQL, LDAP; raw, where nothing is known). */
+  /** The server does not speak first: the client does (PostgreSQL, LDAP, XMPP). */
   greets?: false;
   /** ALPN protocols for implicit TLS when -alpn gives none (PostgreSQL 17 direct TLS: postgresql). */
   implicitTlsAlpn?: string[];

@@ -26,7 +26,6 @@ export const raw: ProtocolSpec = {
   defaultPort: 0,
   ports: [],
   quitCommand: () => '',
-  greets: false,
   createFramer: () => new RawFramer(),
   recognisesGreeting: () => false,
   // No protocol known: every protocol's credential commands are guarded and redacted.
