@@ -13,10 +13,10 @@ import { CERT_FLAGS, CHECK_FLAGS } from './flags.js';
 import { commandHelp } from './help.js';
 import type { MainIo } from './io.js';
 import { commandContext, normaliseArgv } from './normalise.js';
-import { parseArgs } from './program.js';
+import { parseArgs, type ParsedFlags } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = ParsedFlags;
 
 const CHECK_HELP_TAIL = [
   'Exit codes: 0 every check ok, 1 warnings only, 2 a check failed, 3 could not run (usage, DNS, connect),',
@@ -24,17 +24,17 @@ const CHECK_HELP_TAIL = [
   'Checks: connect, greeting, tls.starttls / tls.handshake, certificate.chain, certificate.hostname,',
   'certificate.expiry, certificate.key, certificate.signature, certificate.chain_complete,',
   'certificate.ocsp_staple, tls.versions, capabilities.auth_before_tls, capabilities.list, smtp.relay,',
-  'auth.login, smtp.send.',
+  'auth.login, smtp.send, dane (with --dane-tlsa-rrdata).',
 ];
 
-function positiveInt(value: string | boolean | undefined, name: string, fallback: number): number {
+function positiveInt(value: ParsedFlags[string], name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw usageError(`--${name} ${String(value)} is not a whole number`);
   return n;
 }
 
-function pair(value: string | boolean | undefined, name: string): { from: string; to: string } | undefined {
+function pair(value: ParsedFlags[string], name: string): { from: string; to: string } | undefined {
   if (typeof value !== 'string') return undefined;
   const [from, to] = value.split(' ');
   if (!from?.includes('@') || !to?.includes('@')) throw usageError(`--${name} needs two addresses: FROM TO`);
