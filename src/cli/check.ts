@@ -5,7 +5,10 @@ import { connectUnobserved } from '../client/establish.js';
 import { CHECK_EXIT, type TargetReport } from '../checks/types.js';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { readPassFile } from '../client/secrets.js';
-import { checkJson, formatTargetReport } from '../checks/report.js';
+import { checkJson, formatDomainHeader, formatDomainSummary, formatTargetReport } from '../checks/report.js';
+import { checkDomain, type DomainReport } from '../checks/domain.js';
+import { StubResolver } from '../dns/stub.js';
+import { nameservers } from '../dns/servers.js';
 import { escapeText } from '../terminal/escape.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatTlsReport } from '../terminal/tlsReport.js';
@@ -14,7 +17,7 @@ import { commandHelp } from './help.js';
 import type { MainIo } from './io.js';
 import { commandContext, normaliseArgv } from './normalise.js';
 import { parseArgs, type ParsedFlags } from './program.js';
-import { resolveSession, type SessionFlags } from './resolve.js';
+import { parseTimeout, resolveSession, type SessionFlags } from './resolve.js';
 
 type Flags = ParsedFlags;
 
@@ -82,6 +85,8 @@ export async function checkCommand(argv: string[], io: MainIo, printer: Printer,
       versions: !flags.no_versions,
     };
     if (check.user && check.password === undefined) throw usageError(`no password for --user ${check.user}`, 'give --password, MAILPROBE_PASSWORD or --pass-file');
+    if (flags.mx) return await checkDomains(targets, flags, check, io, printer, version);
+    if (flags.first || flags.port !== undefined || flags.resolver !== undefined) throw usageError('--first, --port and --resolver go with --mx DOMAIN', 'e.g. mailprobe check --mx example.org');
     const concurrency = positiveInt(flags.concurrency, 'concurrency', 4) || 1;
     const sessions = targets.map((target) => resolveSession({ ...(flags as SessionFlags), connect: target }, []).options);
     const reports = await pool(sessions, concurrency, (options) => runTarget(options, check), (report: TargetReport) => {
@@ -122,4 +127,33 @@ export async function certCommand(argv: string[], io: MainIo, printer: Printer):
     return EXIT_CODES.CERT_VERIFY;
   }
   return EXIT_CODES.OK;
+}
+
+/** check --mx: each domain's MX hosts and addresses, in order, with a summary per domain. */
+async function checkDomains(domains: string[], flags: Flags, check: CheckOptions, io: MainIo, printer: Printer, version: string): Promise<number> {
+  for (const domain of domains) {
+    if (!/^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62}\.?)*$/i.test(domain) || domain.includes(':')) {
+      throw usageError(`--mx takes mail domains: "${domain}" is not one`, 'e.g. mailprobe check --mx example.org');
+    }
+  }
+  if (flags.starttls || flags.tls || flags.plain || flags.proto) throw usageError('--mx always speaks STARTTLS smtp, as a sending server does', 'leave out --starttls/--tls/--plain/--proto');
+  const port = positiveInt(flags.port, 'port', 25);
+  if (port < 1 || port > 65_535) throw usageError(`--port ${port} is not a port number`);
+  const resolver = new StubResolver(nameservers(flags.resolver as string[] | undefined), parseTimeout(flags.timeout as string | undefined));
+  // The template every address's options start from; host, port and names are each target's.
+  const base = resolveSession({ ...(flags as SessionFlags), connect: `${domains[0]}:${port}`, starttls: 'smtp' }, []).options;
+  const domainReports: DomainReport[] = [];
+  const targets: TargetReport[] = [];
+  for (const domain of domains) {
+    if (!flags.json) printer.lines(formatDomainHeader(domain, printer.palette));
+    const result = await checkDomain(domain.replace(/\.$/, '').toLowerCase(), base, check, { resolver, port, first: !!flags.first }, (report) => {
+      if (!flags.json) printer.lines(formatTargetReport(report, printer.palette, !!flags.quiet));
+    });
+    domainReports.push(result.domain);
+    targets.push(...result.targets);
+    if (!flags.json) printer.lines(formatDomainSummary(result.domain, result.targets, printer.palette));
+  }
+  const exitCode = Math.max(...domainReports.map((d) => d.exitCode), ...targets.map((t) => t.exitCode));
+  if (flags.json) io.stdout.write(checkJson(targets, version, exitCode, domainReports) + '\n');
+  return exitCode;
 }

@@ -78,6 +78,10 @@ export const CHECK_FLAGS: FlagSpec[] = [
   { name: 'json', help: 'print one JSON document with every check (shape in README)' },
   { name: 'quiet', aliases: ['q'], help: 'print only failed checks' },
   { name: 'concurrency', value: 'N', help: 'check up to N targets at once (default 4)' },
+  { name: 'mx', help: 'the targets are mail domains: check every MX and address of each (STARTTLS smtp, port 25), with DNSSEC and DANE' },
+  { name: 'first', help: 'with --mx: stop at the first MX that answers, as a sending server would' },
+  { name: 'port', value: 'N', help: 'with --mx: the port to check on every MX (default 25)' },
+  { name: 'resolver', value: 'ip[:port]', repeatable: true, help: 'with --mx: the DNS resolver to ask (repeatable; default those of /etc/resolv.conf); DNSSEC status is its word' },
 ];
 
 export const CERT_FLAGS: FlagSpec[] = [

@@ -70,7 +70,7 @@ function exclusive(flags: SessionFlags, names: (keyof SessionFlags)[]): void {
   if (given.length > 1) throw usageError(`${given.map((n) => `-${n}`).join(' and ')} cannot be used together`);
 }
 
-function parseTimeout(text: string | undefined): number {
+export function parseTimeout(text: string | undefined): number {
   if (text === undefined) return 30_000;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
