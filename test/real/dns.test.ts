@@ -181,13 +181,13 @@ if (!availability.ok) {
   });
 
   describe('DNS harness: life cycle', () => {
-    it('stop() ends both servers and removes the temp dir', async () => {
-      const dns = await startDns([{ name: 'one.test', dnssec: 'signed', records: [{ name: 'one.test', type: 'A', data: '127.0.0.1' }] }]);
-      expect((await ask(dns.resolver, 'one.test', 'A')).flags).toContain('ad');
+    it('a zone two labels below test. validates too; stop() ends both servers and removes the temp dir', async () => {
+      const dns = await startDns([{ name: 'one.deep.test', dnssec: 'signed', records: [{ name: 'one.deep.test', type: 'A', data: '127.0.0.1' }] }]);
+      expect((await ask(dns.resolver, 'one.deep.test', 'A')).flags).toContain('ad');
       await dns.stop();
       expect(existsSync(dns.dir)).toBe(false);
-      expect(await probe(Number(dns.resolver.split(':')[1]), 'one.test', 1, 500)).toBeUndefined();
-      expect(await probe(Number(dns.authoritative.split(':')[1]), 'one.test', 1, 500)).toBeUndefined();
+      expect(await probe(Number(dns.resolver.split(':')[1]), 'one.deep.test', 1, 500)).toBeUndefined();
+      expect(await probe(Number(dns.authoritative.split(':')[1]), 'one.deep.test', 1, 500)).toBeUndefined();
     });
 
     it('rejects zones it cannot build, before starting anything', async () => {

@@ -17,7 +17,9 @@
  *
  * or `useDns(zones)` in a describe block (beforeAll/afterAll). `ensureDnsServers()` says
  * whether NSD, Unbound and ldnsutils are installed (installing them as root), like
- * ensureMailServers.
+ * ensureMailServers; test files skip loudly without them, and fail in CI or as root.
+ * `probe(port, name, qtype)` is the harness's own readiness query (rcode and AD only);
+ * tests ask with drill (ldnsutils), and mailprobe brings its own client.
  *
  * The design is the real one, in miniature:
  * - One parent zone `test.`, always signed; its DS is Unbound's only trust anchor. Every
@@ -200,7 +202,7 @@ async function signZone(dir: string, zone: string, file: string, keyBase: string
  * parent's DS, so the zone is not insecure but bogus. ldns-signzone writes one RR a line,
  * the signature (base64) as the last field; one character of it is changed.
  */
-export function damageSignatures(signedZone: string): string {
+function damageSignatures(signedZone: string): string {
   return signedZone
     .split('\n')
     .map((line) => {
