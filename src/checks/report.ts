@@ -28,21 +28,23 @@ export function formatTargetReport(report: TargetReport, p: Palette, onlyFailure
   ];
 }
 
-export function formatDomainHeader(domain: string, p: Palette): SafeText[] {
-  return [p.bold(safe`Domain ${escapeText(domain, p.escape)}`)];
-}
-
-/** The domain's own findings (MX, and whatever applies to the whole domain), then its one-line summary. */
-export function formatDomainSummary(report: DomainReport, targets: TargetReport[], p: Palette): SafeText[] {
+/** A domain's block opens with its own findings: MX, MTA-STS, TLS-RPT. */
+export function formatDomainHeader(report: DomainReport, p: Palette): SafeText[] {
   const e = (text: string) => escapeText(text, p.escape);
   const width = Math.max(0, ...report.checks.map((c) => c.id.length));
-  const counts = (['ok', 'warn', 'fail', 'error'] as const).map((verdict) => [verdict, targets.filter((t) => t.verdict === verdict).length] as const).filter(([, n]) => n > 0);
-  const tally = counts.map(([verdict, n]) => `${n} ${verdict}`).join(', ') || 'none checked';
   return [
+    p.bold(safe`Domain ${e(report.domain)}`),
     ...report.checks.map((c) => safe`  ${verdictWord(c.verdict, p)} ${e(c.id.padEnd(width))}  ${e(c.summary)}`),
     ...(report.error ? [safe`  ${verdictWord('error', p)} ${e(report.error)}`] : []),
-    safe`${p.bold(e(report.domain))}: ${verdictWord(report.verdict, p).trim() as SafeText} (${targets.length} MX addresses: ${e(tally)})`,
   ];
+}
+
+/** The domain's one-line summary, after its hosts. */
+export function formatDomainSummary(report: DomainReport, targets: TargetReport[], p: Palette): SafeText[] {
+  const e = (text: string) => escapeText(text, p.escape);
+  const counts = (['ok', 'warn', 'fail', 'error'] as const).map((verdict) => [verdict, targets.filter((t) => t.verdict === verdict).length] as const).filter(([, n]) => n > 0);
+  const tally = counts.map(([verdict, n]) => `${n} ${verdict}`).join(', ') || 'none checked';
+  return [safe`${p.bold(e(report.domain))}: ${verdictWord(report.verdict, p).trim() as SafeText} (${targets.length} MX addresses: ${e(tally)})`];
 }
 
 export function checkJson(reports: TargetReport[], version: string, exitCode: number, domains?: DomainReport[]): string {

@@ -145,9 +145,9 @@ async function checkDomains(domains: string[], flags: Flags, check: CheckOptions
   const domainReports: DomainReport[] = [];
   const targets: TargetReport[] = [];
   for (const domain of domains) {
-    if (!flags.json) printer.lines(formatDomainHeader(domain, printer.palette));
-    const result = await checkDomain(domain.replace(/\.$/, '').toLowerCase(), base, check, { resolver, port, first: !!flags.first }, (report) => {
-      if (!flags.json) printer.lines(formatTargetReport(report, printer.palette, !!flags.quiet));
+    const result = await checkDomain(domain.replace(/\.$/, '').toLowerCase(), base, check, { resolver, port, first: !!flags.first }, {
+      domain: (report) => flags.json || printer.lines(formatDomainHeader(report, printer.palette)),
+      target: (report) => flags.json || printer.lines(formatTargetReport(report, printer.palette, !!flags.quiet)),
     });
     domainReports.push(result.domain);
     targets.push(...result.targets);

@@ -98,3 +98,13 @@ export async function tlsaRecords(resolver: StubResolver, host: HostAddresses & 
   }
   return found as TlsaLookup;
 }
+
+/** The TXT records at `name`, each record's strings joined (RFC 7208 §3.3 style). */
+export async function txtRecords(resolver: StubResolver, name: string): Promise<{ status: DnssecStatus; texts: string[] }> {
+  const answer = await resolver.lookup(name, 'TXT');
+  const texts = follow(answer.answers, name, 'TXT').records.map((record) => {
+    const data = record.data as Buffer | string | Array<Buffer | string>;
+    return (Array.isArray(data) ? data : [data]).map((part) => Buffer.from(part).toString('utf8')).join('');
+  });
+  return { status: answer.status, texts };
+}

@@ -4,6 +4,7 @@
 // mismatch, bogus signatures, an unsigned zone with TLSA, a signed zone whose MX offers
 // no STARTTLS, several MX with A and AAAA, a null MX and no MX at all.
 import { createServer } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTlsa, tlsaFor } from '../../src/transport/dane.js';
 import { makePki, type CertPair, type Pki } from '../support/certs.js';
@@ -14,6 +15,8 @@ import { tlsOf } from '../support/pkiOnce.js';
 
 const availability = ensureDnsServers();
 const ADDRESSES = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '::1'];
+/** Where the MTA-STS policy hosts live: the policy URL has no port, so 443 it is. */
+const POLICY_ADDRESS = '127.0.0.6';
 
 /** A port free on every test address, so each MX listens on "its" port 25 stand-in. */
 async function portFreeEverywhere(): Promise<number> {
@@ -70,11 +73,21 @@ if (!availability.ok) {
   let dns: DnsInstance;
   let port: number;
   const servers: FakeServer[] = [];
+  let policies: HttpsServer;
 
   beforeAll(async () => {
     pki = makePki();
     port = await portFreeEverywhere();
-    const mx2 = pki.issue(['mx2.dane.test', 'mx.plain.test']);
+    const mx2 = pki.issue(['mx2.dane.test', 'mx.plain.test', 'mx1.sts.test', 'mx2.sts.test', 'mx.redirect.test']);
+    const policyCert = pki.issue(['mta-sts.sts.test', 'mta-sts.redirect.test']);
+    policies = createHttpsServer(tlsOf(policyCert), (req, res) => {
+      if (req.headers.host === 'mta-sts.redirect.test') return res.writeHead(301, { location: 'https://elsewhere.test/' }).end();
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('version: STSv1\r\nmode: enforce\r\nmx: mx1.sts.test\r\nmx: *.backup.test\r\nmax_age: 86400\r\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      policies.once('error', reject);
+      policies.listen(443, POLICY_ADDRESS, resolve);
+    });
     // 127.0.0.2: the CA's localhost leaf; 127.0.0.3 and ::1: a leaf for mx2.dane.test and mx.plain.test;
     // 127.0.0.4: the same localhost leaf (pinned wrongly by mismatch.test); 127.0.0.5: no STARTTLS.
     servers.push(await fakeServer(mx(pki.leaf), { host: '127.0.0.2', port }));
@@ -95,6 +108,30 @@ if (!availability.ok) {
           { name: 'mx2.dane.test', type: 'AAAA', data: '::1' },
           { name: `_${port}._tcp.mx1.dane.test`, type: 'TLSA', data: tlsa(pki.leaf.certPem, 3) },
           { name: `_${port}._tcp.mx2.dane.test`, type: 'TLSA', data: tlsa(pki.ca.certPem, 2) },
+          { name: '_smtp._tls.dane.test', type: 'TXT', data: '"v=TLSRPTv1; rua=mailto:tlsrpt@dane.test"' },
+        ],
+      },
+      {
+        name: 'sts.test',
+        dnssec: 'unsigned',
+        records: [
+          { name: 'sts.test', type: 'MX', data: '10 mx1.sts.test.' },
+          { name: 'sts.test', type: 'MX', data: '20 mx2.sts.test.' },
+          { name: 'mx1.sts.test', type: 'A', data: '127.0.0.3' },
+          { name: 'mx2.sts.test', type: 'A', data: '127.0.0.3' },
+          { name: '_mta-sts.sts.test', type: 'TXT', data: '"v=STSv1; id=20261130"' },
+          { name: 'mta-sts.sts.test', type: 'A', data: POLICY_ADDRESS },
+          { name: '_smtp._tls.sts.test', type: 'TXT', data: '"v=TLSRPTv1; rua=mailto:tlsrpt@sts.test,ftp://reports.sts.test"' },
+        ],
+      },
+      {
+        name: 'redirect.test',
+        dnssec: 'unsigned',
+        records: [
+          { name: 'redirect.test', type: 'MX', data: '10 mx.redirect.test.' },
+          { name: 'mx.redirect.test', type: 'A', data: '127.0.0.3' },
+          { name: '_mta-sts.redirect.test', type: 'TXT', data: '"v=STSv1; id=1"' },
+          { name: 'mta-sts.redirect.test', type: 'A', data: POLICY_ADDRESS },
         ],
       },
       {
@@ -141,6 +178,7 @@ if (!availability.ok) {
 
   afterAll(async () => {
     for (const server of servers) await server.close();
+    await new Promise((resolve) => (policies ? policies.close(resolve) : resolve(undefined)));
     await dns?.stop();
   });
 
@@ -221,6 +259,29 @@ if (!availability.ok) {
       expect(implicit.domains[0].mx).toMatchObject({ kind: 'implicit' });
       expect(implicit.targets.map((t) => [t.mx, t.address])).toEqual([['nomx.test', '127.0.0.2']]);
       expect(row(implicit.targets[0], 'dane')).toMatchObject({ details: { status: 'none' } });
+    });
+
+    it('MTA-STS: the policy fetched over verified HTTPS; an MX the enforce policy does not list fails; TLS-RPT read, a bad rua warned', async () => {
+      const report = await json('sts.test');
+      const domainRows = (report.domains[0] as unknown as { checks: Array<{ id: string; verdict: string; details?: Record<string, unknown> }>; mtaSts: unknown; tlsRpt: unknown });
+      expect(domainRows.mtaSts).toEqual({ id: '20261130', policy: { mode: 'enforce', maxAge: 86400, mx: ['mx1.sts.test', '*.backup.test'] } });
+      expect(domainRows.tlsRpt).toEqual({ rua: ['mailto:tlsrpt@sts.test', 'ftp://reports.sts.test'] });
+      expect(domainRows.checks.find((c) => c.id === 'tls_rpt')).toMatchObject({ verdict: 'warn', details: { rua: ['mailto:tlsrpt@sts.test', 'ftp://reports.sts.test'] } });
+      const [mx1, mx2] = report.targets;
+      expect(row(mx1, 'mta_sts')).toMatchObject({ verdict: 'ok', details: { mode: 'enforce', mxMatch: true } });
+      expect(row(mx2, 'mta_sts')).toMatchObject({ verdict: 'fail', details: { mode: 'enforce', mxMatch: false } });
+      expect(report.code).toBe(2);
+      const human = await check('sts.test');
+      // The domain's own lines come first, then its hosts.
+      expect(human.stdout.indexOf('mta_sts')).toBeLessThan(human.stdout.indexOf('mx1.sts.test 127.0.0.3'));
+      expect(human.stdout).toMatch(/MTA-STS enforce, max_age 86400 s, mx mx1\.sts\.test \*\.backup\.test \(id 20261130\)/);
+    });
+
+    it('MTA-STS: a policy URL that redirects is a failed fetch, as RFC 8461 says', async () => {
+      const report = await json('redirect.test');
+      const rows = (report.domains[0] as unknown as { checks: Array<{ id: string; verdict: string; summary: string }> }).checks;
+      expect(rows.find((c) => c.id === 'mta_sts')).toMatchObject({ verdict: 'fail', summary: expect.stringMatching(/redirects to https:\/\/elsewhere\.test\/, which RFC 8461 §3\.3 forbids/) });
+      expect(report.code).toBe(2);
     });
 
     it('several domains at once: the worst exit code; a domain that does not exist is one clear line', async () => {
