@@ -27,6 +27,8 @@ export interface TlsInfo {
   dane?: DaneResult;
   /** With TLSA records given: what the PKIX chain alone would have said. */
   pkix?: Verdict;
+  /** Under an MTA-STS policy (RFC 8461 §4.2): the MX listed, and the certificate valid for it. */
+  mtaSts?: { mode: 'enforce' | 'testing' | 'none'; mx: string; mxMatch: boolean; certificateValid: boolean };
 }
 
 /** DANE's word on the server: with usable TLSA records it, not the CA chain, decides. */
@@ -107,6 +109,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
           anchor,
           verdict: dane ? daneVerdict(dane, daneName) : pkix,
           ...(dane ? { dane, pkix } : {}),
+          ...(settings.mtaSts ? { mtaSts: { ...settings.mtaSts, certificateValid: pkix.verified } } : {}),
         },
       });
     });
