@@ -157,6 +157,8 @@ export interface ProtocolSpec {
   implicitTlsPort?: number;
   /** The ports this protocol is found on (the one port table: modes and service names). */
   ports: PortEntry[];
+  /** What a session of this protocol does not do, said once in -help (FTP: no data connections). */
+  sessionNote?: string;
   /** LMTP: the final dot (and BDAT LAST) is answered once per accepted recipient. */
   repliesPerRecipient?: boolean;
   /** Command that ends the session politely. */
