@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FtpFramer } from '../../src/protocols/ftp/framer.js';
 import { recogniseGreeting } from '../../src/protocols/registry.js';
 import { expectLine, fakeServer, sleep, type FakeClient } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
@@ -418,5 +419,43 @@ describe('FTP: check and cert over AUTH TLS', () => {
     const result = await runMailprobe(['cert', `localhost:${server.port}`, '--starttls', 'ftp', '--CAfile', testPki().ca.cert, '--timeout', '5']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/verified|Verification: OK/i);
+  });
+});
+
+describe('FtpFramer (pure, any chunking)', () => {
+  /** The lines of `text` as [text, final, tone], fed in chunks of `size` bytes. */
+  const frame = (text: string, size: number) => {
+    const framer = new FtpFramer();
+    const bytes = Buffer.from(text, 'latin1');
+    const lines = [];
+    for (let at = 0; at < bytes.length; at += size) lines.push(...framer.push(bytes.subarray(at, at + size)));
+    return { framer, lines: lines.filter((line) => line.ending !== 'none').map((line) => [line.text, line.final, line.tone]) };
+  };
+
+  it.each([1, 2, 7, 1000])('in chunks of %i bytes: multi-line, 1xx preliminary, malformed', (size) => {
+    const { framer, lines } = frame('220-a\r\n220 b\r\n211-F\r\n211x\r\n2110\r\n211-x\r\n AUTH TLS\r\n211 End\r\n150 go\r\n226 done\r\n331 pw\r\nbogus\r\n221 bye\r\n', size);
+    expect(lines).toEqual([
+      ['220-a', false, 'ok'],
+      ['220 b', true, 'ok'],
+      ['211-F', false, 'ok'],
+      ['211x', false, 'ok'],
+      ['2110', false, 'ok'],
+      ['211-x', false, 'ok'],
+      [' AUTH TLS', false, 'ok'],
+      ['211 End', true, 'ok'],
+      ['150 go', false, 'intermediate'],
+      ['226 done', true, 'ok'],
+      // 331 asks for another command: never a continuation (the PASS after it is a command).
+      ['331 pw', true, 'ok'],
+      ['bogus', true, 'malformed'],
+      ['221 bye', true, 'bye'],
+    ]);
+    expect(framer.state()).toBe('REPLY');
+  });
+
+  it('a multi-line reply under way is MULTILINE until its closing line', () => {
+    const { framer } = frame('211-Features:\r\n AUTH TLS\r\n', 3);
+    expect(framer.state()).toBe('MULTILINE');
+    expect(framer.sent('FEAT')).toBe(1);
   });
 });
