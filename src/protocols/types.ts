@@ -81,6 +81,8 @@ export interface Exchange {
    */
   sendMessage(bytes: Buffer, shown: string, how?: { startTls?: boolean }): void;
   reply(stage: string): Promise<Reply>;
+  /** Something in the dialogue the user should hear of that does not stop it (FTP: PROT P refused). */
+  warn?(text: string): void;
 }
 
 /** What a SASL exchange step came back as (RFC 4422 §3 profile of each protocol). */

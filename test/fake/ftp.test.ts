@@ -109,14 +109,14 @@ describe('FTP AUTH TLS (RFC 4217)', () => {
     expect(result.stdout).not.toContain(SECRET);
   });
 
-  it('PROT P refused: the refusal is shown and the session goes on over TLS', async () => {
+  it('PROT P refused: the refusal is shown, one warning line, and the session goes on over TLS', async () => {
     const server = await serve(async (client) => {
       await upToTls(client);
       await afterTls(client, '536 PROT P not supported.\r\n');
       await commands(client);
     });
     const result = await runMailprobe(starttls(server.port), { input: 'NOOP\n' });
-    expect(result.stderr).toBe('');
+    expect(result.stderr).toBe('mailprobe: warning: the server refused PROT P (536): the control channel is protected, data connections would not be\n');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^=> PROT P\n536 PROT P not supported\.$/m);
     expect(server.received).toEqual(['FEAT', 'AUTH TLS', 'PBSZ 0', 'PROT P', 'FEAT', 'NOOP', 'QUIT']);

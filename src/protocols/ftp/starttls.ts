@@ -53,13 +53,17 @@ export async function ftpStartTls(exchange: Exchange): Promise<Capabilities> {
 /**
  * Over TLS: PBSZ 0 (required before PROT, §9) and PROT P, so data connections would be
  * protected too (§10), then FEAT. A refused PROT P leaves the control channel protected
- * and is the server's to explain in its reply: the session goes on.
+ * and only data connections (which the session never opens) in the clear: a warning, and
+ * the session goes on.
  */
 export async function ftpAfterTls(exchange: Exchange): Promise<Capabilities | undefined> {
   exchange.send('PBSZ 0');
   await exchange.reply('PBSZ');
   exchange.send('PROT P');
-  await exchange.reply('PROT');
+  const prot = replyCode(await exchange.reply('PROT'));
+  if (prot !== 200) {
+    exchange.warn?.(`the server refused PROT P (${prot || 'malformed reply'}): the control channel is protected, data connections would not be`);
+  }
   const { listed, capabilities } = await askFeatures(exchange);
   return listed ? capabilities : undefined;
 }
