@@ -306,6 +306,19 @@ describe('FTP AUTH TLS (RFC 4217)', () => {
   });
 });
 
+describe('FTP on the wrong port', () => {
+  it('-tls against a plaintext FTP port: exit 6, the hint names -starttls ftp', async () => {
+    const server = await serve(async (client) => {
+      client.send('220 (vsFTPd 3.0.3)\r\n');
+      await client.line().catch(() => undefined);
+    });
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-timeout', '5']);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/speaks plaintext, not TLS/);
+    expect(result.stderr).toMatch(/try -starttls ftp/);
+  });
+});
+
 describe('FTP session in plaintext', () => {
   it('PASS in cleartext, in a script: refused with exit 13, the password never sent', async () => {
     const server = await serve(async (client) => {
