@@ -2,7 +2,7 @@
 // preference order, every address of each, STARTTLS on port 25 and the usual checks, with
 // the certificate judged against the MX name, plus DNSSEC and DANE (RFC 7672) per address.
 import { hostAddresses, mailExchangers, tlsaRecords, txtRecords, type HostAddresses, type MailExchangers, type TlsaLookup } from '../dns/mail.js';
-import { fetchPolicy, mxMatches, parsePolicy, stsRecord, type StsPolicy } from '../policy/mtaSts.js';
+import { loadPolicy, mxMatches, type StsPolicy } from '../policy/mtaSts.js';
 import { tlsRptRecord } from '../policy/tlsRpt.js';
 import type { DnssecStatus, StubResolver } from '../dns/stub.js';
 import { messageOf } from '../errors.js';
@@ -32,22 +32,18 @@ export interface DomainReport {
   error?: string;
 }
 
-/** The domain's MTA-STS record and policy: a row, and the policy when one is in force. */
+/** The domain's MTA-STS record and policy as a row. */
 async function mtaStsOf(domain: string, base: SessionOptions, how: DomainOptions): Promise<{ row: CheckResult; found: DomainReport['mtaSts'] }> {
-  const txt = await txtRecords(how.resolver, `_mta-sts.${domain}`).catch((error: unknown) => ({ status: 'insecure' as const, texts: [], error: messageOf(error) }));
-  const record = stsRecord(txt.texts);
-  if ('error' in txt) return { row: { id: 'mta_sts', verdict: 'warn', summary: `looking up _mta-sts.${domain} failed: ${txt.error}`, details: { mode: null } }, found: { error: txt.error } };
-  if (!record.found) return { row: { id: 'mta_sts', verdict: 'info', summary: `no MTA-STS policy: ${record.why}`, details: { mode: null } }, found: { error: record.why } };
-  const fetched = await fetchPolicy(domain, how.resolver, base.tls, base.timeoutMs);
-  if ('error' in fetched) {
-    return { row: { id: 'mta_sts', verdict: 'fail', summary: `MTA-STS is announced (id ${record.id}) but its policy cannot be had: ${fetched.error}`, details: { id: record.id, mode: null } }, found: { id: record.id, error: fetched.error } };
+  const found = await loadPolicy(domain, how.resolver, base.tls, base.timeoutMs);
+  const { id, policy, error } = found;
+  if (!policy) {
+    const row: CheckResult = found.announced
+      ? { id: 'mta_sts', verdict: 'fail', summary: `MTA-STS is announced (id ${id}) but its policy cannot be had: ${error}`, details: { id, mode: null } }
+      : { id: 'mta_sts', verdict: 'info', summary: `no MTA-STS policy: ${error}`, details: { mode: null } };
+    return { row, found: { id, error } };
   }
-  const policy = parsePolicy(fetched.text);
-  if (typeof policy === 'string') {
-    return { row: { id: 'mta_sts', verdict: 'fail', summary: `the MTA-STS policy is not valid: ${policy}`, details: { id: record.id, mode: null } }, found: { id: record.id, error: policy } };
-  }
-  const summary = `MTA-STS ${policy.mode}, max_age ${policy.maxAge} s, mx ${policy.mx.join(' ') || 'none'} (id ${record.id})`;
-  return { row: { id: 'mta_sts', verdict: policy.mode === 'enforce' ? 'ok' : 'info', summary, details: { id: record.id, mode: policy.mode, maxAge: policy.maxAge, mx: policy.mx } }, found: { id: record.id, policy } };
+  const summary = `MTA-STS ${policy.mode}, max_age ${policy.maxAge} s, mx ${policy.mx.join(' ') || 'none'} (id ${id})`;
+  return { row: { id: 'mta_sts', verdict: policy.mode === 'enforce' ? 'ok' : 'info', summary, details: { id, mode: policy.mode, maxAge: policy.maxAge, mx: policy.mx } }, found: { id, policy } };
 }
 
 /** One MX address under an MTA-STS policy: its name among the patterns, its certificate valid for it. */

@@ -2,7 +2,10 @@
 import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { EXIT_CODES, MailprobeError, messageOf, usageError } from '../errors.js';
-import { runSession } from '../session/run.js';
+import { runFirstAnswering, runSession } from '../session/run.js';
+import { mxTargets } from '../session/mx.js';
+import { StubResolver } from '../dns/stub.js';
+import { nameservers } from '../dns/servers.js';
 import { Printer } from '../terminal/printer.js';
 import { colourLevel, palette } from '../terminal/style.js';
 import { Transcript } from '../terminal/transcript.js';
@@ -15,7 +18,7 @@ import { sendCommand } from './send.js';
 import { helpText } from './help.js';
 import { editDistance, normaliseArgv } from './normalise.js';
 import { parseSessionArgs } from './program.js';
-import { resolveSession } from './resolve.js';
+import { resolveSession, type SessionFlags } from './resolve.js';
 import type { MainIo } from './io.js';
 
 export type { MainIo } from './io.js';
@@ -126,6 +129,8 @@ async function dispatch(argv: string[], io: MainIo): Promise<number> {
       io.stdout.write(version() + '\n');
       return EXIT_CODES.OK;
     }
+    if (flags.mx) return await mxSession(flags, positional, io, printer, (next) => (printer = next));
+    if (flags.port !== undefined || flags.resolver !== undefined) throw usageError('-port and -resolver go with --mx DOMAIN', 'give the port in -connect host:port');
     const { options, modeNote } = resolveSession(flags, positional);
     const sessionPrinter = new Printer(io.stdout, io.stderr, printer.palette, options.quiet);
     if (options.log) sessionPrinter.transcript = new Transcript(options.log);
@@ -146,4 +151,22 @@ async function dispatch(argv: string[], io: MainIo): Promise<number> {
     printer.transcript?.close();
     return failure.exitCode;
   }
+}
+
+/** `mailprobe --mx DOMAIN`: the session goes to the first MX address that answers. */
+async function mxSession(flags: SessionFlags, positional: string[], io: MainIo, printer: Printer, use: (printer: Printer) => void): Promise<number> {
+  const domain = (flags.mx ?? '').replace(/\.$/, '').toLowerCase();
+  if (positional.length > 0 || flags.connect || flags.starttls || flags.tls || flags.plain || flags.proto) {
+    throw usageError('--mx DOMAIN chooses the server and speaks STARTTLS smtp itself', 'leave out -connect, -starttls, -tls, -plain and -proto');
+  }
+  const port = flags.port === undefined ? 25 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw usageError(`-port ${flags.port} is not a port number`);
+  const { options } = resolveSession({ ...flags, connect: `${domain}:${port}`, starttls: 'smtp' }, []);
+  const sessionPrinter = new Printer(io.stdout, io.stderr, printer.palette, options.quiet);
+  if (options.log) sessionPrinter.transcript = new Transcript(options.log);
+  use(sessionPrinter);
+  const resolver = new StubResolver(nameservers(flags.resolver), options.timeoutMs);
+  const targets = await mxTargets(domain, port, options, resolver, (text) => sessionPrinter.note(text));
+  const fatal = new Promise<never>((_, reject) => io.onFatal?.(reject));
+  return await Promise.race([runFirstAnswering(targets, sessionPrinter, io), fatal]);
 }

@@ -25,6 +25,9 @@ export interface SessionFlags {
   xmpphost?: string;
   dane_tlsa_rrdata?: string[];
   dane_tlsa_domain?: string;
+  mx?: string;
+  port?: string;
+  resolver?: string[];
   CAfile?: string;
   CApath?: string;
   verify_return_error?: boolean;

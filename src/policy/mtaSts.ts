@@ -6,7 +6,7 @@ import { request, type RequestOptions } from 'node:https';
 import type { SecureContext } from 'node:tls';
 import type { LookupFunction } from 'node:net';
 import type { StubResolver } from '../dns/stub.js';
-import { hostAddresses } from '../dns/mail.js';
+import { hostAddresses, txtRecords } from '../dns/mail.js';
 import { messageOf } from '../errors.js';
 import { tlsConnectionOptions, type TlsSettings } from '../transport/tlsOptions.js';
 
@@ -125,4 +125,30 @@ export async function fetchPolicy(domain: string, resolver: StubResolver, tls: T
     req.on('error', (error) => resolve({ error: `fetching https://${host}/.well-known/mta-sts.txt failed: ${error.message}` }));
     req.end();
   });
+}
+
+/** A domain's MTA-STS as a sender learns it: the record's id and the policy, or why there is none. */
+export interface DomainPolicy {
+  /** The record's id, when a v=STSv1 record was found. */
+  id?: string;
+  policy?: StsPolicy;
+  /** Why there is no policy in force; `announced` when a record promised one that could not be had. */
+  error?: string;
+  announced?: boolean;
+}
+
+export async function loadPolicy(domain: string, resolver: StubResolver, tls: TlsSettings, timeoutMs: number): Promise<DomainPolicy> {
+  let texts: string[];
+  try {
+    texts = (await txtRecords(resolver, `_mta-sts.${domain}`)).texts;
+  } catch (error) {
+    return { error: `looking up _mta-sts.${domain} failed: ${messageOf(error)}` };
+  }
+  const record = stsRecord(texts);
+  if (!record.found) return { error: record.why };
+  const fetched = await fetchPolicy(domain, resolver, tls, timeoutMs);
+  if ('error' in fetched) return { id: record.id, error: fetched.error, announced: true };
+  const policy = parsePolicy(fetched.text);
+  if (typeof policy === 'string') return { id: record.id, error: `the policy is not valid: ${policy}`, announced: true };
+  return { id: record.id, policy };
 }

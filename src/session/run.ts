@@ -10,6 +10,7 @@ import { formatHostPort } from '../transport/address.js';
 import { connectTcp } from '../transport/connect.js';
 import { sessionObserver } from './observer.js';
 import { Session, type SessionIo } from './session.js';
+import type { MxTarget } from './mx.js';
 
 export type { SessionIo };
 
@@ -55,3 +56,19 @@ function openScript(path: string, io: SessionIo): Readable {
   return createReadStream(path);
 }
 
+
+/** Failures after which a sending server tries the next MX address (RFC 5321 §5.1). */
+const TRY_NEXT = new Set(['CONNECT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'SERVER_CLOSED']);
+
+/** --mx: a session with the first MX address that answers, as a sending server would pick. */
+export async function runFirstAnswering(targets: MxTarget[], printer: Printer, io: SessionIo): Promise<number> {
+  for (const [i, target] of targets.entries()) {
+    try {
+      return await runSession(target.options, printer, io);
+    } catch (error) {
+      if (!(error instanceof MailprobeError) || !TRY_NEXT.has(error.code) || i === targets.length - 1) throw error;
+      printer.note(`${target.label}: ${error.message}; trying the next MX address`);
+    }
+  }
+  throw new MailprobeError('INTERNAL', 'no MX address to try');
+}

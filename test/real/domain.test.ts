@@ -78,7 +78,7 @@ if (!availability.ok) {
   beforeAll(async () => {
     pki = makePki();
     port = await portFreeEverywhere();
-    const mx2 = pki.issue(['mx2.dane.test', 'mx.plain.test', 'mx1.sts.test', 'mx2.sts.test', 'mx.redirect.test']);
+    const mx2 = pki.issue(['mx2.dane.test', 'mx.plain.test', 'mx1.sts.test', 'mx2.sts.test', 'mx.redirect.test', 'live.failover.test']);
     const policyCert = pki.issue(['mta-sts.sts.test', 'mta-sts.redirect.test']);
     policies = createHttpsServer(tlsOf(policyCert), (req, res) => {
       if (req.headers.host === 'mta-sts.redirect.test') return res.writeHead(301, { location: 'https://elsewhere.test/' }).end();
@@ -167,6 +167,17 @@ if (!availability.ok) {
           { name: 'nostarttls.test', type: 'MX', data: '10 mx.nostarttls.test.' },
           { name: 'mx.nostarttls.test', type: 'A', data: '127.0.0.5' },
           { name: `_${port}._tcp.mx.nostarttls.test`, type: 'TLSA', data: tlsa(pki.leaf.certPem, 3) },
+        ],
+      },
+      {
+        name: 'failover.test',
+        dnssec: 'unsigned',
+        records: [
+          { name: 'failover.test', type: 'MX', data: '10 dead.failover.test.' },
+          { name: 'failover.test', type: 'MX', data: '20 live.failover.test.' },
+          // Nothing listens on 127.0.0.7: the connection is refused, as a dead MX's would be.
+          { name: 'dead.failover.test', type: 'A', data: '127.0.0.7' },
+          { name: 'live.failover.test', type: 'A', data: '127.0.0.3' },
         ],
       },
       { name: 'nullmx.test', dnssec: 'signed', records: [{ name: 'nullmx.test', type: 'MX', data: '0 .' }] },
@@ -282,6 +293,29 @@ if (!availability.ok) {
       const rows = (report.domains[0] as unknown as { checks: Array<{ id: string; verdict: string; summary: string }> }).checks;
       expect(rows.find((c) => c.id === 'mta_sts')).toMatchObject({ verdict: 'fail', summary: expect.stringMatching(/redirects to https:\/\/elsewhere\.test\/, which RFC 8461 §3\.3 forbids/) });
       expect(report.code).toBe(2);
+    });
+
+    it('the session: the first MX that answers, DANE deciding the verdict, MTA-STS judged in the TLS report', async () => {
+      const session = (domain: string) =>
+        runMailprobe(['--mx', domain, '-resolver', dns.resolver, '-port', String(port), '-CAfile', pki.ca.cert, '-verify_return_error'], { input: 'QUIT\n' });
+      const dane = await session('dane.test');
+      expect(dane.stderr).toBe('');
+      expect(dane.code).toBe(0);
+      expect(dane.stdout).toMatch(/-- dane\.test: MX 10 mx1\.dane\.test, 20 mx2\.dane\.test \(DNSSEC secure\)/);
+      expect(dane.stdout).toMatch(new RegExp(`-- mx1\\.dane\\.test: DANE, TLSA at _${port}\\._tcp\\.mx1\\.dane\\.test: 3 1 1 `));
+      expect(dane.stdout).toMatch(/Verdict verified by DANE: TLSA 3 1 1 .*matches the server's certificate/);
+      expect(dane.stdout).toMatch(/^221 bye$/m);
+      const sts = await session('sts.test');
+      expect(sts.code).toBe(0);
+      expect(sts.stdout).toMatch(/-- sts\.test: MTA-STS enforce, mx mx1\.sts\.test \*\.backup\.test \(id 20261130\)/);
+      expect(sts.stdout).toMatch(/MTA-STS +enforce policy: mx1\.sts\.test is listed and the certificate is valid for it/);
+      const failover = await session('failover.test');
+      expect(failover.code).toBe(0);
+      expect(failover.stdout).toMatch(new RegExp(`-- dead\\.failover\\.test 127\\.0\\.0\\.7:${port}: .*refused.*; trying the next MX address`));
+      expect(failover.stdout).toMatch(/^220 mx\.test ESMTP$/m);
+      const nullMx = await session('nullmx.test');
+      expect(nullMx.code).toBe(3);
+      expect(nullMx.stderr).toMatch(/null MX \(RFC 7505\): it accepts no mail/);
     });
 
     it('several domains at once: the worst exit code; a domain that does not exist is one clear line', async () => {
