@@ -68,7 +68,7 @@ async function startup(reader: ByteReader): Promise<Record<string, string>> {
   return pairs;
 }
 
-const starttls = (port: number, ...more: string[]) => ['-connect', `localhost:${port}`, '-starttls', 'postgres', '-CAfile', testPki().ca.cert, '-verify_return_error', '-timeout', '5', ...more];
+const starttls = (port: number, ...more: string[]) => ['-connect', `localhost:${port}`, '-starttls', 'postgres', '-CAfile', testPki().ca.cert, '-verify_return_error', '-timeout', '10', ...more];
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .*\d+:\d+/);
 
 describe('PostgreSQL SSLRequest', () => {
@@ -308,7 +308,7 @@ describe('PostgreSQL direct TLS (PostgreSQL 17)', () => {
       },
       { implicitTls: { ...tlsOf(testPki().leaf), ALPNProtocols: ['postgresql'] } },
     );
-    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-proto', 'postgres', '-CAfile', testPki().ca.cert, '-verify_return_error', '-name', 'alice', '-timeout', '5']);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-proto', 'postgres', '-CAfile', testPki().ca.cert, '-verify_return_error', '-name', 'alice', '-timeout', '10']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(alpn).toBe('postgresql');

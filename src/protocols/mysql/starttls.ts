@@ -42,7 +42,7 @@ export async function mysqlStartTls(exchange: Exchange): Promise<Capabilities> {
     });
   }
   upgraded.add(exchange);
-  exchange.sendMessage(sslRequestPacket(), 'SSL request (CLIENT_SSL, sequence 1)', { startTls: true });
+  exchange.sendMessage(sslRequestPacket(), 'SSL request with CLIENT_SSL', { startTls: true });
   return emptyCapabilities();
 }
 
