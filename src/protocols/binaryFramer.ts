@@ -52,6 +52,19 @@ export function messageLine(bytes: Buffer, shown: string, tone: Tone, final: boo
   return { bytes, text: bytes.toString('latin1'), ending: 'none', tone, final, shown };
 }
 
+/**
+ * After a malformed length the stream cannot be followed again: what comes next is cut in
+ * pieces of this size at fixed offsets (the same pieces whatever the chunking), shown as
+ * unread; less than a piece stays pending.
+ */
+export const UNREAD_PIECE = 4096;
+
+/** The next piece of a stream that can no longer be framed, if a whole piece is there. */
+export function unreadPiece(queue: ByteQueue, what: string): ServerLine | undefined {
+  if (queue.length < UNREAD_PIECE) return undefined;
+  return messageLine(queue.take(UNREAD_PIECE), `${UNREAD_PIECE} more bytes after a malformed ${what}, not read`, 'malformed', true);
+}
+
 export abstract class BinaryFramer {
   protected readonly queue = new ByteQueue();
 

@@ -5,7 +5,7 @@
 //
 //   GREETING ── the handshake packet (or ERR) ──▶ QUIET
 //   a length out of bounds ──▶ BROKEN (the stream cannot be followed again)
-import { BinaryFramer, messageLine } from '../binaryFramer.js';
+import { BinaryFramer, messageLine, unreadPiece } from '../binaryFramer.js';
 import type { Framer, ServerLine } from '../types.js';
 import { describePacket, HEADER_BYTES } from './packets.js';
 
@@ -36,10 +36,7 @@ export class MysqlFramer extends BinaryFramer implements Framer {
 
   protected next(): ServerLine | undefined {
     if (this.queue.length === 0) return undefined;
-    if (this.current === 'BROKEN') {
-      const rest = this.queue.drain();
-      return messageLine(rest, `${rest.length} more bytes after a malformed packet, not read`, 'malformed', true);
-    }
+    if (this.current === 'BROKEN') return unreadPiece(this.queue, 'packet');
     if (this.queue.length < HEADER_BYTES) return undefined;
     const head = this.queue.peek(HEADER_BYTES);
     const length = head.readUIntLE(0, 3);

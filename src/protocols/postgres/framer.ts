@@ -12,7 +12,7 @@
 // ReadyForQuery; an authentication request (the server waits for a password), an
 // ErrorResponse or ReadyForQuery ends it. In QUIET every message answers nothing, so each
 // is final (a stray reply to the core).
-import { BinaryFramer, messageLine } from '../binaryFramer.js';
+import { BinaryFramer, messageLine, unreadPiece } from '../binaryFramer.js';
 import type { Framer, ServerLine } from '../types.js';
 import { authCode, clientMessageKind, describeServerMessage, SSL_ANSWER } from './messages.js';
 
@@ -46,10 +46,7 @@ export class PostgresFramer extends BinaryFramer implements Framer {
 
   protected next(): ServerLine | undefined {
     if (this.queue.length === 0) return undefined;
-    if (this.current === 'BROKEN') {
-      const rest = this.queue.drain();
-      return messageLine(rest, `${rest.length} more bytes after a malformed message, not read`, 'malformed', true);
-    }
+    if (this.current === 'BROKEN') return unreadPiece(this.queue, 'message');
     if (this.current === 'SSL_ANSWER' && !this.sslError) {
       const byte = this.queue.peek(1)[0];
       if (byte === SSL_ANSWER.error) {
