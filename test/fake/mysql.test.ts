@@ -257,3 +257,16 @@ describe('MySQL: check and cert', () => {
     expect(result.stdout).toMatch(/^handshake: protocol 10, server 5\.5\.5-10\.11\.6-MariaDB/m);
   });
 });
+
+describe('MySQL: wrong-port diagnoses', () => {
+  it('-tls against a MySQL port: the plaintext handshake is named, with the hint to use -starttls mysql (exit 6)', async () => {
+    const server = await serve(async (client, reader) => {
+      client.send(handshake());
+      await reader.untilClosed();
+    });
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-timeout', '10']);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/this port speaks plaintext, not TLS/);
+    expect(result.stderr).toMatch(/try -starttls mysql/);
+  });
+});

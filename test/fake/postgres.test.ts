@@ -201,6 +201,7 @@ describe('PostgreSQL SSLRequest', () => {
     });
     const result = await runMailprobe(starttls(server.port));
     expect(result.code).toBe(9);
+    expect(result.stderr).toMatch(/closed the connection without answering the SSLRequest/);
     noStack(result.stderr);
   });
 });
@@ -359,5 +360,20 @@ describe('PostgreSQL: check and cert', () => {
     });
     const result = await runMailprobe(['cert', `localhost:${server.port}`, '--starttls', 'postgres']);
     expect(result.code).toBe(10);
+  });
+});
+
+describe('PostgreSQL: wrong-port diagnoses', () => {
+  it('-starttls postgres against a port that speaks TLS at once: it hangs up; exit 9, with the hint to use -tls', async () => {
+    const server = await serve(
+      async (_client, reader) => {
+        await reader.untilClosed();
+      },
+      { implicitTls: { ...tlsOf(testPki().leaf), ALPNProtocols: ['postgresql'] } },
+    );
+    const result = await runMailprobe(starttls(server.port));
+    expect(result.code).toBe(9);
+    expect(result.stderr).toMatch(/^mailprobe: the server closed the connection without answering the SSLRequest/);
+    expect(result.stderr).toMatch(/direct TLS: -tls -proto postgres/);
   });
 });

@@ -64,6 +64,12 @@ if (!availability.ok) {
       expect(result.stdout).toMatch(/^handshake: protocol 10, server .*MariaDB/m);
     });
 
+    it('-tls on the MySQL port: the plaintext handshake is named, hint -starttls mysql, exit 6', async () => {
+      const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls']);
+      expect(result.code).toBe(6);
+      expect(result.stderr).toMatch(/this port speaks plaintext, not TLS[^]*try -starttls mysql/);
+    });
+
     it('check --starttls mysql: STARTTLS works and the certificate verifies', async () => {
       const result = await runMailprobe(['check', `localhost:${server.port}`, '--starttls', 'mysql', '--CAfile', pki.ca.cert, '--json']);
       expect(result.stderr).toBe('');

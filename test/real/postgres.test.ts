@@ -77,11 +77,15 @@ if (!availability.ok) {
     });
 
     it('-name alice: AuthenticationSASL with SCRAM-SHA-256 shown, no password sent, exit 0', async () => {
+      const before = server.log().length;
       const result = await runMailprobe(starttls(server.port, '-name', 'alice'));
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^R AuthenticationSASL: mechanisms SCRAM-SHA-256.* \(mailprobe sends no password\)$/m);
       expect(result.stdout).not.toMatch(/=> Terminate/);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Leaving instead of answering the SASL request is clean too: no failed authentication logged.
+      expect(server.log().slice(before)).not.toMatch(/FATAL|ERROR|unexpected EOF|could not receive data|authentication failed/);
     });
 
     it('-name refused: the ErrorResponse shown with severity, SQLSTATE and message', async () => {
@@ -97,6 +101,12 @@ if (!availability.ok) {
       const checks = Object.fromEntries(report.targets[0].checks.map((c) => [c.id, c.verdict]));
       expect(checks['tls.starttls']).toBe('ok');
       expect(checks['certificate.chain']).toBe('ok');
+    });
+
+    it('-tls -proto postgres: PostgreSQL before 17 takes no direct TLS and hangs up; exit 6', async () => {
+      const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-proto', 'postgres', '-CAfile', pki.ca.cert]);
+      expect(result.code).toBe(6);
+      expect(result.stderr).toMatch(/closed the connection during the TLS handshake/);
     });
 
     it('cert --starttls postgres --pem: the leaf', async () => {

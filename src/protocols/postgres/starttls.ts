@@ -3,7 +3,7 @@
 // S (go ahead with the TLS handshake) or N (no TLS). A server older than SSL support
 // answers with an ErrorResponse. Nothing the server sends after the S may be read before
 // the handshake (CVE-2021-23222): the connection core stops on any such byte (exit 10).
-import { protocolError, startTlsUnavailable } from '../../errors.js';
+import { MailprobeError, protocolError, serverClosed, startTlsUnavailable } from '../../errors.js';
 import { emptyCapabilities } from '../capabilities.js';
 import type { Capabilities, Exchange, Reply } from '../types.js';
 import { describeResponse, sslRequest, SSL_ANSWER } from './messages.js';
@@ -17,7 +17,13 @@ export function isSslAccepted(reply: Reply): boolean {
 
 export async function postgresStartTls(exchange: Exchange): Promise<Capabilities> {
   exchange.sendMessage(sslRequest(), 'SSLRequest', { startTls: true });
-  const reply = await exchange.reply('SSLRequest');
+  const reply = await exchange.reply('SSLRequest').catch((error: unknown) => {
+    // A TLS-only port (direct TLS) reads the SSLRequest as a broken ClientHello and hangs up.
+    if (!(error instanceof MailprobeError && error.code === 'SERVER_CLOSED')) throw error;
+    throw serverClosed('the server closed the connection without answering the SSLRequest', {
+      hint: 'it may not speak PostgreSQL here, or may want TLS at once (PostgreSQL 17 direct TLS: -tls -proto postgres)',
+    });
+  });
   if (isSslAccepted(reply)) return emptyCapabilities();
   const last = reply.last;
   if (last.bytes.length === 1 && last.bytes[0] === SSL_ANSWER.refused) {
