@@ -8,6 +8,7 @@ import { ByteReader } from '../support/byteReader.js';
 import { fakeServer, sleep, type FakeClient } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
+import { classifyPacket, sslRequestPacket } from '../../src/protocols/mysql/packets.js';
 
 const CLIENT_SSL = 0x0800;
 const CLIENT_PROTOCOL_41 = 0x0200;
@@ -20,7 +21,7 @@ function packet(sequence: number, payload: Buffer): Buffer {
 }
 
 /** Protocol::HandshakeV10 as MariaDB 10.11 sends it. */
-function handshake(options: { ssl?: boolean; version?: string; id?: number } = {}): Buffer {
+function handshake(options: { ssl?: boolean; version?: string; id?: number; plugin?: string } = {}): Buffer {
   const caps = ((options.ssl ?? true) ? SERVER_CAPS | CLIENT_SSL : SERVER_CAPS & ~CLIENT_SSL) >>> 0;
   const fixed = Buffer.alloc(4 + 8 + 1 + 2 + 1 + 2 + 2 + 1 + 10);
   let at = 0;
@@ -37,7 +38,7 @@ function handshake(options: { ssl?: boolean; version?: string; id?: number } = {
     Buffer.from(`${options.version ?? '5.5.5-10.11.6-MariaDB-0+deb12u1'}\0`, 'latin1'),
     fixed,
     Buffer.from('ijklmnopqrst\0', 'latin1'),
-    Buffer.from('mysql_native_password\0', 'latin1'),
+    Buffer.from(`${options.plugin ?? 'mysql_native_password'}\0`, 'latin1'),
   ]);
   return packet(0, payload);
 }
@@ -268,5 +269,19 @@ describe('MySQL: wrong-port diagnoses', () => {
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/this port speaks plaintext, not TLS/);
     expect(result.stderr).toMatch(/try -starttls mysql/);
+  });
+});
+
+describe('MySQL packets', () => {
+  it('a MySQL 8 handshake: version, connection id, CLIENT_SSL and the caching_sha2_password plugin', () => {
+    const bytes = handshake({ version: '8.0.36', id: 0x01020304, plugin: 'caching_sha2_password' });
+    expect(classifyPacket(bytes.subarray(4))).toEqual({
+      kind: 'handshake',
+      handshake: { protocolVersion: 10, serverVersion: '8.0.36', connectionId: 0x01020304, capabilities: (SERVER_CAPS | CLIENT_SSL) >>> 0, charset: 45, status: 2, authPlugin: 'caching_sha2_password' },
+    });
+  });
+
+  it('the SSL request: 32-byte payload, sequence 1, CLIENT_SSL | PROTOCOL_41 | SECURE_CONNECTION, utf8, 23 zero bytes', () => {
+    expect(sslRequestPacket().toString('hex')).toBe(`20000001${'008a0000'}${'00000001'}21${'00'.repeat(23)}`);
   });
 });

@@ -117,7 +117,8 @@ export function describePacket(sequence: number, payload: Buffer): { shown: stri
   const packet = classifyPacket(payload);
   switch (packet.kind) {
     case 'handshake':
-      return { shown: describeHandshake(packet.handshake), tone: sslOffered(packet.handshake) ? 'ok' : 'permfail' };
+      // Without CLIENT_SSL the dialogue refuses, and says why; in -plain that is no failure.
+      return { shown: describeHandshake(packet.handshake), tone: 'ok' };
     case 'err':
       return { shown: describeErr(packet.err), tone: 'permfail' };
     case 'ok':
