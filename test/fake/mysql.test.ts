@@ -99,6 +99,20 @@ describe('MySQL SSL request', () => {
     expect(await overTls).toEqual(Buffer.alloc(0));
   });
 
+  it('the SSL request and the ClientHello right behind it, read together by the server: TLS still starts, exit 0', async () => {
+    const server = await serve(async (client, reader) => {
+      client.send(handshake());
+      // By now the ClientHello has followed the SSL request: one read holds both.
+      await sleep(300);
+      await sslRequest(client, reader);
+      await reader.untilClosed();
+    });
+    const result = await runMailprobe(starttls(server.port));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Verdict verified/);
+  });
+
   it('a handshake without CLIENT_SSL: exit 7, no SSL request sent', async () => {
     let after: Promise<Buffer> | undefined;
     const server = await serve(async (client, reader) => {

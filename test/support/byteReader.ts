@@ -32,11 +32,23 @@ export class ByteReader {
     socket.on('close', this.onClose);
   }
 
-  /** Stops reading (before the socket is handed to TLS). */
+  /**
+   * Stops reading (before the socket is handed to TLS). Bytes read but not taken go back
+   * to the socket: a client that sends its TLS ClientHello right behind a message (MySQL's
+   * SSL request) may have it arrive in the same read, and TLS must still see it.
+   */
   detach(): void {
-    this.socket?.removeListener('data', this.onData);
-    this.socket?.removeListener('close', this.onClose);
+    const socket = this.socket;
+    if (!socket) return;
+    socket.removeListener('data', this.onData);
+    socket.removeListener('close', this.onClose);
     this.socket = undefined;
+    if (this.buffer.length > 0) {
+      // Paused, the bytes wait in the socket's buffer, where the TLS socket reads them first.
+      socket.pause();
+      socket.unshift(this.buffer);
+      this.buffer = Buffer.alloc(0);
+    }
   }
 
   /** The next `n` bytes; rejects with "client closed" if the client closes first. */
