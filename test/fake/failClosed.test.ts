@@ -267,6 +267,40 @@ describe('fail closed', () => {
       message: message as RegExp,
       sent: ['FEAT', 'AUTH TLS'],
     })),
+      name: 'PostgreSQL answering the SSLRequest with N',
+      handler: async (client) => {
+        await new Promise((resolve) => client.socket.once('data', resolve));
+        client.send('N');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'postgres', '-name', 'alice'],
+      message: /does not offer TLS: it answered the SSLRequest with N/,
+      // Binary messages make no lines: nothing typed, no StartupMessage (it would hold "alice\0").
+      sent: [],
+    },
+    {
+      name: 'PostgreSQL answering the SSLRequest with an ErrorResponse (a server older than SSL)',
+      handler: async (client) => {
+        await new Promise((resolve) => client.socket.once('data', resolve));
+        client.send('E\0\0\0\x22SFATAL\0Munsupported protocol\0\0');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'postgres'],
+      message: /answered the SSLRequest with an error, so it offers no TLS/,
+      sent: [],
+    },
+    {
+      name: 'MySQL handshake without CLIENT_SSL',
+      handler: async (client) => {
+        // Protocol 10, "8.0.36", connection id 1, capability flags 0x0200 (no CLIENT_SSL 0x0800).
+        const payload = Buffer.from('\x0a8.0.36\0\x01\0\0\0abcdefgh\0\x00\x02', 'latin1');
+        client.send(Buffer.concat([Buffer.from([payload.length, 0, 0, 0]), payload]));
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'mysql'],
+      message: /does not offer TLS \(its handshake does not set CLIENT_SSL\)/,
+      sent: [],
+    },
   ];
 
   for (const c of cases) {

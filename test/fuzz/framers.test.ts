@@ -1,4 +1,5 @@
-// Property-based fuzzing of every Framer (SMTP, LMTP, IMAP, POP3, ManageSieve, IRC, NNTP, FTP) on random
+// Property-based fuzzing of every Framer (SMTP, LMTP, IMAP, POP3, ManageSieve, IRC, NNTP, FTP; and the
+// binary PostgreSQL and MySQL framers, bounded by their largest message) on random
 // and mutated conversations: no exception, nothing lost, bounded buffers, and the same
 // lines whatever the chunking.
 //
@@ -7,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { budget, cutsArb, RUNS, latin1, longRunArb, maxLineArb, reassemble, runFramer, type Step } from './support.js';
-import { conversationArb, FRAMER_KINDS, mutatedSeedArb } from './transcripts.js';
+import { BINARY_FRAMER_KINDS, conversationArb, FRAMER_KINDS, mutatedSeedArb } from './transcripts.js';
 
 const chunkingArb = fc.array(cutsArb, { minLength: 1, maxLength: 4 });
 
@@ -82,6 +83,51 @@ describe.each(FRAMER_KINDS)('$name framer (fuzz)', (kind) => {
       }),
       // Byte-by-byte runs are slower; a quarter of the budget is plenty.
       budget({ numRuns: Math.max(10, Math.ceil(RUNS / 4)) }),
+    );
+  });
+});
+
+describe.each(BINARY_FRAMER_KINDS)('$name framer (fuzz)', (kind) => {
+  it('never throws, loses nothing and invents nothing: messages + drain() = bytes received', () => {
+    fc.assert(
+      fc.property(conversationArb(kind), chunkingArb, fc.array(fc.boolean()), (steps, cuts, partials) => {
+        const run = runFramer(kind.make(), steps, { cuts, partials });
+        expect(Buffer.concat([reassemble(run.lines), run.drained]).equals(run.received)).toBe(true);
+      }),
+      budget(),
+    );
+  });
+
+  it('holds no more than its largest message, whatever the lengths say (huge, negative, endless)', () => {
+    const hostile = fc.oneof(
+      conversationArb(kind),
+      fc.array(longRunArb.map((recv): Step => ({ recv })), { minLength: 1, maxLength: 8 }),
+      fc.tuple(fc.constantFrom(...kind.commands), fc.array(longRunArb, { minLength: 1, maxLength: 40 })).map(([sent, runs]): Step[] => [{ sent }, ...runs.map((recv) => ({ recv }))]),
+      // One byte repeated past the bound: every byte value makes a length out of bounds.
+      fc
+        .tuple(fc.constantFrom(...kind.commands), fc.integer({ min: 0, max: 255 }), fc.integer({ min: kind.bound + 1, max: 2 * kind.bound }))
+        .map(([sent, byte, length]): Step[] => [{ sent }, { recv: Buffer.alloc(length, byte) }]),
+    );
+    fc.assert(
+      fc.property(hostile, chunkingArb, (steps, cuts) => {
+        // runFramer throws when pendingBytes() or a message goes over the bound after any push.
+        runFramer(kind.make(), steps, { cuts, maxLine: kind.bound });
+      }),
+      budget(),
+    );
+  });
+
+  it('gives the same messages, sent() results and pendingBytes() in one chunk, any chunking, or byte by byte', () => {
+    fc.assert(
+      fc.property(conversationArb(kind), chunkingArb, (steps, cuts) => {
+        const whole = runFramer(kind.make(), steps);
+        const chunked = runFramer(kind.make(), steps, { cuts });
+        const bytewise = runFramer(kind.make(), steps, { cuts: [Array.from({ length: 5000 }, () => 1)] });
+        expect(chunked.events).toEqual(whole.events);
+        expect(bytewise.events).toEqual(whole.events);
+        expect(chunked.pendingAtEnd).toBe(whole.pendingAtEnd);
+      }),
+      budget({ numRuns: Math.max(10, Math.ceil(RUNS / 2)) }),
     );
   });
 });

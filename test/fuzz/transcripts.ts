@@ -8,6 +8,10 @@ import { Pop3Framer } from '../../src/protocols/pop3/framer.js';
 import { IrcFramer } from '../../src/protocols/irc/framer.js';
 import { SieveFramer } from '../../src/protocols/sieve/framer.js';
 import { SmtpFramer } from '../../src/protocols/smtp/framer.js';
+import { MAX_MESSAGE_BYTES, PostgresFramer } from '../../src/protocols/postgres/framer.js';
+import { sslRequest, startupMessage, terminate } from '../../src/protocols/postgres/messages.js';
+import { MAX_PACKET_BYTES, MysqlFramer } from '../../src/protocols/mysql/framer.js';
+import { sslRequestPacket } from '../../src/protocols/mysql/packets.js';
 import type { Framer } from '../../src/protocols/types.js';
 import { bytesArb, latin1, longRunArb, mutate, mutationArb, type Step } from './support.js';
 
@@ -319,3 +323,78 @@ export const randomConversationArb = (kind: FramerKind): fc.Arbitrary<Step[]> =>
 
 export const conversationArb = (kind: FramerKind): fc.Arbitrary<Step[]> =>
   fc.oneof({ arbitrary: mutatedSeedArb(kind), weight: 2 }, { arbitrary: randomConversationArb(kind), weight: 1 });
+
+// ---------------------------------------------------------------------------------------
+// Binary protocols (PostgreSQL messages, MySQL packets): no lines, so no maxLine. Their
+// bound is their own largest message; a "sent" step names a message the client sends.
+
+/** A typed PostgreSQL backend message. */
+function pgMessage(type: string, body: string): Buffer {
+  const head = Buffer.alloc(5);
+  head.write(type, 0, 'latin1');
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, latin1(body)]);
+}
+
+/** A MySQL packet. */
+function myPacket(sequence: number, payload: string): Buffer {
+  return Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, payload.length >> 16, sequence]), latin1(payload)]);
+}
+
+const rb = (recv: Buffer): Step => ({ recv });
+
+export const POSTGRES_SEEDS: Step[][] = [
+  [s('SSLRequest'), r('S'), s('StartupMessage'), rb(pgMessage('R', '\0\0\0\x0aSCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0'))],
+  [s('SSLRequest'), r('N')],
+  [s('SSLRequest'), rb(pgMessage('E', 'SFATAL\0C08P01\0Munsupported frontend protocol\0\0'))],
+  [
+    s('StartupMessage'),
+    rb(Buffer.concat([pgMessage('R', '\0\0\0\0'), pgMessage('S', 'server_version\x0017.2\0'), pgMessage('K', '\0\0\x10\x92\0\0\0\x63'), pgMessage('Z', 'I')])),
+    s('Terminate'),
+  ],
+  [s('SSLRequest'), r('S'), s('StartupMessage'), rb(pgMessage('E', 'SFATAL\0VFATAL\0C28000\0Mno pg_hba.conf entry\0\0'))],
+  [s('StartupMessage'), rb(Buffer.concat([pgMessage('N', 'SNOTICE\0Mhello\0\0'), pgMessage('R', '\0\0\0\x05salt')]))],
+];
+
+const MYSQL_HANDSHAKE = myPacket(0, '\x0a5.5.5-10.11.6-MariaDB\0\x1f\0\0\0abcdefgh\0\xfe\xff\x2d\x02\0\xff\x81\x15\0\0\0\0\0\0\0\0\0\0ijklmnopqrst\0mysql_native_password\0');
+
+export const MYSQL_SEEDS: Step[][] = [
+  [rb(MYSQL_HANDSHAKE), s('SSL request')],
+  [rb(myPacket(0, "\xff\x6a\x04Host '10.1.2.3' is not allowed to connect to this MariaDB server"))],
+  [rb(myPacket(0, '\xff\x10\x04#08004Too many connections'))],
+  [rb(Buffer.concat([MYSQL_HANDSHAKE, myPacket(1, '\0\0\0\x02\0\0\0')])), s('SSL request')],
+];
+
+/** Hands "sent" steps that name a client message to sentMessage, as the connection does. */
+function sendingMessages(framer: Framer, messages: Record<string, Buffer>): Framer {
+  return {
+    push: (chunk) => framer.push(chunk),
+    sent: (line) => (messages[line] && framer.sentMessage ? framer.sentMessage(messages[line]) : framer.sent(line)),
+    inContent: () => framer.inContent(),
+    pendingBytes: () => framer.pendingBytes(),
+    takePartial: () => framer.takePartial(),
+    drain: () => framer.drain(),
+  };
+}
+
+export interface BinaryFramerKind extends FramerKind {
+  /** The longest message (header included) the framer holds or hands out. */
+  bound: number;
+}
+
+export const BINARY_FRAMER_KINDS: BinaryFramerKind[] = [
+  {
+    name: 'PostgreSQL',
+    make: () => sendingMessages(new PostgresFramer(), { SSLRequest: sslRequest(), StartupMessage: startupMessage('alice'), Terminate: terminate() }),
+    seeds: POSTGRES_SEEDS,
+    commands: ['SSLRequest', 'StartupMessage', 'Terminate'],
+    bound: 5 + MAX_MESSAGE_BYTES,
+  },
+  {
+    name: 'MySQL',
+    make: () => sendingMessages(new MysqlFramer(), { 'SSL request': sslRequestPacket() }),
+    seeds: MYSQL_SEEDS,
+    commands: ['SSL request'],
+    bound: 4 + MAX_PACKET_BYTES,
+  },
+];

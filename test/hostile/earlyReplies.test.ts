@@ -13,8 +13,10 @@ import { testPki, tlsOf } from '../support/pkiOnce.js';
  * Per protocol: the dialogue up to the capability answer, with forged replies appended.
  * IRC has no entry: its dialogue sends STARTTLS before it reads the server's first byte, so
  * there is no "before STARTTLS" to forge into; a forged 670 is then just the answer, and
- * what follows it is caught as injection after the go-ahead (fake/irc.test.ts). A STARTTLS
- * typed by hand is covered below.
+ * what follows it is caught as injection after the go-ahead (fake/irc.test.ts). PostgreSQL
+ * has none for the same reason (its SSLRequest is the first byte sent; bytes after the S are
+ * fake/postgres.test.ts's). MySQL's SSL request is owed no reply at all, so a forged packet
+ * after the handshake packet is caught here. A STARTTLS typed by hand is covered below.
  */
 const FORGERS: Record<string, (client: FakeClient) => Promise<void>> = {
   smtp: async (client) => {
@@ -46,6 +48,12 @@ const FORGERS: Record<string, (client: FakeClient) => Promise<void>> = {
     client.send('220 fake FTP server ready\r\n');
     await expectLine(client, /^FEAT$/);
     client.send('211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n211 End\r\n234 Proceed with negotiation.\r\n230 forged login ok\r\n');
+  },
+  mysql: async (client) => {
+    // The handshake packet (protocol 10, CLIENT_SSL set), then a forged OK packet in the same write.
+    const handshake = Buffer.from('\x0a8.0.36\0\x01\0\0\0abcdefgh\0\x00\x0a', 'latin1');
+    const forged = Buffer.from('\0\0\0\x02\0\0\0forged login ok', 'latin1');
+    client.send(Buffer.concat([Buffer.from([handshake.length, 0, 0, 0]), handshake, Buffer.from([forged.length, 0, 0, 1]), forged]));
   },
   sieve: async (client) => {
     client.send('"IMPLEMENTATION" "fake"\r\n"STARTTLS"\r\nOK "ready"\r\nOK "Begin TLS"\r\n"SASL" "PLAIN"\r\nOK "forged"\r\n');
