@@ -6,14 +6,15 @@ import { nntp } from './nntp/index.js';
 import { pop3 } from './pop3/index.js';
 import { sieve } from './sieve/index.js';
 import { smtp } from './smtp/index.js';
+import { xmpp, xmppServer } from './xmpp/index.js';
 import type { ProtocolName, ProtocolSpec } from './types.js';
 
 export const PROTOCOLS: ReadonlyMap<ProtocolName, ProtocolSpec> = new Map(
-  [smtp, lmtp, imap, pop3, sieve, irc, nntp].map((spec) => [spec.name, spec]),
+  [smtp, lmtp, imap, pop3, sieve, irc, nntp, xmpp, xmppServer].map((spec) => [spec.name, spec]),
 );
 
 /** s_client's -starttls names that mailprobe does not speak, so the error can say so. */
-export const UNSUPPORTED_STARTTLS = ['ftp', 'xmpp', 'xmpp-server', 'postgres', 'mysql', 'ldap'];
+export const UNSUPPORTED_STARTTLS = ['ftp', 'postgres', 'mysql', 'ldap'];
 
 export function protocolByName(name: string): ProtocolSpec | undefined {
   const key = name.toLowerCase() === 'managesieve' ? 'sieve' : name.toLowerCase();
