@@ -288,6 +288,9 @@ export class XmppFramer implements Framer {
     for (let raw = splitter.next(); raw; raw = splitter.next()) {
       this.out.push(this.malformedLine(raw.bytes, true, raw.ending));
     }
+    // A dialogue waiting for an answer gets one now, not after a line ending that may never come.
+    const partial = this.brokenFinalSent ? undefined : splitter.takePartial();
+    if (partial) this.out.push(this.malformedLine(partial.bytes, true));
   }
 
   private malformedLine(bytes: Buffer, whole: boolean, ending: ServerLine['ending'] = 'none'): ServerLine {
