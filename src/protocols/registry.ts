@@ -23,7 +23,7 @@ export function protocolByName(name: string): ProtocolSpec | undefined {
 
 /** The protocol whose greeting this first server line is (LMTP before SMTP: both say 220). */
 export function recogniseGreeting(line: string): ProtocolSpec | undefined {
-  return [lmtp, smtp, imap, pop3, sieve, irc, nntp].find((spec) => spec.recognisesGreeting(line));
+  return [lmtp, smtp, imap, pop3, sieve, irc, nntp, xmppServer, xmpp].find((spec) => spec.recognisesGreeting(line));
 }
 
 export type ModeName = 'starttls' | 'tls' | 'plain';

@@ -249,3 +249,40 @@ describe('XMPP: check and cert over STARTTLS', () => {
     expect(result.stdout).toMatch(/subject +CN=localhost/);
   });
 });
+
+describe('XMPP: wrong-port diagnoses', () => {
+  it('-tls to a plaintext XMPP port: the server\'s stream error names it, and the hint says -starttls xmpp', async () => {
+    const server = await serve(async (client) => {
+      client.socket.once('data', () => {
+        client.send(`${header()}<stream:error><not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`);
+        client.end();
+      });
+    });
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-timeout', '5']);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/speaks plaintext, not TLS/);
+    expect(result.stderr).toMatch(/try -starttls xmpp\b/);
+  });
+
+  it('-starttls xmpp to an implicit-TLS port that hangs up on the header: exit 9, the hint says -tls', async () => {
+    const server = await fakeServer(async () => {}, { implicitTls: tlsOf(testPki().leaf) });
+    servers.push(server);
+    const result = await runMailprobe(starttls(server.port));
+    expect(result.code).toBe(9);
+    expect(result.stderr).toMatch(/closed the connection .*instead of answering the stream header/);
+    expect(result.stderr).toMatch(/expects TLS from the start .*try -tls/);
+  });
+
+  it('-starttls xmpp to an implicit-TLS port that answers with a TLS alert: exit 6, the hint says -tls', async () => {
+    const server = await serve(async (client) => {
+      await client.line();
+      // A TLS alert record: handshake_failure, as OpenSSL sends for a ClientHello it cannot read.
+      client.send(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]));
+      client.end();
+    });
+    const result = await runMailprobe(starttls(server.port));
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/speaks TLS on this port/);
+    expect(result.stderr).toMatch(/-tls/);
+  });
+});

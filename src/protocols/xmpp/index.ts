@@ -8,6 +8,9 @@ import { awaitedBy, firstElement, TLS_NS, XmppFramer } from './framer.js';
 import { STREAM_END, streamHeader, xmppAfterTls, xmppStartTls } from './starttls.js';
 import { localName } from './tokenizer.js';
 
+const STREAM_START = /^(?:<\?xml[^>]*\?>\s*)?<stream:stream[\s>]/;
+const SERVER_STREAM = /\sxmlns=['"]jabber:server['"]/;
+
 /** The status of a reply, for a script's EXPECT: the start tag of the stanza that ended it. */
 function replyStatus(reply: Reply): string {
   const root = [...reply.lines].reverse().find((line) => line.shown !== undefined && !line.shown.startsWith(' '));
@@ -30,7 +33,9 @@ function makeSpec(name: ProtocolName, label: string, namespace: string, ports: {
     unpromptedLines: true,
     quitCommand: () => STREAM_END,
     createFramer: () => new XmppFramer(),
-    recognisesGreeting: () => false,
+    // An XMPP server never speaks first; but one answering bytes it cannot read (a TLS
+    // ClientHello sent to its plaintext port) opens its stream to say so: that names it.
+    recognisesGreeting: (line) => STREAM_START.test(line) && (namespace === 'jabber:server') === SERVER_STREAM.test(line),
     typedCredentials: recogniser(xmppCredentials),
     startTlsName: name,
     startTlsKeyword: 'STARTTLS',

@@ -54,7 +54,16 @@ function unexpected(reply: Reply, waitingFor: string, beforeTls = false): Mailpr
 /** Opens a stream (or restarts it) and reads the server's stream features. */
 export async function openStream(exchange: Exchange, namespace: string, context: DialogueContext, beforeTls = false): Promise<StreamFeatures> {
   exchange.send(streamHeader(namespace, context));
-  const reply = await exchange.reply('stream features');
+  const reply = await exchange.reply('stream features').catch((error: unknown) => {
+    // A server that hangs up on a stream header without a word is often a TLS port reading
+    // the header as a broken ClientHello.
+    if (beforeTls && error instanceof MailprobeError && error.code === 'SERVER_CLOSED') {
+      throw serverClosed(`${error.message} instead of answering the stream header`, {
+        hint: `if this port expects TLS from the start (${namespace === 'jabber:server' ? 5270 : 5223} is the usual one), try -tls`,
+      });
+    }
+    throw error;
+  });
   const stanza = lastStanza(reply);
   if (!stanza || localName(stanza.name) !== 'features') throw unexpected(reply, 'stream features', beforeTls);
   return readFeatures(stanza);
