@@ -166,6 +166,25 @@ describe('XMPP STARTTLS (RFC 6120)', () => {
   });
 });
 
+describe('XMPP: STARTTLS typed by hand', () => {
+  it('-plain: a header and <starttls/> typed, <proceed/>, TLS, a header again over TLS: exit 0', async () => {
+    const server = await serve(async (client) => {
+      await upgrade(client);
+      await closes(client);
+    });
+    const typed = "<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+    const input = `${typed}\n<starttls xmlns='${TLS_NS}'/>\n${typed}\n`;
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-proto', 'xmpp', '-CAfile', testPki().ca.cert, '-verify_return_error', '-timeout', '5'], { input });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/go ahead: starting the TLS handshake/);
+    // The session names the capability command by its upper-cased first word.
+    expect(result.stdout).toMatch(/ask again with <stream:stream/i);
+    expect(result.stdout).toMatch(/verified/);
+    expect(result.stdout).toContain('    <mechanism>PLAIN</mechanism>');
+  });
+});
+
 describe('XMPP STARTTLS injection', () => {
   it('bytes after <proceed/>, before the handshake: exit 10, no TLS', async () => {
     const server = await serve(async (client) => {

@@ -55,7 +55,8 @@ function makeSpec(name: ProtocolName, label: string, namespace: string, ports: {
       return stanza !== undefined && localName(stanza.name) === 'proceed' && stanza.attributes.get('xmlns') === TLS_NS;
     },
     isQuitCommand: (line) => firstElement(line)?.name === '/stream:stream',
-    capabilityCommand: (context) => streamHeader(namespace, context),
+    // Without the declaration, so "ask again with <stream:stream" names what to type.
+    capabilityCommand: (context) => streamHeader(namespace, context, { declaration: false }),
     capabilitiesFrom: (command, reply) => {
       if (awaitedBy(command) !== 'features') return undefined;
       const stanza = lastStanza(reply);

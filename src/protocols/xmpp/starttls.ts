@@ -25,8 +25,10 @@ export const streamDomain = (context: DialogueContext) => context.givenName ?? c
 /** Attribute values are quoted with ', so a ' (or <, &) in a name given cannot break out. */
 const attribute = (value: string) => value.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;');
 
-export function streamHeader(namespace: string, context: DialogueContext): string {
-  return `<?xml version='1.0'?><stream:stream to='${attribute(streamDomain(context))}' version='1.0' xmlns='${namespace}' xmlns:stream='http://etherx.jabber.org/streams'>`;
+/** The stream header; `declaration: false` leaves out the XML declaration (optional, RFC 6120 §11.5). */
+export function streamHeader(namespace: string, context: DialogueContext, how: { declaration?: boolean } = {}): string {
+  const declaration = how.declaration === false ? '' : "<?xml version='1.0'?>";
+  return `${declaration}<stream:stream to='${attribute(streamDomain(context))}' version='1.0' xmlns='${namespace}' xmlns:stream='http://etherx.jabber.org/streams'>`;
 }
 
 const replyText = (reply: Reply) => reply.lines.map((line) => line.shown ?? line.text).join('\n');
