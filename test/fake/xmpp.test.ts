@@ -185,6 +185,35 @@ describe('XMPP: STARTTLS typed by hand', () => {
   });
 });
 
+describe('XMPP: bounds', () => {
+  it('a features stanza that never ends (endless children): stopped by the reply budget, exit 11', async () => {
+    const server = await serve(async (client) => {
+      await expectLine(client, HEADER_SENT);
+      client.send(`${header()}<stream:features>`);
+      const children = '<x/>'.repeat(64 * 1024);
+      for (let i = 0; i < 12 && !client.socket.destroyed; i++) {
+        client.send(children);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await client.line().catch(() => undefined);
+    });
+    const result = await runMailprobe(starttls(server.port, 'xmpp', '-quiet'));
+    expect(result.code).toBe(11);
+    expect(result.stderr).toMatch(/ran past 10000 lines or 1024 KiB/);
+  });
+
+  it('a tag that never ends: malformed after 64 KiB, exit 11, not a hang', async () => {
+    const server = await serve(async (client) => {
+      await expectLine(client, HEADER_SENT);
+      client.send(`${header()}<stream:features foo='${'a'.repeat(100 * 1024)}`);
+      await client.line().catch(() => undefined);
+    });
+    const result = await runMailprobe(starttls(server.port, 'xmpp', '-quiet'));
+    expect(result.code).toBe(11);
+    expect(result.stderr).toMatch(/does not speak XMPP/);
+  });
+});
+
 describe('XMPP STARTTLS injection', () => {
   it('bytes after <proceed/>, before the handshake: exit 10, no TLS', async () => {
     const server = await serve(async (client) => {
