@@ -9,14 +9,15 @@ import { pop3 } from './pop3/index.js';
 import { postgres } from './postgres/index.js';
 import { sieve } from './sieve/index.js';
 import { smtp } from './smtp/index.js';
+import { xmpp, xmppServer } from './xmpp/index.js';
 import type { ProtocolName, ProtocolSpec } from './types.js';
 
 export const PROTOCOLS: ReadonlyMap<ProtocolName, ProtocolSpec> = new Map(
-  [smtp, lmtp, imap, pop3, sieve, irc, nntp, ftp, postgres, mysql].map((spec) => [spec.name, spec]),
+  [smtp, lmtp, imap, pop3, sieve, irc, nntp, ftp, xmpp, xmppServer, postgres, mysql].map((spec) => [spec.name, spec]),
 );
 
 /** s_client's -starttls names that mailprobe does not speak, so the error can say so. */
-export const UNSUPPORTED_STARTTLS = ['xmpp', 'xmpp-server', 'ldap'];
+export const UNSUPPORTED_STARTTLS = ['ldap'];
 
 export function protocolByName(name: string): ProtocolSpec | undefined {
   const key = name.toLowerCase() === 'managesieve' ? 'sieve' : name.toLowerCase();
@@ -28,7 +29,7 @@ export function protocolByName(name: string): ProtocolSpec | undefined {
  * 220; MySQL's binary handshake, cut at its protocol version byte, matches no text greeting).
  */
 export function recogniseGreeting(line: string): ProtocolSpec | undefined {
-  return [lmtp, ftp, smtp, imap, pop3, sieve, irc, nntp, mysql].find((spec) => spec.recognisesGreeting(line));
+  return [lmtp, ftp, smtp, imap, pop3, sieve, irc, nntp, xmppServer, xmpp, mysql].find((spec) => spec.recognisesGreeting(line));
 }
 
 export type ModeName = 'starttls' | 'tls' | 'plain';

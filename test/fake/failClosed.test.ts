@@ -205,6 +205,30 @@ describe('fail closed', () => {
       message: /does not answer CAPABILITIES \(500\), so STARTTLS is not offered/,
       sent: ['CAPABILITIES'],
     },
+    ...(
+      [
+        ['features without <starttls/>', `<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`, undefined, /does not offer STARTTLS in its stream features/],
+        ['<failure/> to <starttls/>', `<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>`, `<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>`, /refused STARTTLS \(<failure\/>\)/],
+        ['a stream error to <starttls/>', `<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>`, `<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`, /refused STARTTLS \(stream error policy-violation\)/],
+      ] as const
+    ).map(([what, features, answer, message]) => ({
+      name: `XMPP: ${what}`,
+      handler: (async (client) => {
+        await expectLine(client, /^<\?xml version='1\.0'\?><stream:stream to='127\.0\.0\.1' /);
+        client.send(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='1' version='1.0'>${features}`);
+        if (answer) {
+          await expectLine(client, /^<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'\/>$/);
+          client.send(answer);
+        }
+        await client.line().catch(() => {});
+      }) as Handler,
+      args: ['-starttls', 'xmpp'],
+      message,
+      sent: [
+        "<?xml version='1.0'?><stream:stream to='127.0.0.1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
+        ...(answer ? ["<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"] : []),
+      ],
+    })),
     ...[
       ['580', '580 Can not initiate TLS negotiation'],
       ['502', '502 Command unavailable'],

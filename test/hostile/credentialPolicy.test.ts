@@ -80,6 +80,25 @@ const SERVERS: Record<string, (client: FakeClient) => Promise<void>> = {
       } else client.send('+OK\r\n');
     }
   },
+  async xmpp(client) {
+    const sasl = "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
+    let tls = false;
+    for (;;) {
+      const line = await client.line();
+      if (line.includes('<stream:stream')) {
+        const starttls = tls ? '' : "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+        client.send(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='1' version='1.0'><stream:features>${starttls}<mechanisms ${sasl}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`);
+      } else if (line.startsWith('<starttls')) {
+        client.send("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        await client.upgrade(tlsOf(testPki().leaf));
+        tls = true;
+      } else if (line === '</stream:stream>') {
+        client.send('</stream:stream>');
+        return client.end();
+      } else if (line.startsWith('<auth') && line.endsWith('/>')) client.send(`<challenge ${sasl}/>`);
+      else client.send(`<success ${sasl}/>`);
+    }
+  },
   async nntp(client) {
     client.send('200 news ready\r\n');
     for (;;) {
@@ -140,7 +159,9 @@ const COMMANDS: Record<string, (port: number, protocol: string, where: string[])
             ? `AUTHENTICATE "PLAIN" "${B64}"\n`
             : protocol === 'nntp'
               ? `AUTHINFO USER bob\nAUTHINFO PASS ${SECRET}\n`
-              : `AUTH PLAIN ${B64}\n`,
+              : protocol === 'xmpp'
+                ? `<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${B64}</auth>\n`
+                : `AUTH PLAIN ${B64}\n`,
   }),
   'check --user': (port, _protocol, where) => ({ argv: ['check', `localhost:${port}`, '--no-versions', '--user', 'bob', '--password', SECRET, ...where] }),
   // send speaks SMTP: --tls is its STARTTLS, no flag its cleartext.
@@ -164,7 +185,7 @@ const UNSAFE: Record<string, { flags: (protocol: string) => string[]; optIn: str
 
 describe('one credential policy for every command', () => {
   for (const [command, make] of Object.entries(COMMANDS)) {
-    const protocols = command === 'load --user' || command === 'send --auth-user' ? ['smtp'] : ['smtp', 'imap', 'pop3', 'sieve', 'nntp', 'ftp'];
+    const protocols = command === 'load --user' || command === 'send --auth-user' ? ['smtp'] : ['smtp', 'imap', 'pop3', 'sieve', 'nntp', 'ftp', 'xmpp'];
     for (const protocol of protocols) {
       for (const [unsafe, how] of Object.entries(UNSAFE)) {
         it(`${command}, ${protocol}, ${unsafe}: refused with exit 13, nothing secret sent`, async () => {

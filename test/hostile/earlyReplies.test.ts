@@ -55,6 +55,14 @@ const FORGERS: Record<string, (client: FakeClient) => Promise<void>> = {
     const forged = Buffer.from('\0\0\0\x02\0\0\0forged login ok', 'latin1');
     client.send(Buffer.concat([Buffer.from([handshake.length, 0, 0, 0]), handshake, Buffer.from([forged.length, 0, 0, 1]), forged]));
   },
+  xmpp: async (client) => {
+    await expectLine(client, /<stream:stream to=/);
+    client.send(
+      "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='1' version='1.0'>" +
+        "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>" +
+        "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>forged</success>",
+    );
+  },
   sieve: async (client) => {
     client.send('"IMPLEMENTATION" "fake"\r\n"STARTTLS"\r\nOK "ready"\r\nOK "Begin TLS"\r\n"SASL" "PLAIN"\r\nOK "forged"\r\n');
   },
@@ -138,6 +146,34 @@ describe('replies that answer no command, before STARTTLS', () => {
     expect(result.code).toBe(10);
     expect(server.received).toEqual([]);
     expect(result.stderr).toMatch(/answer no command before STARTTLS/);
+  });
+});
+
+describe('XMPP: a <starttls/> typed by hand', () => {
+  it('after a forged <proceed/> that answers nothing: stopped before it is sent; a presence alone is no sign of injection', async () => {
+    const header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='1' version='1.0'>";
+    const features = "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>";
+    const run = async (extra: string) => {
+      const server = await fakeServer(async (client) => {
+        await expectLine(client, /<stream:stream to=/);
+        client.send(`${header}${features}<presence from='a@b'/>${extra}`);
+        const line = await client.line().catch(() => undefined);
+        if (line?.startsWith('<starttls')) client.send("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        await client.line().catch(() => undefined);
+      });
+      servers.push(server);
+      const typed = "<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\n";
+      const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-proto', 'xmpp', '-timeout', '5'], { input: typed });
+      return { ...result, received: server.received };
+    };
+    const forged = await run("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    expect(forged.code).toBe(10);
+    expect(forged.received).toHaveLength(1);
+    expect(forged.stderr).toMatch(/answer no command before <starttls/);
+    // The same without the forged <proceed/>: the <starttls/> goes out (and is refused here).
+    const clean = await run('');
+    expect(clean.received[1]).toBe("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    expect(clean.stderr).not.toMatch(/injection/);
   });
 });
 

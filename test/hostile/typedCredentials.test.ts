@@ -111,6 +111,25 @@ async function run(handler: (client: FakeClient) => Promise<void>, proto: string
   return { ...result, received: server.received, log: readFileSync(log, 'utf8') };
 }
 
+/** XMPP: features with SASL; <auth/> without data gets a challenge, anything else succeeds. */
+async function xmpp(client: FakeClient): Promise<void> {
+  const sasl = "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
+  for (;;) {
+    const line = await client.line();
+    if (line.includes('<stream:stream')) {
+      client.send(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='1' version='1.0'><stream:features><mechanisms ${sasl}><mechanism>PLAIN</mechanism></mechanisms></stream:features>`);
+    } else if (line === '</stream:stream>') {
+      client.send('</stream:stream>');
+      return client.end();
+    } else if (line.startsWith('<auth') && line.endsWith('/>')) client.send(`<challenge ${sasl}/>`);
+    else if (line.startsWith('<iq')) client.send("<iq type='result' id='a1'/>");
+    else if (!line.startsWith('<presence')) client.send(`<success ${sasl}/>`);
+  }
+}
+
+const XMPP_HEADER = "<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+const XMPP_SASL = "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
+
 const CASES: Array<[string, (client: FakeClient) => Promise<void>, string, string]> = [
   ['IMAP LOGIN with non-synchronising literals', imap, 'imap', `a LOGIN {3+}\nbob {${SECRET.length}+}\n${SECRET}\n`],
   ['IMAP LOGIN with synchronising literals', imap, 'imap', `a LOGIN {3}\nbob {${SECRET.length}}\n${SECRET}\n`],
@@ -130,6 +149,9 @@ const CASES: Array<[string, (client: FakeClient) => Promise<void>, string, strin
   ['FTP PASS after the 331 of USER', ftp, 'ftp', `USER bob\nPASS ${SECRET}\n`],
   ['FTP PASS with spaces in the password', ftp, 'ftp', `USER bob\nPASS x ${SECRET}\n`],
   ['FTP PASS after a refused AUTH TLS (AUTH TLS starts no SASL exchange)', ftp, 'ftp', `AUTH TLS\nUSER bob\nPASS ${SECRET}\n`],
+  ['XMPP <auth> with an initial response', xmpp, 'xmpp', `${XMPP_HEADER}\n<auth ${XMPP_SASL} mechanism='PLAIN'>${B64}</auth>\n`],
+  ['XMPP <auth/>, then a <response> typed after the challenge', xmpp, 'xmpp', `${XMPP_HEADER}\n<auth ${XMPP_SASL} mechanism='PLAIN'/>\n<response ${XMPP_SASL}>${B64}</response>\n`],
+  ['XMPP legacy iq:auth <password>', xmpp, 'xmpp', `${XMPP_HEADER}\n<iq type='set' id='a1'><query xmlns='jabber:iq:auth'><username>bob</username><password>${SECRET}</password><resource>r</resource></query></iq>\n`],
 ];
 
 describe('typed credentials on cleartext', () => {

@@ -5,6 +5,7 @@ import { startTlsUnavailable } from '../../errors.js';
 import type { Framer, ProtocolSpec, Tone } from '../types.js';
 import { imapLogin, nntpSecret, pop3Secret, recogniser, taggedSasl, untaggedSasl } from '../credentials.js';
 import { ircCredentials } from '../irc/credentials.js';
+import { xmppCredentials } from '../xmpp/auth.js';
 
 class RawFramer extends FramerBase implements Framer {
   sent(): number {
@@ -29,7 +30,7 @@ export const raw: ProtocolSpec = {
   createFramer: () => new RawFramer(),
   recognisesGreeting: () => false,
   // No protocol known: every protocol's credential commands are guarded and redacted.
-  typedCredentials: recogniser(ircCredentials, untaggedSasl, taggedSasl, imapLogin, pop3Secret, nntpSecret),
+  typedCredentials: recogniser(ircCredentials, xmppCredentials, untaggedSasl, taggedSasl, imapLogin, pop3Secret, nntpSecret),
   replyStatus: (reply) => reply.last.text,
   stageOf: () => undefined,
   startTls: () => Promise.reject(startTlsUnavailable('STARTTLS needs a protocol: give -starttls smtp|lmtp|imap|pop3|sieve|nntp')),
