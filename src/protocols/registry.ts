@@ -1,6 +1,7 @@
 // Every protocol by name, and which one a well-known port implies.
 import { imap } from './imap/index.js';
 import { irc } from './irc/index.js';
+import { ldap } from './ldap/index.js';
 import { lmtp } from './lmtp/index.js';
 import { nntp } from './nntp/index.js';
 import { pop3 } from './pop3/index.js';
@@ -9,11 +10,11 @@ import { smtp } from './smtp/index.js';
 import type { ProtocolName, ProtocolSpec } from './types.js';
 
 export const PROTOCOLS: ReadonlyMap<ProtocolName, ProtocolSpec> = new Map(
-  [smtp, lmtp, imap, pop3, sieve, irc, nntp].map((spec) => [spec.name, spec]),
+  [smtp, lmtp, imap, pop3, sieve, irc, nntp, ldap].map((spec) => [spec.name, spec]),
 );
 
 /** s_client's -starttls names that mailprobe does not speak, so the error can say so. */
-export const UNSUPPORTED_STARTTLS = ['ftp', 'xmpp', 'xmpp-server', 'postgres', 'mysql', 'ldap'];
+export const UNSUPPORTED_STARTTLS = ['ftp', 'xmpp', 'xmpp-server', 'postgres', 'mysql'];
 
 export function protocolByName(name: string): ProtocolSpec | undefined {
   const key = name.toLowerCase() === 'managesieve' ? 'sieve' : name.toLowerCase();

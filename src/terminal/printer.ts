@@ -52,7 +52,8 @@ export class Printer {
     // A message that is not a text line (BER, a packet) is shown as its rendering, escaped alike.
     const text = line.shown === undefined ? escapeBytes(line.bytes, this.palette.escape) : this.escaped(line.shown);
     const shown = line.literal ? text : this.palette.tone(line.tone, text);
-    return line.ending === 'none' && !line.literal ? safe`${shown}${this.palette.note(safe` \u2026`)}` : shown;
+    // A rendered message is whole: only a text line without its ending is still under way.
+    return line.ending === 'none' && !line.literal && line.shown === undefined ? safe`${shown}${this.palette.note(safe` \u2026`)}` : shown;
   }
 
   /** Server lines, each with an optional annotation (a decoded challenge, a matched tag). */
