@@ -215,6 +215,16 @@ describe('LDAP StartTLS', () => {
     }
   });
 
+  it('closed without an answer (an ldaps port takes the request for a broken ClientHello): exit 9, and the hint says -tls', async () => {
+    const server = await serve(async (client) => {
+      await startTlsRequest(messagesOf(client));
+      client.destroy();
+    });
+    const result = await runMailprobe(starttls(server.port));
+    expect(result.code).toBe(9);
+    expect(result.stderr).toMatch(/closed the connection instead of answering StartTLS; .*try -tls/);
+  });
+
   it('a success for another extended operation (another responseName) is no go-ahead', async () => {
     const server = await serve(async (client) => {
       await startTlsRequest(messagesOf(client));

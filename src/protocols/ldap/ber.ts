@@ -34,13 +34,16 @@ export function readHeader(bytes: Buffer, offset = 0, max = MAX_MESSAGE_BYTES): 
   const tag = bytes[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new BerError(`high tag number form (0x${hex(tag)}) is not LDAP`);
   const first = bytes[offset + 1]!;
-  if (first < 0x80) return { tag, headerBytes: 2, length: first };
-  const octets = first & 0x7f;
-  if (octets === 0) throw new BerError('indefinite length (0x80) is not allowed in LDAP (RFC 4511 §5.1)');
-  if (octets > MAX_LENGTH_OCTETS) throw new BerError(`a length of ${octets} octets (0x${hex(first)}) is longer than any LDAP message`);
-  if (bytes.length - offset < 2 + octets) return 'incomplete';
-  let length = 0;
-  for (let i = 0; i < octets; i++) length = length * 256 + bytes[offset + 2 + i]!;
+  let octets = 0;
+  let length = first;
+  if (first >= 0x80) {
+    octets = first & 0x7f;
+    if (octets === 0) throw new BerError('indefinite length (0x80) is not allowed in LDAP (RFC 4511 §5.1)');
+    if (octets > MAX_LENGTH_OCTETS) throw new BerError(`a length of ${octets} octets (0x${hex(first)}) is longer than any LDAP message`);
+    if (bytes.length - offset < 2 + octets) return 'incomplete';
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + bytes[offset + 2 + i]!;
+  }
   if (length > max) throw new BerError(`a length of ${length} bytes is above the limit of ${max}`);
   return { tag, headerBytes: 2 + octets, length };
 }

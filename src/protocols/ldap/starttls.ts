@@ -1,7 +1,7 @@
 // The LDAP StartTLS operation (RFC 4511 §4.14, RFC 4513 §3): an ExtendedRequest with the
 // StartTLS OID is the first thing sent (LDAP servers do not greet), and only an
 // ExtendedResponse to that messageID with resultCode success is the go-ahead.
-import { MailprobeError, protocolError, startTlsUnavailable } from '../../errors.js';
+import { MailprobeError, protocolError, serverClosed, startTlsUnavailable } from '../../errors.js';
 import { emptyCapabilities } from '../capabilities.js';
 import type { Capabilities, Exchange, Reply } from '../types.js';
 import { OP, STARTTLS_OID, startTlsRequest } from './message.js';
@@ -32,7 +32,16 @@ export function isStartTlsGoAhead(reply: Reply): boolean {
 
 export async function ldapStartTls(exchange: Exchange): Promise<Capabilities> {
   exchange.sendMessage(startTlsRequest(MESSAGE_ID.startTls), `extendedReq #${MESSAGE_ID.startTls} StartTLS (${STARTTLS_OID})`, { startTls: true });
-  const reply = await exchange.reply('StartTLS');
+  const reply = await exchange.reply('StartTLS').catch((error: unknown) => {
+    // An ldaps port takes the request for a broken ClientHello and closes without a word.
+    if (error instanceof MailprobeError && error.code === 'SERVER_CLOSED') {
+      throw serverClosed('the server closed the connection instead of answering StartTLS', {
+        cause: error,
+        hint: 'a port that speaks implicit TLS (ldaps, 636) closes on a plaintext request: try -tls',
+      });
+    }
+    throw error;
+  });
   const result = answer(reply, MESSAGE_ID.startTls, answers.extended, 'StartTLS', (message) =>
     new MailprobeError(
       'STARTTLS_INJECTION',
