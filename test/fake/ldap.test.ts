@@ -345,6 +345,36 @@ describe('LDAP: malformed BER fails the dialogue at once, with one clear line', 
   }
 });
 
+describe('LDAP: server text is escaped', () => {
+  it('control bytes in a DN, an attribute value and a diagnostic reach stdout escaped', async () => {
+    const hostile = '\x1b[2J\x1b]0;owned\x07\r';
+    const server = await serve(async (client) => {
+      const reader = messagesOf(client);
+      const search = await expectOp(reader, OP.searchRequest);
+      client.send(Buffer.concat([searchResEntry(search.id, `dc=${hostile}`, { namingContexts: [`dc=x${hostile}`] }), searchResDone(search.id, 0, hostile)]));
+      await reader.next();
+      client.end();
+    });
+    const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain', '-proto', 'ldap', '-timeout', '5']);
+    expect(result.code).toBe(0);
+    expect(result.stdoutBytes.includes(0x1b)).toBe(false);
+    expect(result.stdoutBytes.includes(0x07)).toBe(false);
+    expect(result.stdout).toMatch(/^ {2}namingContexts: dc=x\\e\[2J\\e\]0;owned\\a\\r$/m);
+  });
+
+  it('in a refusal\'s diagnostic on stderr too', async () => {
+    const server = await serve(async (client) => {
+      await startTlsRequest(messagesOf(client));
+      client.send(extendedResp(1, 52, 'no\x1b[2J TLS\x07'));
+      await sleep(300);
+    });
+    const result = await runMailprobe(starttls(server.port));
+    expect(result.code).toBe(7);
+    expect(result.stderr).toMatch(/unavailable \(52\)/);
+    expect(result.stderr).not.toMatch(/[\x1b\x07]/);
+  });
+});
+
 describe('LDAP without StartTLS', () => {
   it('-tls: the RootDSE over implicit TLS (-proto ldap on another port), exit 0', async () => {
     const log: LdapMessage[] = [];
