@@ -2,6 +2,9 @@
 // whole dialogue (StartTLS, TLS, RootDSE read, unbind), responses in 1-byte pieces,
 // refusals by result code, injection after the go-ahead and before the request, a Notice
 // of Disconnection, malformed BER, -tls and -plain, and check/cert over the same dialogue.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import { fakeServer, sleep, type FakeClient } from '../support/fakeServer.js';
@@ -398,6 +401,20 @@ describe('LDAP without StartTLS', () => {
     const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain', '-proto', 'ldap', '-timeout', '5']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^searchResDone #2 insufficientAccessRights \(50\): anonymous reads denied$/m);
+  });
+
+  it('--log records the wire: one received entry per message, none for the rendered attribute lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mailprobe-ldap-log-'));
+    const log = join(dir, 'transcript.log');
+    const server = await serve((client) => rootDseAndUnbind(client, []));
+    const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain', '-proto', 'ldap', '-timeout', '5', '--log', log]);
+    expect(result.code).toBe(0);
+    const received = readFileSync(log, 'utf8').split('\n').filter((line) => / <- /.test(line) || / <- ?$/.test(line));
+    rmSync(dir, { recursive: true, force: true });
+    // The entry and the searchResDone, as their raw BER (escaped).
+    expect(received).toHaveLength(2);
+    expect(received[0]).toMatch(/namingContexts/);
+    expect(received.every((line) => !/<- ?$/.test(line))).toBe(true);
   });
 
   it('-plain: an answer to another messageID is a protocol error, exit 11', async () => {
