@@ -330,6 +330,17 @@ describe('LDAP: malformed BER fails the dialogue at once, with one clear line', 
     ['a sound envelope with a broken inside', Buffer.from([0x30, 0x05, 0x02, 0x01, 0x01, 0x78, 0x05]), /malformed BER/],
     ['a negative messageID', message(1, tlv(OP.extendedResp, ...result(0))).fill(0xff, 4, 5), /malformed BER/],
   ];
+  it('a text greeting (an SMTP port): the bytes shown, and a hint that this is not LDAP', async () => {
+    const server = await serve(async (client) => {
+      client.send('220 mx.example.com ESMTP\r\n');
+      await sleep(1000);
+    });
+    const result = await runMailprobe(starttls(server.port));
+    expect(result.code).toBe(11);
+    expect(result.stderr).toMatch(/220 mx\.example\.com ESMTP/);
+    expect(result.stderr).toMatch(/another protocol/);
+  });
+
   for (const [name, bytes, pattern] of cases) {
     it(name, async () => {
       const server = await serve(async (client) => {

@@ -45,7 +45,16 @@ export function answer(reply: Reply, id: number, tag: number, what: string, stra
     throw serverClosed(`the server sent a Notice of Disconnection instead of answering ${what}`, { reply: replyText(reply) });
   }
   const message = lastMessage(reply);
-  if (!message) throw protocolError(`the server answered ${what} with malformed BER, so mailprobe stops`, { reply: replyText(reply) });
+  if (!message) {
+    const start = reply.last.bytes.subarray(0, 64);
+    // A text greeting (an SMTP or IMAP port) where BER belongs: LDAP servers never speak first.
+    const text = start.length > 0 && /^[\x20-\x7e\r\n\t]+$/.test(start.toString('latin1'));
+    throw protocolError(`the server answered ${what} with malformed BER, so mailprobe stops`, {
+      reply: replyText(reply),
+      bytes: start,
+      hint: text ? 'the server sent text, not BER: this port may speak another protocol (LDAP servers never speak first)' : undefined,
+    });
+  }
   if (message.id !== id) throw stray(message);
   if (message.tag !== tag || message.op.kind !== 'result') {
     throw protocolError(`the server answered ${what} with an unexpected message`, { reply: replyText(reply) });
