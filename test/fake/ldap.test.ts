@@ -428,16 +428,21 @@ describe('LDAP without StartTLS', () => {
     expect(received.every((line) => !/<- ?$/.test(line))).toBe(true);
   });
 
-  it('-plain: an answer to another messageID is a protocol error, exit 11', async () => {
-    const server = await serve(async (client) => {
-      await expectOp(messagesOf(client), OP.searchRequest);
-      client.send(searchResDone(9));
-      await sleep(500);
+  for (const [what, answer] of [
+    ['a searchResDone', searchResDone(9)],
+    ['an entry (shown on several lines)', searchResEntry(9, 'dc=forged', { namingContexts: ['dc=a', 'dc=b'] })],
+  ] as const) {
+    it(`-plain: ${what} for another messageID is a protocol error, exit 11`, async () => {
+      const server = await serve(async (client) => {
+        await expectOp(messagesOf(client), OP.searchRequest);
+        client.send(answer);
+        await sleep(500);
+      });
+      const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain', '-proto', 'ldap', '-timeout', '5']);
+      expect(result.code).toBe(11);
+      expect(result.stderr).toMatch(/never sent \(messageID 9\)/);
     });
-    const result = await runMailprobe(['-connect', `127.0.0.1:${server.port}`, '-plain', '-proto', 'ldap', '-timeout', '5']);
-    expect(result.code).toBe(11);
-    expect(result.stderr).toMatch(/never sent \(messageID 9\)/);
-  });
+  }
 });
 
 describe('LDAP: check and cert over StartTLS', () => {

@@ -21,15 +21,21 @@ function messagesOf(reply: Reply): LdapMessage[] {
   });
 }
 
+/** The raw bytes of the message that ended the reply (an entry's last line is one of its values). */
+const lastBytes = (reply: Reply): Buffer => [...reply.lines].reverse().find((line) => line.bytes.length > 0)?.bytes ?? reply.last.bytes;
+
 /** The message that ended the reply, or undefined when it is malformed. */
 export function lastMessage(reply: Reply): LdapMessage | undefined {
   try {
-    return decodeMessage(reply.last.bytes);
+    return decodeMessage(lastBytes(reply));
   } catch (error) {
     if (error instanceof BerError) return undefined;
     throw error;
   }
 }
+
+/** A Notice of Disconnection came in this reply: the server is going away (RFC 4511 §4.4.1). */
+export const carriesNotice = (reply: Reply): boolean => messagesOf(reply).some(isNoticeOfDisconnection);
 
 /**
  * The LDAPResult that answers request `id` with protocolOp `tag`, or a MailprobeError for
@@ -37,16 +43,13 @@ export function lastMessage(reply: Reply): LdapMessage | undefined {
  * response to another request, or the wrong kind of response. `stray` makes the error for a
  * response to a request never sent (STARTTLS injection before TLS, a protocol error after).
  */
-/** A Notice of Disconnection came in this reply: the server is going away (RFC 4511 §4.4.1). */
-export const carriesNotice = (reply: Reply): boolean => messagesOf(reply).some(isNoticeOfDisconnection);
-
 export function answer(reply: Reply, id: number, tag: number, what: string, stray: (message: LdapMessage) => MailprobeError): LdapResult {
   if (carriesNotice(reply)) {
     throw serverClosed(`the server sent a Notice of Disconnection instead of answering ${what}`, { reply: replyText(reply) });
   }
   const message = lastMessage(reply);
   if (!message) {
-    const start = reply.last.bytes.subarray(0, 64);
+    const start = lastBytes(reply).subarray(0, 64);
     // A text greeting (an SMTP or IMAP port) where BER belongs: LDAP servers never speak first.
     const text = start.length > 0 && /^[\x20-\x7e\r\n\t]+$/.test(start.toString('latin1'));
     throw protocolError(`the server answered ${what} with malformed BER, so mailprobe stops`, {
