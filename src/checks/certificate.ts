@@ -2,6 +2,7 @@
 // completeness and OCSP stapling.
 import { isWeakSignature } from '../transport/der.js';
 import type { TlsInfo } from '../transport/handshake.js';
+import { describeTlsa, formatTlsa, type DaneResult } from '../transport/dane.js';
 import type { CheckResult } from './types.js';
 
 export interface ExpiryThresholds {
@@ -10,6 +11,18 @@ export interface ExpiryThresholds {
 }
 
 const HOSTNAME = /^hostname mismatch/;
+
+/** The `dane` check: which TLSA record matched, or why none did. */
+function daneCheck(dane: DaneResult): CheckResult {
+  const unusable = dane.unusable.map((each) => `${formatTlsa(each.record)}: ${each.why}`);
+  if (dane.status === 'valid') {
+    return { id: 'dane', verdict: 'ok', summary: `TLSA ${formatTlsa(dane.record)} (${describeTlsa(dane.record)}) matches at depth ${dane.depth}`, details: { status: 'valid', matched: formatTlsa(dane.record, true), depth: dane.depth, unusable } };
+  }
+  if (dane.status === 'unusable') {
+    return { id: 'dane', verdict: 'warn', summary: `no usable TLSA record (${unusable.join('; ')}): TLS without authentication`, details: { status: 'unusable', unusable } };
+  }
+  return { id: 'dane', verdict: 'fail', summary: `no TLSA record matches: ${dane.reasons.join('; ')}`, details: { status: 'invalid', unusable } };
+}
 
 /**
  * Whether the server left out an intermediate. When the chain ends in a certificate whose
@@ -39,17 +52,21 @@ function chainCompleteness(info: TlsInfo): CheckResult {
 export function certificateChecks(info: TlsInfo, thresholds: ExpiryThresholds): CheckResult[] {
   const leaf = info.chain[0];
   if (!leaf) return [{ id: 'certificate.chain', verdict: 'fail', summary: 'the server sent no certificate' }];
-  const reasons = info.verdict.verified ? [] : info.verdict.reasons;
+  // With TLSA records DANE decides (RFC 7672 §2.2): the CA chain's failings are then facts, not failures.
+  const pkix = info.pkix ?? info.verdict;
+  const failing = info.dane ? 'info' : 'fail';
+  const reasons = pkix.verified ? [] : pkix.reasons;
   const chainReasons = reasons.filter((r) => !HOSTNAME.test(r));
   const hostReason = reasons.find((r) => HOSTNAME.test(r));
   const results: CheckResult[] = [
     chainReasons.length === 0
       ? { id: 'certificate.chain', verdict: 'ok', summary: `chain verifies to a trusted root (${info.chain.length} certificates)` }
-      : { id: 'certificate.chain', verdict: 'fail', summary: chainReasons.join('; ') },
+      : { id: 'certificate.chain', verdict: failing, summary: chainReasons.join('; ') },
     hostReason
-      ? { id: 'certificate.hostname', verdict: 'fail', summary: hostReason, details: { name: info.verdict.name, names: leaf.subjectAltName } }
-      : { id: 'certificate.hostname', verdict: 'ok', summary: `the certificate is valid for "${info.verdict.name}"`, details: { name: info.verdict.name } },
+      ? { id: 'certificate.hostname', verdict: failing, summary: hostReason, details: { name: pkix.name, names: leaf.subjectAltName } }
+      : { id: 'certificate.hostname', verdict: 'ok', summary: `the certificate is valid for "${pkix.name}"`, details: { name: pkix.name } },
   ];
+  if (info.dane) results.push(daneCheck(info.dane));
   const days = leaf.daysLeft;
   const expires = leaf.validTo.toISOString();
   if (days < 0) results.push({ id: 'certificate.expiry', verdict: 'fail', summary: `expired ${-days} days ago (${expires})`, details: { daysLeft: days, notAfter: expires } });

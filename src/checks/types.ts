@@ -24,6 +24,11 @@ export interface TargetReport {
   checks: CheckResult[];
   /** Why the checks could not run (DNS, connect, usage). */
   error?: string;
+  /** check --mx: the domain, the MX host this address belongs to, its preference, the address. */
+  domain?: string;
+  mx?: string;
+  preference?: number;
+  address?: string;
 }
 
 /** 0 all ok, 1 warnings only, 2 a check failed, 3 could not run. */

@@ -5,7 +5,10 @@ import { connectUnobserved } from '../client/establish.js';
 import { CHECK_EXIT, type TargetReport } from '../checks/types.js';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { readPassFile } from '../client/secrets.js';
-import { checkJson, formatTargetReport } from '../checks/report.js';
+import { checkJson, formatDomainHeader, formatDomainSummary, formatTargetReport } from '../checks/report.js';
+import { checkDomain, type DomainReport } from '../checks/domain.js';
+import { StubResolver } from '../dns/stub.js';
+import { nameservers } from '../dns/servers.js';
 import { escapeText } from '../terminal/escape.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatTlsReport } from '../terminal/tlsReport.js';
@@ -13,10 +16,10 @@ import { CERT_FLAGS, CHECK_FLAGS } from './flags.js';
 import { commandHelp } from './help.js';
 import type { MainIo } from './io.js';
 import { commandContext, normaliseArgv } from './normalise.js';
-import { parseArgs } from './program.js';
-import { resolveSession, type SessionFlags } from './resolve.js';
+import { parseArgs, type ParsedFlags } from './program.js';
+import { parseTimeout, resolveSession, type SessionFlags } from './resolve.js';
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = ParsedFlags;
 
 const CHECK_HELP_TAIL = [
   'Exit codes: 0 every check ok, 1 warnings only, 2 a check failed, 3 could not run (usage, DNS, connect),',
@@ -24,17 +27,17 @@ const CHECK_HELP_TAIL = [
   'Checks: connect, greeting, tls.starttls / tls.handshake, certificate.chain, certificate.hostname,',
   'certificate.expiry, certificate.key, certificate.signature, certificate.chain_complete,',
   'certificate.ocsp_staple, tls.versions, capabilities.auth_before_tls, capabilities.list, smtp.relay,',
-  'auth.login, smtp.send.',
+  'auth.login, smtp.send, dane (with --dane-tlsa-rrdata).',
 ];
 
-function positiveInt(value: string | boolean | undefined, name: string, fallback: number): number {
+function positiveInt(value: ParsedFlags[string], name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw usageError(`--${name} ${String(value)} is not a whole number`);
   return n;
 }
 
-function pair(value: string | boolean | undefined, name: string): { from: string; to: string } | undefined {
+function pair(value: ParsedFlags[string], name: string): { from: string; to: string } | undefined {
   if (typeof value !== 'string') return undefined;
   const [from, to] = value.split(' ');
   if (!from?.includes('@') || !to?.includes('@')) throw usageError(`--${name} needs two addresses: FROM TO`);
@@ -82,6 +85,8 @@ export async function checkCommand(argv: string[], io: MainIo, printer: Printer,
       versions: !flags.no_versions,
     };
     if (check.user && check.password === undefined) throw usageError(`no password for --user ${check.user}`, 'give --password, MAILPROBE_PASSWORD or --pass-file');
+    if (flags.mx) return await checkDomains(targets, flags, check, io, printer, version);
+    if (flags.first || flags.port !== undefined || flags.resolver !== undefined) throw usageError('--first, --port and --resolver go with --mx DOMAIN', 'e.g. mailprobe check --mx example.org');
     const concurrency = positiveInt(flags.concurrency, 'concurrency', 4) || 1;
     const sessions = targets.map((target) => resolveSession({ ...(flags as SessionFlags), connect: target }, []).options);
     const reports = await pool(sessions, concurrency, (options) => runTarget(options, check), (report: TargetReport) => {
@@ -122,4 +127,33 @@ export async function certCommand(argv: string[], io: MainIo, printer: Printer):
     return EXIT_CODES.CERT_VERIFY;
   }
   return EXIT_CODES.OK;
+}
+
+/** check --mx: each domain's MX hosts and addresses, in order, with a summary per domain. */
+async function checkDomains(domains: string[], flags: Flags, check: CheckOptions, io: MainIo, printer: Printer, version: string): Promise<number> {
+  for (const domain of domains) {
+    if (!/^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62}\.?)*$/i.test(domain) || domain.includes(':')) {
+      throw usageError(`--mx takes mail domains: "${domain}" is not one`, 'e.g. mailprobe check --mx example.org');
+    }
+  }
+  if (flags.starttls || flags.tls || flags.plain || flags.proto) throw usageError('--mx always speaks STARTTLS smtp, as a sending server does', 'leave out --starttls/--tls/--plain/--proto');
+  const port = positiveInt(flags.port, 'port', 25);
+  if (port < 1 || port > 65_535) throw usageError(`--port ${port} is not a port number`);
+  const resolver = new StubResolver(nameservers(flags.resolver as string[] | undefined), parseTimeout(flags.timeout as string | undefined));
+  // The template every address's options start from; host, port and names are each target's.
+  const base = resolveSession({ ...(flags as SessionFlags), connect: `${domains[0]}:${port}`, starttls: 'smtp' }, []).options;
+  const domainReports: DomainReport[] = [];
+  const targets: TargetReport[] = [];
+  for (const domain of domains) {
+    const result = await checkDomain(domain.replace(/\.$/, '').toLowerCase(), base, check, { resolver, port, first: !!flags.first }, {
+      domain: (report) => flags.json || printer.lines(formatDomainHeader(report, printer.palette)),
+      target: (report) => flags.json || printer.lines(formatTargetReport(report, printer.palette, !!flags.quiet)),
+    });
+    domainReports.push(result.domain);
+    targets.push(...result.targets);
+    if (!flags.json) printer.lines(formatDomainSummary(result.domain, result.targets, printer.palette));
+  }
+  const exitCode = Math.max(...domainReports.map((d) => d.exitCode), ...targets.map((t) => t.exitCode));
+  if (flags.json) io.stdout.write(checkJson(targets, version, exitCode, domainReports) + '\n');
+  return exitCode;
 }

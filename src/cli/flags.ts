@@ -12,6 +12,8 @@ export interface FlagSpec {
   /** How many arguments the value spans (--relay-test FROM TO takes two); default 1. */
   count?: number;
   aliases?: string[];
+  /** May be given more than once: every value is kept, in order (a list). */
+  repeatable?: boolean;
   help: string;
 }
 
@@ -38,6 +40,8 @@ export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'cipher', value: 'list', help: 'TLS 1.2 cipher list (OpenSSL syntax)' },
   { name: 'ciphersuites', value: 'list', help: 'TLS 1.3 cipher suites (OpenSSL syntax)' },
   { name: 'alpn', value: 'list', help: 'comma-separated ALPN protocols to offer' },
+  { name: 'dane_tlsa_rrdata', value: 'U S M hex', aliases: ['dane-tlsa-rrdata'], repeatable: true, help: 'authenticate the server by this TLSA record (DANE, RFC 7672) instead of the CA chain; repeatable' },
+  { name: 'dane_tlsa_domain', value: 'name', aliases: ['dane-tlsa-domain'], help: 'the TLSA base domain a DANE-TA(2) certificate must name (default: the host)' },
   { name: 'ign_eof', aliases: ['ign-eof'], help: 'at end of input keep the session open until the server closes' },
   { name: 'no_ehlo', aliases: ['no-ehlo'], help: 'do not repeat EHLO/CAPABILITY/CAPA/CAPABILITIES after the TLS upgrade' },
   { name: 'timeout', value: 'seconds', help: 'give up on connect, greeting, TLS and each dialogue step after this (default 30)' },
@@ -55,7 +59,7 @@ export const SESSION_FLAGS: FlagSpec[] = [
 ];
 
 /** Flags shared by every command that connects: where, how, and which TLS. */
-const CONNECTION = ['starttls', 'tls', 'plain', 'proto', 'servername', 'noservername', 'name', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', 'help'];
+const CONNECTION = ['starttls', 'tls', 'plain', 'proto', 'servername', 'noservername', 'name', 'xmpphost', 'CAfile', 'CApath', 'dane_tlsa_rrdata', 'dane_tlsa_domain', 'timeout', 'ipv4', 'ipv6', 'help'];
 
 /** The credential policy's opt-ins, the same for every command that can log in. */
 export const CREDENTIAL_FLAGS = SESSION_FLAGS.filter((flag) => flag.name === 'allow_plaintext_auth' || flag.name === 'insecure');
@@ -74,6 +78,10 @@ export const CHECK_FLAGS: FlagSpec[] = [
   { name: 'json', help: 'print one JSON document with every check (shape in README)' },
   { name: 'quiet', aliases: ['q'], help: 'print only failed checks' },
   { name: 'concurrency', value: 'N', help: 'check up to N targets at once (default 4)' },
+  { name: 'mx', help: 'the targets are mail domains: check every MX and address of each (STARTTLS smtp, port 25), with DNSSEC and DANE' },
+  { name: 'first', help: 'with --mx: stop at the first MX that answers, as a sending server would' },
+  { name: 'port', value: 'N', help: 'with --mx: the port to check on every MX (default 25)' },
+  { name: 'resolver', value: 'ip[:port]', repeatable: true, help: 'with --mx: the DNS resolver to ask (repeatable; default those of /etc/resolv.conf); DNSSEC status is its word' },
 ];
 
 export const CERT_FLAGS: FlagSpec[] = [

@@ -1,6 +1,6 @@
 // -help text: written from the flag table so it cannot drift from what is accepted.
 import { EXIT_CODES } from '../errors.js';
-import { PORT_DEFAULTS } from '../protocols/registry.js';
+import { PORT_DEFAULTS, PROTOCOLS } from '../protocols/registry.js';
 import { SESSION_FLAGS, STARTTLS_NAMES, type FlagSpec } from './flags.js';
 
 /** What the port decides, from the one port table (each protocol's spec). */
@@ -108,6 +108,8 @@ export function helpText(): string {
     ...flagLines,
     '',
     ...portLines(),
+    // What a protocol's session leaves out (FTP's data connections), from its spec.
+    ...[...PROTOCOLS.values()].flatMap((spec) => (spec.sessionNote ? [spec.sessionNote] : [])),
     '',
     'Exit codes:',
     ...exitLines,

@@ -12,7 +12,7 @@ import { CREDENTIAL_FLAGS, SESSION_FLAGS, type FlagSpec } from './flags.js';
 import { commandHelp } from './help.js';
 import type { MainIo } from './io.js';
 import { commandContext, normaliseArgv } from './normalise.js';
-import { parseArgs } from './program.js';
+import { parseArgs, type ParsedFlags } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';
 
 const CONNECTION = ['starttls', 'tls', 'plain', 'servername', 'noservername', 'name', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', 'help'];
@@ -60,7 +60,7 @@ export function parseDuration(text: string): number {
   return Math.round(Number(match[1]) * (unit === 'ms' ? 1 : unit === 'm' ? 60_000 : 1000));
 }
 
-function count(value: string | boolean | undefined, name: string, fallback: number): number {
+function count(value: ParsedFlags[string], name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw usageError(`--${name} ${String(value)} must be a whole number of at least 1`);

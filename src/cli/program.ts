@@ -15,14 +15,21 @@ export function parseSessionArgs(argv: string[]): ParsedSession {
 }
 
 /** Parses already-normalised argv against a flag table with commander. */
-export function parseArgs(argv: string[], flags: FlagSpec[]): { flags: Record<string, string | boolean | undefined>; positional: string[] } {
+export type ParsedFlags = Record<string, string | string[] | boolean | undefined>;
+
+export function parseArgs(argv: string[], flags: FlagSpec[]): { flags: ParsedFlags; positional: string[] } {
   const program = new Command('mailprobe')
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .helpOption(false)
     .allowExcessArguments(true)
     .argument('[target...]');
-  for (const flag of flags) program.option(`--${flag.name}${flag.value ? ` <${flag.value.replace(/ /g, '_')}>` : ''}`, flag.help);
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  for (const flag of flags) {
+    const spelling = `--${flag.name}${flag.value ? ` <${flag.value.replace(/ /g, '_')}>` : ''}`;
+    if (flag.repeatable) program.option(spelling, flag.help, collect);
+    else program.option(spelling, flag.help);
+  }
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {

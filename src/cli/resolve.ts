@@ -6,6 +6,7 @@ import { raw } from '../protocols/raw/index.js';
 import type { ProtocolSpec } from '../protocols/types.js';
 import type { SessionOptions } from '../client/options.js';
 import { parseTarget } from './target.js';
+import { parseTlsaRrdata, type TlsaRecord } from '../transport/dane.js';
 import { QUIT_STAGES, type QuitStage } from '../session/script.js';
 
 export interface SessionFlags {
@@ -22,6 +23,8 @@ export interface SessionFlags {
   noservername?: boolean;
   name?: string;
   xmpphost?: string;
+  dane_tlsa_rrdata?: string[];
+  dane_tlsa_domain?: string;
   CAfile?: string;
   CApath?: string;
   verify_return_error?: boolean;
@@ -67,7 +70,7 @@ function exclusive(flags: SessionFlags, names: (keyof SessionFlags)[]): void {
   if (given.length > 1) throw usageError(`${given.map((n) => `-${n}`).join(' and ')} cannot be used together`);
 }
 
-function parseTimeout(text: string | undefined): number {
+export function parseTimeout(text: string | undefined): number {
   if (text === undefined) return 30_000;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
@@ -144,6 +147,7 @@ export function resolveSession(flags: SessionFlags, positional: string[]): Resol
       cipher: flags.cipher,
       ciphersuites: flags.ciphersuites,
       alpn: flags.alpn ? flags.alpn.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
+      dane: daneSettings(flags),
     },
     clientName: flags.name,
     xmppHost: flags.xmpphost,
@@ -164,4 +168,19 @@ export function resolveSession(flags: SessionFlags, positional: string[]): Resol
     quitAfter: parseQuitAfter(flags.quit_after),
   };
   return { options, modeNote };
+}
+
+/** -dane_tlsa_rrdata (repeatable) and -dane_tlsa_domain, as s_client spells them. */
+function daneSettings(flags: SessionFlags): { records: TlsaRecord[]; domain?: string } | undefined {
+  const given = flags.dane_tlsa_rrdata ?? [];
+  if (given.length === 0) {
+    if (flags.dane_tlsa_domain) throw usageError('-dane_tlsa_domain needs the records too', 'give each TLSA record with -dane_tlsa_rrdata "3 1 1 HEX"');
+    return undefined;
+  }
+  const records = given.map((text) => {
+    const record = parseTlsaRrdata(text);
+    if (typeof record === 'string') throw usageError(`-dane_tlsa_rrdata "${text.slice(0, 40)}": ${record}`);
+    return record;
+  });
+  return { records, domain: flags.dane_tlsa_domain };
 }

@@ -18,7 +18,7 @@ import { formatHostPort } from '../transport/address.js';
 import { SESSION_FLAGS, type FlagSpec } from './flags.js';
 import type { MainIo } from './io.js';
 import { commandContext, normaliseArgv } from './normalise.js';
-import { parseArgs } from './program.js';
+import { parseArgs, type ParsedFlags } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';
 import { parseTarget } from './target.js';
 
@@ -26,7 +26,7 @@ import { parseTarget } from './target.js';
 const CONNECTION = ['servername', 'noservername', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', 'allow_plaintext_auth', 'insecure', 'pass_file'];
 
 export const SEND_FLAGS: FlagSpec[] = [
-  { name: 'to', value: 'address[,address...]', aliases: ['t'], help: 'recipient (required); repeat, or separate with commas' },
+  { name: 'to', value: 'address[,address...]', aliases: ['t'], repeatable: true, help: 'recipient (required); repeat, or separate with commas' },
   { name: 'from', value: 'address', aliases: ['f'], help: 'envelope sender and From: (default mailprobe@this machine\'s name; "" for <>)' },
   { name: 'server', value: 'host[:port]', aliases: ['s'], help: 'the server (default: the MX of the first recipient\'s domain)' },
   { name: 'port', value: 'port', aliases: ['p'], help: 'port (default 25; 465 with --tlsc; 24 with --protocol LMTP)' },
@@ -35,9 +35,9 @@ export const SEND_FLAGS: FlagSpec[] = [
   { name: 'auth', value: '[mechanism]', aliases: ['a'], help: 'AUTH, with the strongest mechanism offered or the one named' },
   { name: 'auth_user', value: 'user', aliases: ['auth-user', 'au'], help: 'AUTH user name (implies --auth)' },
   { name: 'auth_password', value: 'password', aliases: ['auth-password', 'ap'], help: 'AUTH password (else MAILPROBE_PASSWORD, --pass-file, or asked without echo)' },
-  { name: 'header', value: '"Name: value"', aliases: ['add-header', 'ah'], help: 'a header; repeatable; replaces a default header of the same name' },
+  { name: 'header', value: '"Name: value"', aliases: ['add-header', 'ah'], repeatable: true, help: 'a header; repeatable; replaces a default header of the same name' },
   { name: 'body', value: 'text|@file', help: 'the body text, or @file for a file\'s contents' },
-  { name: 'attach', value: 'file', help: 'attach a file (base64, type from its extension); repeatable' },
+  { name: 'attach', value: 'file', repeatable: true, help: 'attach a file (base64, type from its extension); repeatable' },
   { name: 'data', value: 'file', aliases: ['d'], help: 'send this whole message file as it is (no headers added)' },
   { name: 'ehlo', value: 'name', aliases: ['helo', 'lhlo'], help: 'EHLO/HELO/LHLO name (default: this machine\'s FQDN, else [local address])' },
   { name: 'quit_after', value: 'stage', aliases: ['quit-after', 'quit', 'q'], help: `QUIT after ${QUIT_STAGES.join(', ')}` },
@@ -47,9 +47,6 @@ export const SEND_FLAGS: FlagSpec[] = [
   ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
-
-/** Flags that may be given more than once: each value is kept. */
-const REPEATABLE = new Set(['to', 'header', 'attach']);
 
 /** swaks' stop-point names for the stages mailprobe calls otherwise. */
 const STAGE_ALIASES: Record<string, QuitStage> = { helo: 'ehlo', lhlo: 'ehlo', 'first-helo': 'ehlo', 'first-ehlo': 'ehlo', from: 'mail', to: 'rcpt', greeting: 'banner' };
@@ -80,7 +77,7 @@ export function sendHelp(): string {
   ].join('\n');
 }
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = ParsedFlags;
 
 /** `--auth` takes an optional mechanism: with none (end, or a flag next), it is given "". */
 function optionalAuthValue(argv: string[]): string[] {
@@ -101,17 +98,10 @@ export interface ParsedSend {
 
 /** Flags as given → canonical names, repeatable ones collected in order. */
 export function parseSendArgs(argv: string[]): ParsedSend {
-  const normalised = normaliseArgv(optionalAuthValue(argv), SEND_FLAGS, commandContext('send'));
-  const repeated: ParsedSend['repeated'] = { to: [], header: [], attach: [] };
-  const rest: string[] = [];
-  for (let i = 0; i < normalised.length; i++) {
-    const name = normalised[i].replace(/^--/, '');
-    if (normalised[i].startsWith('--') && REPEATABLE.has(name)) repeated[name as keyof ParsedSend['repeated']].push(normalised[++i]);
-    else rest.push(normalised[i]);
-  }
-  const { flags, positional } = parseArgs(rest, SEND_FLAGS);
+  const { flags, positional } = parseArgs(normaliseArgv(optionalAuthValue(argv), SEND_FLAGS, commandContext('send')), SEND_FLAGS);
   if (positional.length > 0) throw usageError(`unexpected argument "${positional[0]}"`, 'give the server with --server HOST[:PORT] and recipients with --to');
-  return { flags, repeated };
+  const list = (value: ParsedFlags[string]) => (Array.isArray(value) ? value : []);
+  return { flags, repeated: { to: list(flags.to), header: list(flags.header), attach: list(flags.attach) } };
 }
 
 /** An address for MAIL FROM or RCPT TO: angle brackets dropped, nothing that ends a command. */

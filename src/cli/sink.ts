@@ -17,7 +17,7 @@ import type { FlagSpec } from './flags.js';
 import { commandHelp, flagName } from './help.js';
 import type { MainIo } from './io.js';
 import { commandContext, normaliseArgv } from './normalise.js';
-import { parseArgs } from './program.js';
+import { parseArgs, type ParsedFlags } from './program.js';
 
 export const SINK_FLAGS: FlagSpec[] = [
   { name: 'listen', value: 'host:port', help: `address to listen on (default 127.0.0.1:${DEFAULT_PORT}; port 0 picks a free one)` },
@@ -49,7 +49,7 @@ const HELP_TAIL = [
   'listen on the address (the port is in use, or the address is not this machine\'s).',
 ];
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = ParsedFlags;
 type StopReason = 'count' | 'duration' | 'interrupt';
 
 function text(flags: Flags, name: string): string | undefined {

@@ -228,6 +228,11 @@ export class ServerConnection implements Exchange {
     throw error;
   }
 
+  /** Exchange.warn: reported, never fatal; how it looks is the observer's. */
+  warn(text: string): void {
+    this.observer.event({ kind: 'dialogue-warning', text });
+  }
+
   /** Raw bytes (message content) that need no framing; true when the socket wants more. */
   sendRaw(bytes: Buffer): boolean {
     if (this.closed || !this.socket.writable) return false;

@@ -16,7 +16,9 @@ export type ClientEvent =
   | { kind: 'starttls-accepted' }
   | { kind: 'tls'; info: TlsInfo }
   /** A STARTTLS over TLS is only a line: TLS is never started inside TLS. */
-  | { kind: 'nested-starttls' };
+  | { kind: 'nested-starttls' }
+  /** The protocol's dialogue met something worth a warning, and goes on. */
+  | { kind: 'dialogue-warning'; text: string };
 
 export interface ConnectionObserver {
   /** A line went to the server: `shown` has secrets redacted; echo=false means log only. */

@@ -1,4 +1,5 @@
 // Every protocol by name, and which one a well-known port implies.
+import { ftp } from './ftp/index.js';
 import { imap } from './imap/index.js';
 import { irc } from './irc/index.js';
 import { ldap } from './ldap/index.js';
@@ -10,20 +11,20 @@ import { smtp } from './smtp/index.js';
 import type { ProtocolName, ProtocolSpec } from './types.js';
 
 export const PROTOCOLS: ReadonlyMap<ProtocolName, ProtocolSpec> = new Map(
-  [smtp, lmtp, imap, pop3, sieve, irc, nntp, ldap].map((spec) => [spec.name, spec]),
+  [smtp, lmtp, imap, pop3, sieve, irc, nntp, ftp, ldap].map((spec) => [spec.name, spec]),
 );
 
 /** s_client's -starttls names that mailprobe does not speak, so the error can say so. */
-export const UNSUPPORTED_STARTTLS = ['ftp', 'xmpp', 'xmpp-server', 'postgres', 'mysql'];
+export const UNSUPPORTED_STARTTLS = ['xmpp', 'xmpp-server', 'postgres', 'mysql'];
 
 export function protocolByName(name: string): ProtocolSpec | undefined {
   const key = name.toLowerCase() === 'managesieve' ? 'sieve' : name.toLowerCase();
   return PROTOCOLS.get(key as ProtocolName);
 }
 
-/** The protocol whose greeting this first server line is (LMTP before SMTP: both say 220). */
+/** The protocol whose greeting this first server line is (LMTP and FTP before SMTP: all say 220). */
 export function recogniseGreeting(line: string): ProtocolSpec | undefined {
-  return [lmtp, smtp, imap, pop3, sieve, irc, nntp].find((spec) => spec.recognisesGreeting(line));
+  return [lmtp, ftp, smtp, imap, pop3, sieve, irc, nntp].find((spec) => spec.recognisesGreeting(line));
 }
 
 export type ModeName = 'starttls' | 'tls' | 'plain';

@@ -81,6 +81,8 @@ export interface Exchange {
    */
   sendMessage(bytes: Buffer, shown: string, how?: { startTls?: boolean }): void;
   reply(stage: string): Promise<Reply>;
+  /** Something in the dialogue the user should hear of that does not stop it (FTP: PROT P refused). */
+  warn?(text: string): void;
 }
 
 /** What a SASL exchange step came back as (RFC 4422 §3 profile of each protocol). */
@@ -157,6 +159,8 @@ export interface ProtocolSpec {
   implicitTlsPort?: number;
   /** The ports this protocol is found on (the one port table: modes and service names). */
   ports: PortEntry[];
+  /** What a session of this protocol does not do, said once in -help (FTP: no data connections). */
+  sessionNote?: string;
   /** LMTP: the final dot (and BDAT LAST) is answered once per accepted recipient. */
   repliesPerRecipient?: boolean;
   /** Command that ends the session politely. */

@@ -65,6 +65,8 @@ export function sessionObserver(printer: Printer, options: SessionOptions): Sess
           return showTls(event.info, printer, options);
         case 'nested-starttls':
           return printer.warn('the connection is already encrypted: mailprobe will not start TLS inside TLS');
+        case 'dialogue-warning':
+          return printer.warn(event.text);
       }
     },
   };

@@ -25,6 +25,7 @@ function validity(cert: CertificateInfo, p: Palette): SafeText {
 
 function verdictLines(info: TlsInfo, p: Palette, e: (text: string) => SafeText): SafeText[] {
   const { verdict } = info;
+  if (verdict.verified && verdict.by) return [p.good(safe`verified by ${e(verdict.by)}`)];
   if (verdict.verified) return [p.good(safe`verified: chain to a trusted root, and the name "${e(verdict.name)}" matches`)];
   return [p.error(safe`NOT verified:`), ...verdict.reasons.map((reason) => safe`  - ${e(reason)}`)];
 }
@@ -57,8 +58,18 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
       ...info.chain.map((cert, i) => safe`  ${i} ${e(cert.subject)}${cert.selfIssued ? safe` (self-signed)` : safe`  <- issued by ${e(cert.issuer)}`}`),
     );
   }
+  lines.push(safe`${p.bold(safe`OCSP stapling`)} ${info.ocspStapled ? safe`a response was stapled` : safe`no response stapled`}`);
+  if (info.mtaSts && info.mtaSts.mode !== 'none') {
+    const { mode, mx, mxMatch, certificateValid } = info.mtaSts;
+    const problems = [...(mxMatch ? [] : [`${mx} is not among its mx patterns`]), ...(certificateValid ? [] : [`the certificate is not valid for ${mx}`])];
+    const line = problems.length === 0 ? safe`${e(mode)} policy: ${e(mx)} is listed and the certificate is valid for it` : safe`${e(mode)} policy: ${e(problems.join('; '))}${mode === 'enforce' ? safe` — a sender would not deliver` : safe` — reported, not enforced`}`;
+    lines.push(safe`${p.bold(safe`MTA-STS`)}       ${problems.length === 0 ? p.good(line) : mode === 'enforce' ? p.error(line) : p.warn(line)}`);
+  }
+  // With TLSA records DANE decides; what the CA chain alone says is shown beside it.
+  if (info.pkix) {
+    lines.push(safe`${p.bold(safe`PKIX`)}          ${info.pkix.verified ? safe`the CA chain verifies too` : safe`the CA chain alone would not verify (${e(info.pkix.reasons[0] ?? '')})`}`);
+  }
   lines.push(
-    safe`${p.bold(safe`OCSP stapling`)} ${info.ocspStapled ? safe`a response was stapled` : safe`no response stapled`}`,
     safe`${p.bold(safe`Verdict`)} ${joinSafe(verdictLines(info, p, e), '\n')}`,
   );
   if (options.showCerts) lines.push(...formatCertChain(info, p));

@@ -8,6 +8,7 @@ import { TlsRecordGuard } from './tlsGuard.js';
 import { identityName, sniName, tlsConnectionOptions, type TlsSettings } from './tlsOptions.js';
 import { chainAnchor, type Anchor } from './anchor.js';
 import { judgeCertificate, type Verdict } from './verify.js';
+import { describeTlsa, formatTlsa, matchDane, type DaneResult } from './dane.js';
 
 export interface TlsInfo {
   protocol: string;
@@ -22,6 +23,23 @@ export interface TlsInfo {
   authorizationError?: string;
   /** Where the chain ends, when it did not verify. */
   anchor?: Anchor;
+  /** With TLSA records given: DANE's result, which is then the verdict (RFC 7672 §2.2). */
+  dane?: DaneResult;
+  /** With TLSA records given: what the PKIX chain alone would have said. */
+  pkix?: Verdict;
+  /** Under an MTA-STS policy (RFC 8461 §4.2): the MX listed, and the certificate valid for it. */
+  mtaSts?: { mode: 'enforce' | 'testing' | 'none'; mx: string; mxMatch: boolean; certificateValid: boolean };
+}
+
+/** DANE's word on the server: with usable TLSA records it, not the CA chain, decides. */
+function daneVerdict(dane: DaneResult, name: string): Verdict {
+  if (dane.status === 'valid') {
+    const where = dane.depth === 0 ? "the server's certificate" : `the trust anchor at depth ${dane.depth}`;
+    return { verified: true, name, by: `DANE: TLSA ${formatTlsa(dane.record)} (${describeTlsa(dane.record)}) matches ${where}` };
+  }
+  const unusable = dane.unusable.map((each) => `TLSA ${formatTlsa(each.record)} is unusable: ${each.why}`);
+  if (dane.status === 'unusable') return { verified: false, name, reasons: ['DANE: no usable TLSA record, so nothing authenticates the server', ...unusable] };
+  return { verified: false, name, reasons: [...dane.reasons.map((reason) => `DANE: TLSA ${reason}`), ...unusable] };
 }
 
 /** Raised when the server answered the handshake with something that is not TLS. */
@@ -74,6 +92,9 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
       const authorizationError = socket.authorizationError ? String(socket.authorizationError) : undefined;
       const anchor = authorizationError ? chainAnchor(chain, settings) : undefined;
       const cipher = socket.getCipher();
+      const pkix = judgeCertificate(authorizationError, peer, chain, name, anchor);
+      const daneName = settings.dane?.domain ?? name;
+      const dane = settings.dane && matchDane(settings.dane.records, chain.map((cert) => cert.pem), daneName);
       resolve({
         socket,
         info: {
@@ -86,7 +107,9 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
           ocspStapled,
           authorizationError,
           anchor,
-          verdict: judgeCertificate(authorizationError, peer, chain, name, anchor),
+          verdict: dane ? daneVerdict(dane, daneName) : pkix,
+          ...(dane ? { dane, pkix } : {}),
+          ...(settings.mtaSts ? { mtaSts: { ...settings.mtaSts, certificateValid: pkix.verified } } : {}),
         },
       });
     });

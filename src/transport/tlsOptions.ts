@@ -1,6 +1,7 @@
 // Turning the user's TLS flags into node:tls options. Verification is judged by mailprobe
 // (so an unverified certificate can be reported and the session go on, as with s_client),
 // hence rejectUnauthorized is off and the hostname is checked in verify.ts.
+import type { TlsaRecord } from './dane.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
@@ -21,6 +22,10 @@ export interface TlsSettings {
   cipher?: string;
   ciphersuites?: string;
   alpn?: string[];
+  /** TLSA records to authenticate the server by (-dane_tlsa_rrdata), and their base domain. */
+  dane?: { records: TlsaRecord[]; domain?: string };
+  /** The MTA-STS policy the server's domain publishes (--mx): judged against this handshake. */
+  mtaSts?: { mode: 'enforce' | 'testing' | 'none'; mxMatch: boolean; mx: string };
   /** Exactly this protocol version (for probing which versions a server accepts). */
   onlyVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 }

@@ -3,7 +3,8 @@ import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { Anchor } from './anchor.js';
 import type { CertificateInfo } from './certificate.js';
 
-export type Verdict = { verified: true; name: string } | { verified: false; name: string; reasons: string[] };
+/** `by`: what authenticated the server when it was not the PKIX chain (DANE). */
+export type Verdict = { verified: true; name: string; by?: string } | { verified: false; name: string; reasons: string[] };
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 

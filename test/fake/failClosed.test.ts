@@ -236,6 +236,50 @@ describe('fail closed', () => {
       message: new RegExp(`refused STARTTLS \\(${code}\\)`),
       sent: ['CAPABILITIES', 'STARTTLS'],
     })),
+    {
+      name: 'FTP without AUTH TLS in FEAT',
+      handler: async (client) => {
+        client.send('220 fake FTP server ready\r\n');
+        await expectLine(client, /^FEAT$/);
+        client.send('211-Features:\r\n EPRT\r\n MDTM\r\n SIZE\r\n211 End\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'ftp'],
+      message: /does not offer AUTH TLS in its FEAT reply/,
+      sent: ['FEAT'],
+    },
+    {
+      name: 'FTP listing AUTH SSL only (not a whole AUTH TLS)',
+      handler: async (client) => {
+        client.send('220 fake FTP server ready\r\n');
+        await expectLine(client, /^FEAT$/);
+        client.send('211-Features:\r\n AUTH SSL\r\n AUTH TLSX\r\n211 End\r\n');
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'ftp'],
+      message: /does not offer AUTH TLS in its FEAT reply/,
+      sent: ['FEAT'],
+    },
+    ...[
+      ['534', '534 Policy requires SSL.', /refused AUTH TLS \(534\)[^]*policy/],
+      ['431', '431 Unable to accept security mechanism.', /refused AUTH TLS \(431\)[^]*certificate/],
+      ['502', '502 Command not implemented.', /refused AUTH TLS \(502\)/],
+      ['504', '504 Security mechanism not understood.', /refused AUTH TLS \(504\)/],
+      ['500', '500 AUTH not understood', /refused AUTH TLS \(500\)/],
+    ].map(([code, refusal, message]) => ({
+      name: `FTP answering AUTH TLS with ${code as string}`,
+      handler: (async (client) => {
+        client.send('220 fake FTP server ready\r\n');
+        await expectLine(client, /^FEAT$/);
+        client.send('211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n211 End\r\n');
+        await expectLine(client, /^AUTH TLS$/);
+        client.send(`${refusal as string}\r\n`);
+        await client.line().catch(() => {});
+      }) as Handler,
+      args: ['-starttls', 'ftp'],
+      message: message as RegExp,
+      sent: ['FEAT', 'AUTH TLS'],
+    })),
   ];
 
   for (const c of cases) {

@@ -1,4 +1,4 @@
-// Property-based fuzzing of every Framer (SMTP, LMTP, IMAP, POP3, ManageSieve, IRC, NNTP) on random
+// Property-based fuzzing of every Framer (SMTP, LMTP, IMAP, POP3, ManageSieve, IRC, NNTP, FTP) on random
 // and mutated conversations: no exception, nothing lost, bounded buffers, and the same
 // lines whatever the chunking.
 //

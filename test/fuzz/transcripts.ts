@@ -1,6 +1,7 @@
 // Realistic conversations per protocol, the starting points the fuzz tests mutate, and
 // arbitraries for random conversations (not a test file itself).
 import fc from 'fast-check';
+import { FtpFramer } from '../../src/protocols/ftp/framer.js';
 import { ImapFramer } from '../../src/protocols/imap/framer.js';
 import { NntpFramer } from '../../src/protocols/nntp/framer.js';
 import { Pop3Framer } from '../../src/protocols/pop3/framer.js';
@@ -207,6 +208,35 @@ export const NNTP_SEEDS: Step[][] = [
   ],
 ];
 
+export const FTP_SEEDS: Step[][] = [
+  [
+    r('220-Welcome to the FTP service.\r\n220-Mind the gap.\r\n220 (vsFTPd 3.0.3)\r\n'),
+    s('FEAT'),
+    r('211-Features:\r\n AUTH TLS\r\n EPRT\r\n PBSZ\r\n PROT\r\n REST STREAM\r\n211 End\r\n'),
+    s('USER alice'),
+    r('331 Please specify the password.\r\n'),
+    s('PASS secret'),
+    r('230 Login successful.\r\n'),
+    s('LIST'),
+    r('150 Here comes the directory listing.\r\n226 Directory send OK.\r\n'),
+    s('HELP'),
+    r('214-The following commands are recognized.\r\n ABOR ACCT ALLO APPE\r\n2145 four digits do not close it\r\n214 Help OK.\r\n'),
+    s('RETR missing'),
+    r('550 Failed to open file.\r\n'),
+    s('QUIT'),
+    r('221 Goodbye.\r\n'),
+  ],
+  [
+    r('120 Service ready in 1 minute.\n220 ProFTPD Server ready\n'),
+    s('AUTH TLS'),
+    r('534 Policy denies TLS\r\n'),
+    s('PBSZ 0'),
+    r('503 PBSZ needs a secure connection.\r\n'),
+    s('NOOP'),
+    r('200'),
+  ],
+];
+
 export interface FramerKind {
   name: string;
   make(maxLine?: number): Framer;
@@ -251,6 +281,12 @@ export const FRAMER_KINDS: FramerKind[] = [
     make: (maxLine) => new SieveFramer(maxLine),
     seeds: SIEVE_SEEDS,
     commands: ['CAPABILITY', 'AUTHENTICATE "PLAIN"', '"AHVzZXIAcGFzcw=="', 'GETSCRIPT "a"', 'LISTSCRIPTS', 'STARTTLS', 'LOGOUT'],
+  },
+  {
+    name: 'FTP',
+    make: (maxLine) => new FtpFramer(maxLine),
+    seeds: FTP_SEEDS,
+    commands: ['FEAT', 'AUTH TLS', 'PBSZ 0', 'PROT P', 'USER a', 'PASS b', 'LIST', 'RETR f', 'HELP', 'NOOP', 'QUIT'],
   },
   {
     name: 'IRC',

@@ -10,7 +10,9 @@ import { testPki, tlsOf } from '../support/pkiOnce.js';
 
 const SECRET = 's3cret-pa55';
 const B64 = Buffer.from(`\0bob\0${SECRET}`).toString('base64');
-const leaks = (lines: string[]) => lines.filter((line) => line.includes(SECRET) || line.includes(B64) || /^(\S+ )?(AUTH|AUTHENTICATE|LOGIN|PASS|AUTHINFO PASS|AUTHINFO SASL)\b/i.test(line));
+// FTP's AUTH TLS asks for TLS, not a login.
+const leaks = (lines: string[]) =>
+  lines.filter((line) => line.includes(SECRET) || line.includes(B64) || (/^(\S+ )?(AUTH|AUTHENTICATE|LOGIN|PASS|AUTHINFO PASS|AUTHINFO SASL)\b/i.test(line) && !/^AUTH TLS$/i.test(line)));
 
 /** Answers like a permissive server of each protocol: STARTTLS, AUTH PLAIN, everything accepted. */
 const SERVERS: Record<string, (client: FakeClient) => Promise<void>> = {
@@ -94,6 +96,23 @@ const SERVERS: Record<string, (client: FakeClient) => Promise<void>> = {
       } else client.send('500 what?\r\n');
     }
   },
+  async ftp(client) {
+    client.send('220 fake FTP server ready\r\n');
+    for (;;) {
+      const line = await client.line();
+      const verb = line.split(' ')[0].toUpperCase();
+      if (verb === 'FEAT') client.send('211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n211 End\r\n');
+      else if (verb === 'AUTH') {
+        client.send('234 Proceed with negotiation.\r\n');
+        await client.upgrade(tlsOf(testPki().leaf));
+      } else if (verb === 'USER') client.send('331 Please specify the password.\r\n');
+      else if (verb === 'PASS') client.send('230 Login successful.\r\n');
+      else if (verb === 'QUIT') {
+        client.send('221 Goodbye.\r\n');
+        return client.end();
+      } else client.send('200 ok\r\n');
+    }
+  },
 };
 
 const servers: FakeServer[] = [];
@@ -115,7 +134,7 @@ const COMMANDS: Record<string, (port: number, protocol: string, where: string[])
     input:
       protocol === 'imap'
         ? `a1 LOGIN bob ${SECRET}\n`
-        : protocol === 'pop3'
+        : protocol === 'pop3' || protocol === 'ftp'
           ? `USER bob\nPASS ${SECRET}\n`
           : protocol === 'sieve'
             ? `AUTHENTICATE "PLAIN" "${B64}"\n`
@@ -145,7 +164,7 @@ const UNSAFE: Record<string, { flags: (protocol: string) => string[]; optIn: str
 
 describe('one credential policy for every command', () => {
   for (const [command, make] of Object.entries(COMMANDS)) {
-    const protocols = command === 'load --user' || command === 'send --auth-user' ? ['smtp'] : ['smtp', 'imap', 'pop3', 'sieve', 'nntp'];
+    const protocols = command === 'load --user' || command === 'send --auth-user' ? ['smtp'] : ['smtp', 'imap', 'pop3', 'sieve', 'nntp', 'ftp'];
     for (const protocol of protocols) {
       for (const [unsafe, how] of Object.entries(UNSAFE)) {
         it(`${command}, ${protocol}, ${unsafe}: refused with exit 13, nothing secret sent`, async () => {

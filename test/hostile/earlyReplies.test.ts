@@ -43,6 +43,11 @@ const FORGERS: Record<string, (client: FakeClient) => Promise<void>> = {
     await expectLine(client, /^CAPABILITIES$/);
     client.send('101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n382 Begin TLS negotiation now\r\n281 forged login ok\r\n');
   },
+  ftp: async (client) => {
+    client.send('220 fake FTP server ready\r\n');
+    await expectLine(client, /^FEAT$/);
+    client.send('211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n211 End\r\n234 Proceed with negotiation.\r\n230 forged login ok\r\n');
+  },
   sieve: async (client) => {
     client.send('"IMPLEMENTATION" "fake"\r\n"STARTTLS"\r\nOK "ready"\r\nOK "Begin TLS"\r\n"SASL" "PLAIN"\r\nOK "forged"\r\n');
   },
@@ -82,7 +87,7 @@ describe('replies that answer no command, before STARTTLS', () => {
     for (const command of Object.keys(COMMANDS).filter((name) => COMMANDS[name].protocols?.includes(protocol) ?? true)) {
       it(`${protocol}, ${command}: injection, STARTTLS never sent, nothing forged believed`, async () => {
         const result = await run(protocol, command);
-        expect(result.received.some((line) => /STARTTLS|STLS/i.test(line))).toBe(false);
+        expect(result.received.some((line) => /STARTTLS|STLS|^AUTH TLS/i.test(line))).toBe(false);
         const output = result.stdout + result.stderr;
         expect(output).toMatch(/STARTTLS response injection/);
         expect(output).not.toMatch(/Verdict verified|forged login ok.*ok|logged in/);
@@ -175,6 +180,8 @@ describe('a first line that is no greeting is reported at once', () => {
     ['pop3', '220 mx.example.com ESMTP\r\n', /unexpected POP3 greeting/],
     ['smtp', '* OK IMAP ready\r\n', /unexpected greeting/],
     ['nntp', '220 mx.example.com ESMTP\r\n', /unexpected NNTP greeting/],
+    ['ftp', '* OK IMAP ready\r\n', /unexpected FTP greeting/],
+    ['ftp', '200 news.example.com ready\r\n', /unexpected FTP greeting: expected 220, got 200/],
   ])('-starttls %s against %j', async (protocol, greeting, message) => {
     const server = await fakeServer(async (client) => {
       client.send(greeting);

@@ -88,6 +88,21 @@ async function nntp(client: FakeClient): Promise<void> {
   }
 }
 
+/** FTP (RFC 959): USER asks for the password (331); 230 for PASS; AUTH TLS is no SASL start (500 here). */
+async function ftp(client: FakeClient): Promise<void> {
+  client.send('220 fake FTP server ready\r\n');
+  for (;;) {
+    const line = await client.line();
+    if (/^QUIT/i.test(line)) {
+      client.send('221 Goodbye.\r\n');
+      return client.end();
+    }
+    if (/^USER/i.test(line)) client.send('331 Please specify the password.\r\n');
+    else if (/^AUTH/i.test(line)) client.send('500 AUTH not understood\r\n');
+    else client.send('230 Login successful.\r\n');
+  }
+}
+
 async function run(handler: (client: FakeClient) => Promise<void>, proto: string, input: string, extra: string[] = []) {
   const server = await fakeServer(handler);
   servers.push(server);
@@ -111,6 +126,10 @@ const CASES: Array<[string, (client: FakeClient) => Promise<void>, string, strin
   ['NNTP AUTHINFO PASS after the 381 of AUTHINFO USER', nntp, 'nntp', `AUTHINFO USER bob\nAUTHINFO PASS ${SECRET}\n`],
   ['NNTP AUTHINFO SASL with an initial response', nntp, 'nntp', `AUTHINFO SASL PLAIN ${B64}\n`],
   ['NNTP AUTHINFO SASL answered by hand after 383', nntp, 'nntp', `AUTHINFO SASL PLAIN\n${B64}\n`],
+  // 331 asks for another command, not for data: PASS is read as a command, and a credential.
+  ['FTP PASS after the 331 of USER', ftp, 'ftp', `USER bob\nPASS ${SECRET}\n`],
+  ['FTP PASS with spaces in the password', ftp, 'ftp', `USER bob\nPASS x ${SECRET}\n`],
+  ['FTP PASS after a refused AUTH TLS (AUTH TLS starts no SASL exchange)', ftp, 'ftp', `AUTH TLS\nUSER bob\nPASS ${SECRET}\n`],
 ];
 
 describe('typed credentials on cleartext', () => {

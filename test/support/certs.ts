@@ -50,6 +50,8 @@ export interface Pki {
   sha1: CertPair;
   /** Signed by ca, P-256 key. */
   ecdsa: CertPair;
+  /** A new leaf signed by ca for these DNS names (the first is the CN), with leaf's key. */
+  issue(names: string[]): CertPair;
 }
 
 const OPENSSL = '/usr/bin/openssl';
@@ -217,6 +219,7 @@ export function makePki(dir?: string): Pki {
 
   const now = Date.now();
   const start = now - 60 * 60 * 1000; // one hour of slack for clock skew
+  let issued = 0;
 
   // Keys.
   const caKey = genKey('ca.key', 'rsa2048');
@@ -267,5 +270,12 @@ export function makePki(dir?: string): Pki {
     weakRsa1024: pair(byCa('weak-rsa1024.crt', { csr: weakCsr }), weakKey),
     sha1: pair(byCa('sha1.crt', { md: 'sha1' }), leafKey),
     ecdsa: pair(byCa('ecdsa.crt', { csr: ecCsr, ext: 'ext_leaf_ec' }), ecKey),
+    issue: (names) => {
+      const id = `issued-${++issued}`;
+      const section = `[ ext_${id} ]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = serverAuth\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\nsubjectAltName = ${names.map((name) => `DNS:${name}`).join(',')}\n`;
+      writeFileSync(conf, readFileSync(conf, 'utf8') + section);
+      const request = csr(`${id}.csr`, leafKey, `/CN=${names[0]}`);
+      return pair(byCa(`${id}.crt`, { csr: request, ext: `ext_${id}` }), leafKey);
+    },
   };
 }

@@ -31,7 +31,8 @@ export interface FakeServer {
 
 export type Handler = (client: FakeClient) => Promise<void>;
 
-export async function fakeServer(handler: Handler, options: { implicitTls?: ServerTls } = {}): Promise<FakeServer> {
+/** `host` and `port`: where to listen (default 127.0.0.1, a free port); a taken port rejects. */
+export async function fakeServer(handler: Handler, options: { implicitTls?: ServerTls; host?: string; port?: number } = {}): Promise<FakeServer> {
   const received: string[] = [];
   const errors: unknown[] = [];
   const sockets = new Set<Socket>();
@@ -110,7 +111,10 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Serv
       raw.destroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  });
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   return {
