@@ -16,6 +16,7 @@ export const ldap: ProtocolSpec = {
     { port: 389, mode: 'starttls', services: ['ldap'] },
     { port: 636, mode: 'tls', services: ['ldaps'] },
   ],
+  sessionNote: 'LDAP: no line session; mailprobe reads the RootDSE anonymously, shows it, and unbinds.',
   greets: false,
   quitCommand: () => '',
   farewell: (exchange) => unbind(exchange),
