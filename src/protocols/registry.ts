@@ -2,6 +2,7 @@
 import { ftp } from './ftp/index.js';
 import { imap } from './imap/index.js';
 import { irc } from './irc/index.js';
+import { ldap } from './ldap/index.js';
 import { lmtp } from './lmtp/index.js';
 import { mysql } from './mysql/index.js';
 import { nntp } from './nntp/index.js';
@@ -13,11 +14,11 @@ import { xmpp, xmppServer } from './xmpp/index.js';
 import type { ProtocolName, ProtocolSpec } from './types.js';
 
 export const PROTOCOLS: ReadonlyMap<ProtocolName, ProtocolSpec> = new Map(
-  [smtp, lmtp, imap, pop3, sieve, irc, nntp, ftp, xmpp, xmppServer, postgres, mysql].map((spec) => [spec.name, spec]),
+  [smtp, lmtp, imap, pop3, sieve, irc, nntp, ftp, xmpp, xmppServer, ldap, postgres, mysql].map((spec) => [spec.name, spec]),
 );
 
-/** s_client's -starttls names that mailprobe does not speak, so the error can say so. */
-export const UNSUPPORTED_STARTTLS = ['ldap'];
+/** s_client's -starttls names that mailprobe does not speak, so the error can say so (none now). */
+export const UNSUPPORTED_STARTTLS: string[] = [];
 
 export function protocolByName(name: string): ProtocolSpec | undefined {
   const key = name.toLowerCase() === 'managesieve' ? 'sieve' : name.toLowerCase();

@@ -61,7 +61,7 @@ export class Printer {
   server(lines: ServerLine[], annotate?: (line: ServerLine) => string | undefined): void {
     const shown: SafeText[] = [];
     for (const line of lines) {
-      this.transcript?.received(line.bytes, this.tls);
+      if (onTheWire(line)) this.transcript?.received(line.bytes, this.tls);
       const note = annotate?.(line);
       // Annotations carry server-chosen text (a decoded challenge): escaped like the line.
       shown.push(note ? safe`${this.formatServer(line)}${this.palette.note(safe`  ${this.escaped(note)}`)}` : this.formatServer(line));
@@ -71,7 +71,7 @@ export class Printer {
 
   /** Server lines the display hides (-quiet): the transcript records the wire all the same. */
   recorded(lines: ServerLine[]): void {
-    for (const line of lines) this.transcript?.received(line.bytes, this.tls);
+    for (const line of lines) if (onTheWire(line)) this.transcript?.received(line.bytes, this.tls);
   }
 
   /** A line that went to the server, as shown (secrets already redacted); echo=false logs only. */
@@ -123,3 +123,9 @@ export class Printer {
 function stripStyle(text: string): string {
   return text.replace(/\x1b\[[0-9;]*m/g, '');
 }
+
+/**
+ * The transcript records the wire: a rendered message's further lines (a search entry's
+ * attribute values, `shown` with no bytes of their own) are already in its first line's bytes.
+ */
+const onTheWire = (line: ServerLine): boolean => line.shown === undefined || line.bytes.length > 0;

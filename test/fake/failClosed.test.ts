@@ -170,6 +170,19 @@ describe('fail closed', () => {
       sent: ['CAP LS 302', 'STARTTLS'],
     })),
     {
+      name: 'LDAP answering StartTLS with unavailable (52)',
+      handler: async (client) => {
+        await new Promise((resolve) => client.socket.once('data', resolve));
+        // LDAPMessage #1, extendedResp: resultCode 52, empty matchedDN and diagnosticMessage.
+        client.send(Buffer.from('300c' + '020101' + '7807' + '0a0134' + '0400' + '0400', 'hex'));
+        await client.line().catch(() => {});
+      },
+      args: ['-starttls', 'ldap'],
+      message: /refused StartTLS: unavailable \(52\)/,
+      // The request is BER with no line ending: no line (nothing typed) reached the server.
+      sent: [],
+    },
+    {
       name: 'NNTP without STARTTLS in CAPABILITIES',
       handler: async (client) => {
         client.send('200 news.test ready\r\n');

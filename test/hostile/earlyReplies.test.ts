@@ -11,12 +11,14 @@ import { testPki, tlsOf } from '../support/pkiOnce.js';
 
 /**
  * Per protocol: the dialogue up to the capability answer, with forged replies appended.
- * IRC has no entry: its dialogue sends STARTTLS before it reads the server's first byte, so
- * there is no "before STARTTLS" to forge into; a forged 670 is then just the answer, and
- * what follows it is caught as injection after the go-ahead (fake/irc.test.ts). PostgreSQL
- * has none for the same reason (its SSLRequest is the first byte sent; bytes after the S are
- * fake/postgres.test.ts's). MySQL's SSL request is owed no reply at all, so a forged packet
- * after the handshake packet is caught here. A STARTTLS typed by hand is covered below.
+ * IRC and LDAP have no entry: their dialogue sends STARTTLS before it reads the server's
+ * first byte, so there is no "before STARTTLS" to forge into; a forged 670 (a forged LDAP
+ * success) is then just the answer, and what follows it is caught as injection after the
+ * go-ahead (fake/irc.test.ts, fake/ldap.test.ts, which also stops an LDAP response to a
+ * messageID never sent). PostgreSQL has none for the same reason (its SSLRequest is the
+ * first byte sent; bytes after the S are fake/postgres.test.ts's). MySQL's SSL request is
+ * owed no reply at all, so a forged packet after the handshake packet is caught here. A
+ * STARTTLS typed by hand is covered below.
  */
 const FORGERS: Record<string, (client: FakeClient) => Promise<void>> = {
   smtp: async (client) => {
