@@ -1,7 +1,7 @@
 // From parsed flags to validated session options: target, mode, protocol, TLS settings.
 // When no flag chooses the mode the port does, and the note says which it chose.
 import { usageError } from '../errors.js';
-import { PORT_DEFAULTS, protocolByName, UNSUPPORTED_STARTTLS, PROTOCOLS, type ModeName } from '../protocols/registry.js';
+import { PORT_DEFAULTS, protocolByName, PROTOCOLS, type ModeName } from '../protocols/registry.js';
 import { raw } from '../protocols/raw/index.js';
 import type { ProtocolSpec } from '../protocols/types.js';
 import type { SessionOptions } from '../client/options.js';
@@ -62,9 +62,6 @@ const SPOKEN = [...PROTOCOLS.keys()].filter((name) => name !== 'raw').join(', ')
 function protocolFlag(name: string, flag: string): ProtocolSpec {
   const spec = protocolByName(name);
   if (spec && spec !== raw) return spec;
-  if (UNSUPPORTED_STARTTLS.includes(name.toLowerCase())) {
-    throw usageError(`${flag} ${name} is an openssl protocol mailprobe does not speak`, `mailprobe speaks ${SPOKEN}`);
-  }
   throw usageError(`unknown protocol "${name}" for ${flag}`, `choose one of ${SPOKEN}`);
 }
 

@@ -39,3 +39,10 @@ export interface SessionOptions {
   /** End the session politely once this stage is done (as swaks --quit-after). */
   quitAfter?: QuitStage;
 }
+
+/** One server to try, for --mx and --srv: its options, and a label for notes. */
+export interface ServerTarget {
+  options: SessionOptions;
+  /** "mx1.example.org [192.0.2.25]:25". */
+  label: string;
+}

@@ -108,3 +108,28 @@ export async function txtRecords(resolver: StubResolver, name: string): Promise<
   });
   return { status: answer.status, texts };
 }
+
+export interface SrvTarget {
+  target: string;
+  port: number;
+  priority: number;
+  weight: number;
+}
+
+/**
+ * SRV records for `_SERVICE._tcp.DOMAIN` (RFC 2782, RFC 6186), lowest priority first and,
+ * within a priority, heaviest weight first (the order a weighted pick favours). A lone
+ * target "." says the service is not offered (RFC 2782; RFC 6186 §3).
+ */
+export async function srvRecords(resolver: StubResolver, service: string, domain: string): Promise<{ name: string; status: DnssecStatus; records: SrvTarget[]; unavailable: boolean }> {
+  const name = `_${service}._tcp.${domain}`;
+  const answer = await resolver.lookup(name, 'SRV');
+  if (answer.rcode !== 'NOERROR' && answer.rcode !== 'NXDOMAIN') throw dnsError(`looking up ${name} SRV failed: ${answer.rcode}`);
+  const records = follow(answer.answers, name, 'SRV').records.map((record) => {
+    const data = record.data as { target: string; port: number; priority: number; weight: number };
+    return { target: bare(data.target), port: data.port, priority: data.priority, weight: data.weight };
+  });
+  const unavailable = records.length === 1 && records[0].target === '';
+  records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+  return { name, status: answer.status, records: unavailable ? [] : records, unavailable };
+}

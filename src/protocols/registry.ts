@@ -17,9 +17,6 @@ export const PROTOCOLS: ReadonlyMap<ProtocolName, ProtocolSpec> = new Map(
   [smtp, lmtp, imap, pop3, sieve, irc, nntp, ftp, xmpp, xmppServer, ldap, postgres, mysql].map((spec) => [spec.name, spec]),
 );
 
-/** s_client's -starttls names that mailprobe does not speak, so the error can say so (none now). */
-export const UNSUPPORTED_STARTTLS: string[] = [];
-
 export function protocolByName(name: string): ProtocolSpec | undefined {
   const key = name.toLowerCase() === 'managesieve' ? 'sieve' : name.toLowerCase();
   return PROTOCOLS.get(key as ProtocolName);
@@ -43,4 +40,9 @@ export const PORT_DEFAULTS: ReadonlyMap<number, { mode: ModeName; protocol: Prot
 /** Ports by service name (smtp, submission, imaps, ...), as in /etc/services. */
 export const SERVICE_PORTS: ReadonlyMap<string, number> = new Map(
   [...PROTOCOLS.values()].flatMap((spec) => spec.ports.flatMap((entry) => entry.services.map((service) => [service, entry.port] as const))),
+);
+
+/** A service name (as in SRV records and /etc/services) → the protocol, mode and port it means. */
+export const SERVICES: ReadonlyMap<string, { protocol: ProtocolSpec; mode: ModeName; port: number }> = new Map(
+  [...PROTOCOLS.values()].flatMap((spec) => spec.ports.flatMap((entry) => entry.services.map((service) => [service, { protocol: spec, mode: entry.mode, port: entry.port }] as const))),
 );

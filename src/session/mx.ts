@@ -2,7 +2,7 @@
 // MX hosts in preference order and each address, every one with the MX name to verify the
 // certificate against, its TLSA records when DNSSEC lets them count (RFC 7672), and the
 // domain's MTA-STS policy (RFC 8461) for the TLS report to judge.
-import type { SessionOptions } from '../client/options.js';
+import type { ServerTarget, SessionOptions } from '../client/options.js';
 import { hostAddresses, mailExchangers, tlsaRecords } from '../dns/mail.js';
 import { dnsError, type StubResolver } from '../dns/stub.js';
 import { loadPolicy, mxMatches } from '../policy/mtaSts.js';
@@ -10,11 +10,7 @@ import { smtp } from '../protocols/smtp/index.js';
 import { formatTlsa } from '../transport/dane.js';
 import { formatHostPort } from '../transport/address.js';
 
-export interface MxTarget {
-  options: SessionOptions;
-  /** "mx1.example.org [192.0.2.25]:25", for notes. */
-  label: string;
-}
+export type MxTarget = ServerTarget;
 
 /** Every address of every MX, in the order a sender tries them; `note` hears what DNS said. */
 export async function mxTargets(domain: string, port: number, base: SessionOptions, resolver: StubResolver, note: (text: string) => void): Promise<MxTarget[]> {

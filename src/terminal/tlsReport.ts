@@ -59,6 +59,10 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
     );
   }
   lines.push(safe`${p.bold(safe`OCSP stapling`)} ${info.ocspStapled ? safe`a response was stapled` : safe`no response stapled`}`);
+  if (info.sourceDomain) {
+    const { name, matches } = info.sourceDomain;
+    lines.push(safe`${p.bold(safe`SRV domain`)}    ${matches ? safe`the certificate is valid for ${e(name)} too` : safe`the certificate is not valid for ${e(name)}, the domain the SRV record came from (a client without DNSSEC for the SRV answer may refuse it)`}`);
+  }
   if (info.mtaSts && info.mtaSts.mode !== 'none') {
     const { mode, mx, mxMatch, certificateValid } = info.mtaSts;
     const problems = [...(mxMatch ? [] : [`${mx} is not among its mx patterns`]), ...(certificateValid ? [] : [`the certificate is not valid for ${mx}`])];

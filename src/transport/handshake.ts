@@ -1,7 +1,7 @@
 // Runs the TLS handshake over a connected socket (implicit TLS, or after a STARTTLS
 // go-ahead) and gathers everything the report shows.
 import type { Socket } from 'node:net';
-import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { MailprobeError, timeoutError } from '../errors.js';
 import { describeCertificate, type CertificateInfo } from './certificate.js';
 import { TlsRecordGuard } from './tlsGuard.js';
@@ -27,6 +27,8 @@ export interface TlsInfo {
   dane?: DaneResult;
   /** With TLSA records given: what the PKIX chain alone would have said. */
   pkix?: Verdict;
+  /** After an SRV lookup: whether the certificate names the source domain too (RFC 6125 §6.2.1). */
+  sourceDomain?: { name: string; matches: boolean };
   /** Under an MTA-STS policy (RFC 8461 §4.2): the MX listed, and the certificate valid for it. */
   mtaSts?: { mode: 'enforce' | 'testing' | 'none'; mx: string; mxMatch: boolean; certificateValid: boolean };
 }
@@ -109,6 +111,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
           anchor,
           verdict: dane ? daneVerdict(dane, daneName) : pkix,
           ...(dane ? { dane, pkix } : {}),
+          ...(settings.sourceDomain ? { sourceDomain: { name: settings.sourceDomain, matches: !!peer && !checkServerIdentity(settings.sourceDomain, peer) } } : {}),
           ...(settings.mtaSts ? { mtaSts: { ...settings.mtaSts, certificateValid: pkix.verified } } : {}),
         },
       });

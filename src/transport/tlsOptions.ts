@@ -24,6 +24,8 @@ export interface TlsSettings {
   alpn?: string[];
   /** TLSA records to authenticate the server by (-dane_tlsa_rrdata), and their base domain. */
   dane?: { records: TlsaRecord[]; domain?: string };
+  /** The domain an SRV lookup started from (--srv): whether the certificate is good for it too. */
+  sourceDomain?: string;
   /** The MTA-STS policy the server's domain publishes (--mx): judged against this handshake. */
   mtaSts?: { mode: 'enforce' | 'testing' | 'none'; mxMatch: boolean; mx: string };
   /** Exactly this protocol version (for probing which versions a server accepts). */

@@ -145,7 +145,7 @@ describe('mode chosen by the port when no flag chooses', () => {
     [['mx:25', '-starttls', 'smtp', '-tls'], /-starttls and -tls cannot be used together/],
     [['mx:25', '-tls1_2', '-tls1_3'], /cannot be used together/],
     [['mx:25', '-servername', 'a', '-noservername'], /cannot be used together/],
-    [['mx:25', '-starttls', 'ldap'], /openssl protocol mailprobe does not speak/],
+    [['mx:25', '-starttls', 'gopher'], /unknown protocol "gopher" for -starttls/],
     [['mx:25', '-starttls', 'gopher'], /unknown protocol "gopher"/],
     [['mx:25', '-timeout', 'soon'], /-timeout soon is not a time mailprobe can wait/],
     [['mx'], /no port given for mx/],
