@@ -84,6 +84,25 @@ describe('IRC STARTTLS (IRCv3)', () => {
     expect(out.indexOf('=> QUIT')).toBeGreaterThan(out.indexOf('Welcome, alice2'));
   });
 
+  it('a PING cookie before the welcome ends the wait: the piped PONG goes out, and waits for the welcome in turn', async () => {
+    const server = await serve(async (client) => {
+      await goAhead(client);
+      await expectLine(client, /^CAP END$/);
+      await expectLine(client, /^NICK alice$/);
+      await expectLine(client, /^USER alice 0 \* :Alice$/);
+      client.send('PING :1A2B3C\r\n');
+      await expectLine(client, /^PONG :1A2B3C$/);
+      client.send(`${HOST} 001 alice :Welcome after the cookie\r\n`);
+      await expectLine(client, /^QUIT$/);
+      client.send('ERROR :bye\r\n');
+      client.end();
+    });
+    const result = await runMailprobe(starttls(server.port), { input: 'NICK alice\nUSER alice 0 * :Alice\nPONG :1A2B3C\n' });
+    expect(result.code).toBe(0);
+    expect(result.stdout.indexOf('-> PONG :1A2B3C')).toBeGreaterThan(result.stdout.indexOf('PING :1A2B3C'));
+    expect(result.stdout.indexOf('=> QUIT')).toBeGreaterThan(result.stdout.indexOf('Welcome after the cookie'));
+  });
+
   it('a CAP LS without tls and no answer at all to STARTTLS (InspIRCd without its starttls module): exit 7 at once', async () => {
     const server = await serve(async (client) => {
       await expectLine(client, /^CAP LS 302$/);

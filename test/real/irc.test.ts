@@ -29,7 +29,8 @@ if (!available.ok) {
 
   beforeAll(async () => {
     pki = makePki();
-    [irc, noStartTls] = await Promise.all([startInspircd(pki), startInspircd(pki, { starttls: false })]);
+    // The second instance also wants a PING cookie answered before it welcomes anyone.
+    [irc, noStartTls] = await Promise.all([startInspircd(pki), startInspircd(pki, { starttls: false, waitPong: true })]);
     console.log(`InspIRCd set-up (spawn to ready, both ports): ${irc.readyMs} ms; without starttls: ${noStartTls.readyMs} ms`);
   });
   afterAll(async () => {
@@ -94,6 +95,49 @@ if (!available.ok) {
       expect(rest.every((line) => line.startsWith('   server said: '))).toBe(true);
       // Not a timeout: the server never answers STARTTLS, so the CAP LS answer decided it.
       expect(Date.now() - started).toBeLessThan(10_000);
+    });
+
+    it('a PING cookie before the welcome (conn_waitpong) ends the wait: shown, and the piped session goes on', async () => {
+      const result = await runMailprobe(['-connect', `localhost:${noStartTls.port}`, '-plain', '-proto', 'irc', '-brief', '-timeout', '20'], {
+        input: 'NICK dave\nUSER dave 0 * :Dave\nVERSION\n',
+      });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const out = result.stdout;
+      expect(out).toMatch(/^PING :\S+$/m);
+      expect(out.search(/^-> VERSION$/m)).toBeGreaterThan(out.search(/^PING :/m));
+      expect(out).not.toMatch(/ 001 dave /);
+    });
+
+    it('the PING cookie answered by the user: welcomed', async () => {
+      // A piped script cannot know the cookie; here stdin stays open and is fed as a person
+      // would type: PONG once the PING is shown.
+      const { spawn } = await import('node:child_process');
+      const { BIN } = await import('../support/runMailprobe.js');
+      const child = spawn(process.execPath, [BIN, '-connect', `localhost:${noStartTls.port}`, '-plain', '-proto', 'irc', '-brief', '-timeout', '20'], {
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      let out = '';
+      const welcomed = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no welcome; got:\n${out}`)), 15_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const ping = out.match(/^PING :(\S+)$/m);
+          if (ping && !out.includes('-> PONG')) child.stdin.write(`PONG :${ping[1]}\n`);
+          if (/ 001 erin :Welcome/.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      child.stdin.write('NICK erin\nUSER erin 0 * :Erin\n');
+      try {
+        await welcomed;
+      } finally {
+        child.stdin.end();
+        await new Promise((resolve) => child.on('close', resolve));
+      }
+      expect(out).toMatch(/^:irc\.mailprobe\.test 001 erin :Welcome/m);
     });
 
     it('check --starttls irc passes its TLS and certificate checks', async () => {

@@ -92,7 +92,8 @@ export class IrcFramer extends FramerBase implements Framer {
     const capLs = this.capLs.push(head);
     const awaited = this.awaiting[0];
     const ends = this.ends(awaited, head) || (awaited === 'starttls' && capLs === 'lacks tls');
-    if (awaited === 'welcome') this.registration.answered(head);
+    // Seen whenever it comes, so a PONG after registration never waits for a second welcome.
+    this.registration.heard(head);
     if (ends) this.awaiting.shift();
     return { tone, final: ends };
   }
