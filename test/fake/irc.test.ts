@@ -261,6 +261,20 @@ describe('IRC STARTTLS (IRCv3)', () => {
   });
 });
 
+describe('IRC: no greeting', () => {
+  it('-quit_after banner: IRC has no banner to wait for, so connected is that stage: QUIT at once, exit 0', async () => {
+    const server = await serve(async (client) => {
+      await expectLine(client, /^QUIT$/);
+      client.send('ERROR :bye\r\n');
+      client.end();
+    });
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-starttls', 'irc', '-quit_after', 'banner', '-timeout', '20'], { input: 'NICK alice\n' });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(server.received).toEqual(['QUIT']);
+  });
+});
+
 describe('IRC: STARTTLS typed by hand in a plaintext session', () => {
   const plain = (port: number) => ['-connect', `localhost:${port}`, '-plain', '-proto', 'irc', '-CAfile', testPki().ca.cert, '-timeout', '5'];
 
