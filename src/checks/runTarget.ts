@@ -7,6 +7,7 @@ import { isRefusal, replyLine, sendEnvelope, sendMessage } from '../protocols/sm
 import type { Capabilities } from '../protocols/types.js';
 import type { Established } from '../client/establish.js';
 import type { SessionOptions } from '../client/options.js';
+import { raw } from '../protocols/raw/index.js';
 import { testMessage } from '../protocols/testMessage.js';
 import { formatHostPort } from '../transport/address.js';
 import { certificateChecks, type ExpiryThresholds } from './certificate.js';
@@ -148,11 +149,15 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
     // No greeting is owed when none any protocol knows came (a port no protocol was given for).
     const greets = options.mode === 'starttls' || connection.outstanding > 0;
     if (options.mode !== 'starttls' && greets) await connection.reply('greeting');
+    // A protocol that does not speak first (IRC) owes none; only an unknown one (raw) fails here.
+    const greetsNever = !greets && connection.protocol.greets === false && connection.protocol !== raw;
     report.timings.greetingMs = connection.bytesReceived > 0 ? (established.timings.greetingMs ?? undefined) : undefined;
     report.checks.push(
       greets
         ? { id: 'greeting', verdict: 'ok', summary: `greeting after ${report.timings.greetingMs ?? '?'} ms`, details: { ms: report.timings.greetingMs } }
-        : { id: 'greeting', verdict: 'fail', summary: 'no greeting of a mail protocol mailprobe knows (give --proto PROTO if the server speaks one)' },
+        : greetsNever
+          ? { id: 'greeting', verdict: 'ok', summary: `none expected: ${connection.protocol.label} servers need not speak first` }
+          : { id: 'greeting', verdict: 'fail', summary: 'no greeting of a mail protocol mailprobe knows (give --proto PROTO if the server speaks one)' },
     );
     const info = connection.tls;
     if (options.mode === 'plain') {

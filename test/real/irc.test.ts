@@ -149,6 +149,14 @@ if (!available.ok) {
       expect(result.code).toBe(0);
     });
 
+    it('check --tls on the implicit TLS port: no greeting awaited (IRC has none), the certificate checked', async () => {
+      const result = await runMailprobe(['check', `localhost:${irc.tlsPort}`, '--tls', '--proto', 'irc', '--no-versions', '--CAfile', pki.ca.cert]);
+      expect(result.stdout).toMatch(/ok +greeting +none expected: IRC servers need not speak first/);
+      expect(result.stdout).toMatch(/ok +certificate\.chain +chain verifies/);
+      expect(result.stdout).not.toMatch(/fail /);
+      expect(result.code).toBe(0);
+    });
+
     it('cert --starttls irc: the chain verifies', async () => {
       const result = await runMailprobe(['cert', `localhost:${irc.port}`, '--starttls', 'irc', '--CAfile', pki.ca.cert]);
       expect(result.code).toBe(0);
