@@ -98,6 +98,8 @@ export class Session {
     if (connection.closed) this.onServerClose();
     // Stages the connection has already passed (STARTTLS mode did TLS and EHLO).
     else if (connection.tls && connection.greeted && (this.options.quitAfter === 'tls' || this.options.quitAfter === 'ehlo')) this.reached(this.options.quitAfter);
+    // A protocol that does not greet (IRC) has no banner to wait for: connected is that stage.
+    else if (connection.protocol.greets === false && this.options.quitAfter === 'banner') this.reached('banner');
     // In plaintext and implicit TLS the greeting comes in the session: time it out here.
     else if (connection.outstanding > 0 && connection.bytesReceived === 0) {
       connection.reply('greeting').catch((error: unknown) => {

@@ -152,9 +152,13 @@ describe('fail closed', () => {
     },
     ...(
       [
-        ['691 (refused)', ':irc.test 691 * :STARTTLS failed\r\n', /refused STARTTLS \(691\)/],
-        ['421 for STARTTLS (unknown command)', ':irc.test 421 * STARTTLS :Unknown command\r\n', /does not offer STARTTLS \(421/],
-        ['451 for STARTTLS (not registered)', ':irc.test 451 * STARTTLS :You have not registered\r\n', /does not offer STARTTLS \(451/],
+        // A server whose TLS fails lists tls and answers 691; one that knows no CAP answers
+        // CAP as it answers STARTTLS; one that lists no tls has said so already (and
+        // InspIRCd then never answers STARTTLS at all).
+        ['691 (refused)', ':irc.test CAP * LS :multi-prefix tls\r\n:irc.test 691 * :STARTTLS failed\r\n', /refused STARTTLS \(691\)/],
+        ['421 for STARTTLS (unknown command)', ':irc.test 421 * CAP :Unknown command\r\n:irc.test 421 * STARTTLS :Unknown command\r\n', /does not offer STARTTLS \(421/],
+        ['451 for STARTTLS (not registered)', ':irc.test 451 * CAP :You have not registered\r\n:irc.test 451 * STARTTLS :You have not registered\r\n', /does not offer STARTTLS \(451/],
+        ['nothing, its CAP LS listing no tls', ':irc.test CAP * LS :multi-prefix\r\n', /does not offer STARTTLS \(its CAP LS does not list tls\)/],
       ] as const
     ).map(([what, answer, message]) => ({
       name: `IRC answering STARTTLS with ${what}`,
@@ -162,7 +166,7 @@ describe('fail closed', () => {
         client.send(':irc.test NOTICE * :*** Looking up your hostname\r\n');
         await expectLine(client, /^CAP LS 302$/);
         await expectLine(client, /^STARTTLS$/);
-        client.send(`:irc.test CAP * LS :multi-prefix\r\n${answer}`);
+        client.send(answer);
         await client.line().catch(() => {});
       }) as Handler,
       args: ['-starttls', 'irc'],

@@ -39,7 +39,7 @@ async function goAhead(client: FakeClient, caps = `${HOST} CAP * LS * :multi-pre
 const starttls = (port: number, ...more: string[]) => ['-connect', `localhost:${port}`, '-starttls', 'irc', '-CAfile', testPki().ca.cert, '-timeout', '5', ...more];
 
 describe('IRC STARTTLS (IRCv3)', () => {
-  it('NOTICEs first, CAP LS and STARTTLS, 670, TLS; CAP END; the user\'s lines go unpaced; QUIT answered by ERROR: exit 0', async () => {
+  it('NOTICEs first, CAP LS and STARTTLS, 670, TLS; CAP END; NICK and USER wait for the welcome; QUIT answered by ERROR: exit 0', async () => {
     const server = await serve(async (client) => {
       await goAhead(client);
       await expectLine(client, /^CAP END$/);
@@ -60,6 +60,92 @@ describe('IRC STARTTLS (IRCv3)', () => {
     expect(result.stdout).toContain('PING :again');
     expect(result.stdout).toContain('Welcome to the fake network');
     expect(result.stdout).toMatch(/Verification: OK|verified/i);
+    // Regression (InspIRCd welcomes a second after USER): QUIT waits for the 001.
+    expect(result.stdout.indexOf('=> QUIT')).toBeGreaterThan(result.stdout.indexOf('Welcome to the fake network'));
+  });
+
+  it('a refusal numeric (433) answers registration too: the session goes on to QUIT', async () => {
+    const server = await serve(async (client) => {
+      await goAhead(client);
+      await expectLine(client, /^CAP END$/);
+      await expectLine(client, /^USER alice 0 \* :Alice$/);
+      await expectLine(client, /^NICK alice$/);
+      client.send(`${HOST} 433 * alice :Nickname is already in use\r\n`);
+      await expectLine(client, /^NICK alice2$/);
+      client.send(`${HOST} 001 alice2 :Welcome, alice2\r\n`);
+      await expectLine(client, /^QUIT$/);
+      client.send('ERROR :bye\r\n');
+      client.end();
+    });
+    const result = await runMailprobe(starttls(server.port), { input: 'USER alice 0 * :Alice\nNICK alice\nNICK alice2\n' });
+    expect(result.code).toBe(0);
+    const out = result.stdout;
+    expect(out.indexOf('-> NICK alice2')).toBeGreaterThan(out.indexOf('433 * alice'));
+    expect(out.indexOf('=> QUIT')).toBeGreaterThan(out.indexOf('Welcome, alice2'));
+  });
+
+  it('a PING cookie before the welcome ends the wait: the piped PONG goes out, and waits for the welcome in turn', async () => {
+    const server = await serve(async (client) => {
+      await goAhead(client);
+      await expectLine(client, /^CAP END$/);
+      await expectLine(client, /^NICK alice$/);
+      await expectLine(client, /^USER alice 0 \* :Alice$/);
+      client.send('PING :1A2B3C\r\n');
+      await expectLine(client, /^PONG :1A2B3C$/);
+      client.send(`${HOST} 001 alice :Welcome after the cookie\r\n`);
+      await expectLine(client, /^QUIT$/);
+      client.send('ERROR :bye\r\n');
+      client.end();
+    });
+    const result = await runMailprobe(starttls(server.port), { input: 'NICK alice\nUSER alice 0 * :Alice\nPONG :1A2B3C\n' });
+    expect(result.code).toBe(0);
+    expect(result.stdout.indexOf('-> PONG :1A2B3C')).toBeGreaterThan(result.stdout.indexOf('PING :1A2B3C'));
+    expect(result.stdout.indexOf('=> QUIT')).toBeGreaterThan(result.stdout.indexOf('Welcome after the cookie'));
+  });
+
+  it('a CAP LS without tls and no answer at all to STARTTLS (InspIRCd without its starttls module): exit 7 at once', async () => {
+    const server = await serve(async (client) => {
+      await expectLine(client, /^CAP LS 302$/);
+      await expectLine(client, /^STARTTLS$/);
+      client.send(`${HOST} CAP * LS * :multi-prefix\r\n${HOST} CAP * LS :sasl\r\n`);
+      await client.line().catch(() => undefined);
+    });
+    const result = await runMailprobe(starttls(server.port, '-timeout', '20'));
+    expect(result.code).toBe(7);
+    expect(result.stderr).toMatch(/^mailprobe: the server does not offer STARTTLS \(its CAP LS does not list tls\), so mailprobe stops/);
+  });
+
+  it('tls listed on the first CAP LS line of several is still tls offered', async () => {
+    const server = await serve(async (client) => {
+      await expectLine(client, /^CAP LS 302$/);
+      await expectLine(client, /^STARTTLS$/);
+      client.send(`${HOST} CAP * LS * :tls multi-prefix\r\n${HOST} CAP * LS :sasl\r\n${HOST} 670 * :go ahead\r\n`);
+      await client.upgrade(tlsOf(testPki().leaf));
+      await expectLine(client, /^CAP END$/);
+      await expectLine(client, /^QUIT$/);
+      client.send('ERROR :bye\r\n');
+      client.end();
+    });
+    const result = await runMailprobe(starttls(server.port));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('-tls with a server that says nothing first: the typed lines go out, no wait for a greeting', async () => {
+    const server = await fakeServer(async (client) => {
+      await expectLine(client, /^NICK alice$/);
+      await expectLine(client, /^USER alice 0 \* :Alice$/);
+      client.send(`${HOST} 001 alice :Welcome over implicit TLS\r\n`);
+      await expectLine(client, /^QUIT$/);
+      client.send('ERROR :bye\r\n');
+      client.end();
+    }, { implicitTls: tlsOf(testPki().leaf) });
+    servers.push(server);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-proto', 'irc', '-CAfile', testPki().ca.cert, '-timeout', '20'], {
+      input: 'NICK alice\nUSER alice 0 * :Alice\n',
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Welcome over implicit TLS');
   });
 
   it('691: STARTTLS refused, exit 7, nothing after it sent', async () => {
@@ -172,6 +258,20 @@ describe('IRC STARTTLS (IRCv3)', () => {
     });
     const result = await runMailprobe(starttls(server.port));
     expect(result.code).toBe(0);
+  });
+});
+
+describe('IRC: no greeting', () => {
+  it('-quit_after banner: IRC has no banner to wait for, so connected is that stage: QUIT at once, exit 0', async () => {
+    const server = await serve(async (client) => {
+      await expectLine(client, /^QUIT$/);
+      client.send('ERROR :bye\r\n');
+      client.end();
+    });
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-starttls', 'irc', '-quit_after', 'banner', '-timeout', '20'], { input: 'NICK alice\n' });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(server.received).toEqual(['QUIT']);
   });
 });
 

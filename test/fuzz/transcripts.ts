@@ -175,6 +175,18 @@ export const IRC_SEEDS: Step[][] = [
     s('STARTTLS'),
     r(':irc.example.net 691 * :STARTTLS failed (Wrong moon phase)\r\n'),
   ],
+  [
+    // InspIRCd 3 without its starttls module: the CAP LS answer (no tls) is all that comes.
+    s('CAP LS 302'),
+    s('STARTTLS'),
+    r(':irc.mailprobe.test CAP * LS * :inspircd.org/poison\r\n:irc.mailprobe.test CAP * LS :inspircd.org/standard-replies\r\n'),
+    s('CAP END'),
+    s('NICK 1bad'),
+    s('USER bad 0 * :Bad'),
+    r(':irc.mailprobe.test 432 * 1bad :Erroneous Nickname\r\n'),
+    s('NICK good'),
+    r(':irc.mailprobe.test 001 good :Welcome to the MailprobeTest IRC Network good!bad@127.0.0.1\r\n'),
+  ],
 ];
 
 export const NNTP_SEEDS: Step[][] = [

@@ -142,11 +142,13 @@ describe('the greeting names the protocol on a port no table knows', () => {
     expect(result.code).toBe(0);
   });
 
-  it('IRC over implicit TLS on an odd port: a server NOTICE names it, lines unpaced, QUIT at the end', async () => {
+  it('IRC over implicit TLS on an odd port: a server NOTICE names it, registration answered, QUIT at the end', async () => {
     const server = await fakeServer(async (client) => {
       client.send(':irc.example.net NOTICE * :*** Looking up your hostname...\r\n');
       await expectLine(client, /^NICK alice$/);
       await expectLine(client, /^USER alice 0 \* :A$/);
+      // NICK + USER wait for the welcome (irc/registration.ts), as a real server sends it.
+      client.send(':irc.example.net 001 alice :Welcome\r\n');
       await expectLine(client, /^QUIT$/);
       client.send('ERROR :bye\r\n');
       client.end();

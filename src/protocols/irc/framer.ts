@@ -2,12 +2,15 @@
 // it likes, and most commands get no reply at all, or several, or one much later. So a
 // line is *final* (completes a reply) only when it ends what mailprobe waits for:
 //
-//   greeting    IRC has none; the connection core still waits for one, so the first
-//               line the server sends (usually "NOTICE * :*** Looking up your hostname")
-//               stands for it.
+//   greeting    IRC has none (the spec says greets: false); a framer made with a greeting
+//               anyway takes the first line the server sends for it.
 //   STARTTLS    670 RPL_STARTTLS (go ahead), 691 ERR_STARTTLS (refused), 421 (unknown
 //               command) or 451 (not registered) naming STARTTLS: not offered, as
 //               s_client reads them; or ERROR (the server hangs up).
+//               A complete CAP LS answer that does not list tls ends it too: InspIRCd 3
+//               without its starttls module never answers STARTTLS at all (capLs.ts).
+//   welcome     once NICK and USER are both sent: 001, a refusal numeric or ERROR
+//               (registration.ts), so a piped session does not QUIT before it.
 //   QUIT        ERROR (RFC 2812 §3.1.7: the server acknowledges QUIT with ERROR).
 //
 // Every other line — NOTICE, PING, welcome numerics, the CAP LS answer, a 421 for another
@@ -15,16 +18,18 @@
 // line that answers no command before STARTTLS as injection, and an IRC server's unasked
 // NOTICEs and PINGs answer nothing by design. Made final, they would make every IRC server
 // look like an injector; left non-final, they wait inside the reply under way (the
-// greeting, or the STARTTLS reply) and are shown there. The core's other rule still holds:
-// after the 670 nothing is read as plaintext. Lines that come with nothing awaited (after
-// the first line, in a -plain session) sit in the core's reply under way; the spec's
+// STARTTLS reply, the welcome) and are shown there. The core's other rule still holds:
+// after the 670 nothing is read as plaintext. Lines that come with nothing awaited (in a
+// -plain or -tls session) sit in the core's reply under way; the spec's
 // `unpromptedLines` tells the core they are no sign of injection when a STARTTLS typed by
 // hand goes out (a stray final reply, such as an early 670, still is).
 import { FramerBase, verbOf, type LineDecision } from '../framerBase.js';
 import type { Framer, Tone } from '../types.js';
+import { CapLsAnswer } from './capLs.js';
 import { isNumeric, parseIrc } from './message.js';
+import { endsRegistration, Registration } from './registration.js';
 
-type Awaited = 'greeting' | 'starttls' | 'quit';
+type Awaited = 'greeting' | 'starttls' | 'welcome' | 'quit';
 
 /** Tags may take 8191 bytes and the rest of the line 512 (IRCv3 message-tags). */
 const IRC_HEAD_CHARS = 8191 + 512;
@@ -60,17 +65,20 @@ export function endsStartTls(text: string): boolean {
 
 export class IrcFramer extends FramerBase implements Framer {
   private readonly awaiting: Awaited[];
+  private readonly capLs = new CapLsAnswer();
+  private readonly registration = new Registration();
 
   constructor(maxLine?: number, greeting = true) {
     super(maxLine, IRC_HEAD_CHARS);
     this.awaiting = greeting ? ['greeting'] : [];
   }
 
-  /** Only STARTTLS and QUIT wait for a reply; every other line goes out unpaced. */
+  /** Only STARTTLS, the line that completes registration, and QUIT wait for a reply; every other line goes out unpaced. */
   sent(line: string): number {
     const verb = verbOf(line);
     if (verb === 'STARTTLS') this.awaiting.push('starttls');
     else if (verb === 'QUIT') this.awaiting.push('quit');
+    else if (this.registration.sent(line) && !this.awaiting.includes('welcome')) this.awaiting.push('welcome');
     else return 0;
     return 1;
   }
@@ -81,7 +89,11 @@ export class IrcFramer extends FramerBase implements Framer {
 
   protected decide(head: string): LineDecision {
     const tone = toneOfIrc(head);
-    const ends = this.ends(this.awaiting[0], head);
+    const capLs = this.capLs.push(head);
+    const awaited = this.awaiting[0];
+    const ends = this.ends(awaited, head) || (awaited === 'starttls' && capLs === 'lacks tls');
+    // Seen whenever it comes, so a PONG after registration never waits for a second welcome.
+    this.registration.heard(head);
     if (ends) this.awaiting.shift();
     return { tone, final: ends };
   }
@@ -89,6 +101,7 @@ export class IrcFramer extends FramerBase implements Framer {
   private ends(awaited: Awaited | undefined, head: string): boolean {
     if (awaited === 'greeting') return true;
     if (awaited === 'starttls') return endsStartTls(head);
+    if (awaited === 'welcome') return endsRegistration(head);
     if (awaited === 'quit') return parseIrc(head).command === 'ERROR';
     // A STARTTLS answer with no STARTTLS sent is a reply that answers nothing: final, so the
     // core counts it as stray (and stops a STARTTLS typed after it as injection).

@@ -13,6 +13,10 @@ export const irc: ProtocolSpec = {
   implicitTlsPort: 6697,
   // NOTICEs and PINGs come unasked at any time; only stray replies (670 …) count before STARTTLS.
   unpromptedLines: true,
+  // IRC has no greeting: many servers open with a NOTICE ("*** Looking up your hostname"),
+  // but one that looks nothing up (InspIRCd with resolvehostnames="no") says nothing until
+  // the client speaks, and waiting for a first line would wait until -timeout.
+  greets: false,
   ports: [
     { port: 6667, mode: 'starttls', services: ['irc'] },
     { port: 6697, mode: 'tls', services: ['ircs'] },
