@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { EXIT_CODES, MailprobeError, messageOf, usageError } from '../errors.js';
 import { runFirstAnswering, runSession } from '../session/run.js';
 import { mxTargets } from '../session/mx.js';
+import { srvTargets } from '../client/srv.js';
 import { StubResolver } from '../dns/stub.js';
 import { nameservers } from '../dns/servers.js';
 import { Printer } from '../terminal/printer.js';
@@ -129,8 +130,8 @@ async function dispatch(argv: string[], io: MainIo): Promise<number> {
       io.stdout.write(version() + '\n');
       return EXIT_CODES.OK;
     }
-    if (flags.mx) return await mxSession(flags, positional, io, printer, (next) => (printer = next));
-    if (flags.port !== undefined || flags.resolver !== undefined) throw usageError('-port and -resolver go with --mx DOMAIN', 'give the port in -connect host:port');
+    if (flags.mx || flags.srv) return await lookedUpSession(flags, positional, io, printer, (next) => (printer = next));
+    if (flags.port !== undefined || flags.resolver !== undefined) throw usageError('-port and -resolver go with --mx DOMAIN or --srv DOMAIN SERVICE', 'give the port in -connect host:port');
     const { options, modeNote } = resolveSession(flags, positional);
     const sessionPrinter = new Printer(io.stdout, io.stderr, printer.palette, options.quiet);
     if (options.log) sessionPrinter.transcript = new Transcript(options.log);
@@ -153,12 +154,17 @@ async function dispatch(argv: string[], io: MainIo): Promise<number> {
   }
 }
 
-/** `mailprobe --mx DOMAIN`: the session goes to the first MX address that answers. */
-async function mxSession(flags: SessionFlags, positional: string[], io: MainIo, printer: Printer, use: (printer: Printer) => void): Promise<number> {
-  const domain = (flags.mx ?? '').replace(/\.$/, '').toLowerCase();
+/**
+ * `mailprobe --mx DOMAIN` and `--srv DOMAIN SERVICE`: DNS says where to connect, and the
+ * session goes to the first address that answers.
+ */
+async function lookedUpSession(flags: SessionFlags, positional: string[], io: MainIo, printer: Printer, use: (printer: Printer) => void): Promise<number> {
+  if (flags.mx && flags.srv) throw usageError('--mx and --srv cannot be used together');
   if (positional.length > 0 || flags.connect || flags.starttls || flags.tls || flags.plain || flags.proto) {
-    throw usageError('--mx DOMAIN chooses the server and speaks STARTTLS smtp itself', 'leave out -connect, -starttls, -tls, -plain and -proto');
+    throw usageError(`${flags.mx ? '--mx' : '--srv'} chooses the server and the protocol itself`, 'leave out -connect, -starttls, -tls, -plain and -proto');
   }
+  const [domain, service] = (flags.mx ?? flags.srv ?? '').split(' ').map((part) => part.replace(/\.$/, '').toLowerCase());
+  if (flags.srv && flags.port !== undefined) throw usageError('-port goes with --mx: the SRV record says the port');
   const port = flags.port === undefined ? 25 : Number(flags.port);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw usageError(`-port ${flags.port} is not a port number`);
   const { options } = resolveSession({ ...flags, connect: `${domain}:${port}`, starttls: 'smtp' }, []);
@@ -166,7 +172,8 @@ async function mxSession(flags: SessionFlags, positional: string[], io: MainIo, 
   if (options.log) sessionPrinter.transcript = new Transcript(options.log);
   use(sessionPrinter);
   const resolver = new StubResolver(nameservers(flags.resolver), options.timeoutMs);
-  const targets = await mxTargets(domain, port, options, resolver, (text) => sessionPrinter.note(text));
+  const note = (text: string) => sessionPrinter.note(text);
+  const targets = flags.mx ? await mxTargets(domain, port, options, resolver, note) : await srvTargets(domain, service, options, resolver, note);
   const fatal = new Promise<never>((_, reject) => io.onFatal?.(reject));
   return await Promise.race([runFirstAnswering(targets, sessionPrinter, io), fatal]);
 }

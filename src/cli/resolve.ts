@@ -26,6 +26,7 @@ export interface SessionFlags {
   dane_tlsa_rrdata?: string[];
   dane_tlsa_domain?: string;
   mx?: string;
+  srv?: string;
   port?: string;
   resolver?: string[];
   CAfile?: string;

@@ -78,7 +78,7 @@ if (!availability.ok) {
   beforeAll(async () => {
     pki = makePki();
     port = await portFreeEverywhere();
-    const mx2 = pki.issue(['mx2.dane.test', 'mx.plain.test', 'mx1.sts.test', 'mx2.sts.test', 'mx.redirect.test', 'live.failover.test']);
+    const mx2 = pki.issue(['mx2.dane.test', 'mx.plain.test', 'mx1.sts.test', 'mx2.sts.test', 'mx.redirect.test', 'live.failover.test', 'mail.srv.test']);
     const policyCert = pki.issue(['mta-sts.sts.test', 'mta-sts.redirect.test']);
     policies = createHttpsServer(tlsOf(policyCert), (req, res) => {
       if (req.headers.host === 'mta-sts.redirect.test') return res.writeHead(301, { location: 'https://elsewhere.test/' }).end();
@@ -178,6 +178,17 @@ if (!availability.ok) {
           // Nothing listens on 127.0.0.7: the connection is refused, as a dead MX's would be.
           { name: 'dead.failover.test', type: 'A', data: '127.0.0.7' },
           { name: 'live.failover.test', type: 'A', data: '127.0.0.3' },
+        ],
+      },
+      {
+        name: 'srv.test',
+        dnssec: 'signed',
+        records: [
+          { name: '_submission._tcp.srv.test', type: 'SRV', data: `10 5 ${port} mail.srv.test.` },
+          { name: '_submission._tcp.srv.test', type: 'SRV', data: `20 5 ${port} dead.srv.test.` },
+          { name: '_pop3._tcp.srv.test', type: 'SRV', data: '0 0 0 .' },
+          { name: 'mail.srv.test', type: 'A', data: '127.0.0.3' },
+          { name: 'dead.srv.test', type: 'A', data: '127.0.0.7' },
         ],
       },
       { name: 'nullmx.test', dnssec: 'signed', records: [{ name: 'nullmx.test', type: 'MX', data: '0 .' }] },
@@ -316,6 +327,22 @@ if (!availability.ok) {
       const nullMx = await session('nullmx.test');
       expect(nullMx.code).toBe(3);
       expect(nullMx.stderr).toMatch(/null MX \(RFC 7505\): it accepts no mail/);
+    });
+
+    it('--srv: the service record says where and how; the certificate is checked against the target and the domain is reported', async () => {
+      const srv = (service: string) => runMailprobe(['--srv', 'srv.test', service, '-resolver', dns.resolver, '-CAfile', pki.ca.cert, '-verify_return_error'], { input: 'QUIT\n' });
+      const submission = await srv('submission');
+      expect(submission.stderr).toBe('');
+      expect(submission.code).toBe(0);
+      expect(submission.stdout).toMatch(new RegExp(`-- _submission\\._tcp\\.srv\\.test: 10 5 ${port} mail\\.srv\\.test, 20 5 ${port} dead\\.srv\\.test \\(DNSSEC secure\\)`));
+      expect(submission.stdout).toMatch(/Verdict verified: chain to a trusted root, and the name "mail\.srv\.test" matches/);
+      expect(submission.stdout).toMatch(/SRV domain +the certificate is not valid for srv\.test, the domain the SRV record came from/);
+      const pop3 = await srv('pop3');
+      expect(pop3.code).toBe(3);
+      expect(pop3.stderr).toMatch(/_pop3\._tcp\.srv\.test says the service is not offered \(target "\."\)/);
+      const unknown = await srv('gopher');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/"gopher" is not a service mailprobe looks up/);
     });
 
     it('several domains at once: the worst exit code; a domain that does not exist is one clear line', async () => {
