@@ -67,6 +67,14 @@ export function certificateChecks(info: TlsInfo, thresholds: ExpiryThresholds): 
       : { id: 'certificate.hostname', verdict: 'ok', summary: `the certificate is valid for "${pkix.name}"`, details: { name: pkix.name } },
   ];
   if (info.dane) results.push(daneCheck(info.dane));
+  if (info.sourceDomain) {
+    const { name, matches } = info.sourceDomain;
+    results.push(
+      matches
+        ? { id: 'certificate.srv_domain', verdict: 'ok', summary: `the certificate is valid for ${name}, the domain the SRV record came from, too`, details: { name, matches } }
+        : { id: 'certificate.srv_domain', verdict: 'info', summary: `the certificate is not valid for ${name}, the domain the SRV record came from: clients that do not trust the SRV answer (no DNSSEC) may refuse it`, details: { name, matches } },
+    );
+  }
   const days = leaf.daysLeft;
   const expires = leaf.validTo.toISOString();
   if (days < 0) results.push({ id: 'certificate.expiry', verdict: 'fail', summary: `expired ${-days} days ago (${expires})`, details: { daysLeft: days, notAfter: expires } });

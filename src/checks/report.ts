@@ -21,7 +21,8 @@ export function formatTargetReport(report: TargetReport, p: Palette, onlyFailure
   const checks = onlyFailures ? report.checks.filter((c) => c.verdict === 'fail') : report.checks;
   if (onlyFailures && checks.length === 0) return [];
   const width = Math.max(...report.checks.map((c) => c.id.length));
-  const name = report.mx ? safe`${p.bold(e(report.mx))} ${e(report.target)}` : p.bold(e(report.target));
+  const named = report.mx ?? report.srvTarget;
+  const name = named ? safe`${p.bold(e(named))} ${e(report.target)}` : p.bold(e(report.target));
   return [
     safe`${name} (${mode}): ${verdictWord(report.verdict, p).trim() as SafeText} in ${report.timings.totalMs} ms`,
     ...checks.map((c) => safe`  ${verdictWord(c.verdict, p)} ${e(c.id.padEnd(width))}  ${e(c.summary)}`),

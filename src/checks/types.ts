@@ -29,6 +29,8 @@ export interface TargetReport {
   mx?: string;
   preference?: number;
   address?: string;
+  /** check --srv: the SRV target this address belongs to. */
+  srvTarget?: string;
 }
 
 /** 0 all ok, 1 warnings only, 2 a check failed, 3 could not run. */

@@ -9,6 +9,7 @@ import { checkJson, formatDomainHeader, formatDomainSummary, formatTargetReport 
 import { checkDomain, type DomainReport } from '../checks/domain.js';
 import { StubResolver } from '../dns/stub.js';
 import { nameservers } from '../dns/servers.js';
+import { srvTargets } from '../client/srv.js';
 import { escapeText } from '../terminal/escape.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatTlsReport } from '../terminal/tlsReport.js';
@@ -73,7 +74,7 @@ export async function checkCommand(argv: string[], io: MainIo, printer: Printer,
       io.stdout.write(commandHelp('Usage: mailprobe check HOST[:PORT]... [--starttls PROTO | --tls] [flags]', CHECK_FLAGS, CHECK_HELP_TAIL) + '\n');
       return CHECK_EXIT.OK;
     }
-    if (targets.length === 0) throw usageError('no target given', 'usage: mailprobe check HOST[:PORT]... (see --help)');
+    if (targets.length === 0 && !flags.srv) throw usageError('no target given', 'usage: mailprobe check HOST[:PORT]... (see --help)');
     const passFile = typeof flags.pass_file === 'string' ? flags.pass_file : undefined;
     check = {
       warnDays: positiveInt(flags.warn_days, 'warn-days', 21),
@@ -86,6 +87,7 @@ export async function checkCommand(argv: string[], io: MainIo, printer: Printer,
     };
     if (check.user && check.password === undefined) throw usageError(`no password for --user ${check.user}`, 'give --password, MAILPROBE_PASSWORD or --pass-file');
     if (flags.mx) return await checkDomains(targets, flags, check, io, printer, version);
+    if (flags.srv) return await checkService(targets, flags, check, io, printer, version);
     if (flags.first || flags.port !== undefined || flags.resolver !== undefined) throw usageError('--first, --port and --resolver go with --mx DOMAIN', 'e.g. mailprobe check --mx example.org');
     const concurrency = positiveInt(flags.concurrency, 'concurrency', 4) || 1;
     const sessions = targets.map((target) => resolveSession({ ...(flags as SessionFlags), connect: target }, []).options);
@@ -155,5 +157,27 @@ async function checkDomains(domains: string[], flags: Flags, check: CheckOptions
   }
   const exitCode = Math.max(...domainReports.map((d) => d.exitCode), ...targets.map((t) => t.exitCode));
   if (flags.json) io.stdout.write(checkJson(targets, version, exitCode, domainReports) + '\n');
+  return exitCode;
+}
+
+/** check --srv DOMAIN SERVICE: every target the service record names, in its order. */
+async function checkService(extra: string[], flags: Flags, check: CheckOptions, io: MainIo, printer: Printer, version: string): Promise<number> {
+  if (extra.length > 0) throw usageError(`--srv takes DOMAIN SERVICE and no other target ("${extra[0]}")`);
+  if (flags.starttls || flags.tls || flags.plain || flags.proto || flags.port) throw usageError('--srv chooses the protocol, mode and port from the service', 'leave out --starttls, --tls, --plain, --proto and --port');
+  const [domain, service] = String(flags.srv).split(' ').map((part) => part.replace(/\.$/, '').toLowerCase());
+  const base = resolveSession({ ...(flags as SessionFlags), connect: `${domain}:25`, starttls: 'smtp' }, []).options;
+  const resolver = new StubResolver(nameservers(flags.resolver as string[] | undefined), base.timeoutMs);
+  const targets = await srvTargets(domain, service, base, resolver, (text) => flags.json || printer.note(text));
+  const reports: TargetReport[] = [];
+  for (const target of targets) {
+    const report = await runTarget(target.options, check);
+    report.domain = domain;
+    report.srvTarget = target.options.tls.host;
+    report.address = target.options.host;
+    reports.push(report);
+    if (!flags.json) printer.lines(formatTargetReport(report, printer.palette, !!flags.quiet));
+  }
+  const exitCode = Math.max(...reports.map((r) => r.exitCode));
+  if (flags.json) io.stdout.write(checkJson(reports, version, exitCode) + '\n');
   return exitCode;
 }

@@ -85,7 +85,8 @@ export const CHECK_FLAGS: FlagSpec[] = [
   { name: 'mx', help: 'the targets are mail domains: check every MX and address of each (STARTTLS smtp, port 25), with DNSSEC and DANE' },
   { name: 'first', help: 'with --mx: stop at the first MX that answers, as a sending server would' },
   { name: 'port', value: 'N', help: 'with --mx: the port to check on every MX (default 25)' },
-  { name: 'resolver', value: 'ip[:port]', repeatable: true, help: 'with --mx: the DNS resolver to ask (repeatable; default those of /etc/resolv.conf); DNSSEC status is its word' },
+  { name: 'srv', value: 'domain service', count: 2, help: 'check every target of the SRV record _SERVICE._tcp.DOMAIN (submissions, submission, imaps, imap, pop3s, pop3, sieve, xmpp-client, xmpp-server)' },
+  { name: 'resolver', value: 'ip[:port]', repeatable: true, help: 'with --mx or --srv: the DNS resolver to ask (repeatable; default those of /etc/resolv.conf); DNSSEC status is its word' },
 ];
 
 export const CERT_FLAGS: FlagSpec[] = [

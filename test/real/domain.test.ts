@@ -340,6 +340,14 @@ if (!availability.ok) {
       const pop3 = await srv('pop3');
       expect(pop3.code).toBe(3);
       expect(pop3.stderr).toMatch(/_pop3\._tcp\.srv\.test says the service is not offered \(target "\."\)/);
+      const checked = await runMailprobe(['check', '--srv', 'srv.test', 'submission', '--resolver', dns.resolver, '--CAfile', pki.ca.cert, '--no-versions', '--json']);
+      const targets = JSON.parse(checked.stdout).targets as Json['targets'] & Array<{ srvTarget: string }>;
+      expect(targets.map((t) => [t.srvTarget, t.address, t.verdict])).toEqual([
+        ['mail.srv.test', '127.0.0.3', 'ok'],
+        ['dead.srv.test', '127.0.0.7', 'error'],
+      ]);
+      expect(row(targets[0], 'certificate.srv_domain')).toMatchObject({ verdict: 'info', details: { name: 'srv.test', matches: false } });
+      expect(checked.code).toBe(3);
       const unknown = await srv('gopher');
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/"gopher" is not a service mailprobe looks up/);
