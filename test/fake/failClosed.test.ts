@@ -308,6 +308,7 @@ describe('fail closed', () => {
       message: message as RegExp,
       sent: ['FEAT', 'AUTH TLS'],
     })),
+    {
       name: 'PostgreSQL answering the SSLRequest with N',
       handler: async (client) => {
         await new Promise((resolve) => client.socket.once('data', resolve));
