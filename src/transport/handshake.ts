@@ -64,6 +64,21 @@ function peerChain(socket: TLSSocket): { peer?: PeerCertificate; chain: Certific
   return { peer, chain };
 }
 
+/**
+ * The certificates the server itself sent, leaf first, as PEM. getPeerCertificate(true)
+ * also appends issuers found in the local trust store; DANE must see only what was sent
+ * (RFC 7671 §5.2.2: a DANE-TA anchor has to be in the server's chain).
+ */
+function sentChain(socket: TLSSocket): string[] {
+  const pems: string[] = [];
+  const seen = new Set<string>();
+  for (let cert = socket.getPeerX509Certificate(); cert && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
+    seen.add(cert.fingerprint256);
+    pems.push(cert.toString());
+  }
+  return pems;
+}
+
 function keyExchangeOf(socket: TLSSocket): string | undefined {
   const info = socket.getEphemeralKeyInfo();
   if (!info || typeof info !== 'object' || !('type' in info)) return undefined;
@@ -96,7 +111,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
       const cipher = socket.getCipher();
       const pkix = judgeCertificate(authorizationError, peer, chain, name, anchor);
       const daneName = settings.dane?.domain ?? name;
-      const dane = settings.dane && matchDane(settings.dane.records, chain.map((cert) => cert.pem), daneName);
+      const dane = settings.dane && matchDane(settings.dane.records, sentChain(socket), daneName);
       resolve({
         socket,
         info: {

@@ -3,6 +3,11 @@
 // certificates from the test CA. One zone per verdict: DANE valid (3 1 1 and 2 1 1), DANE
 // mismatch, bogus signatures, an unsigned zone with TLSA, a signed zone whose MX offers
 // no STARTTLS, several MX with A and AAAA, a null MX and no MX at all.
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +79,15 @@ if (!availability.ok) {
   let port: number;
   const servers: FakeServer[] = [];
   let policies: HttpsServer;
+  let tlsaRecords: { mx1: string; mx2: string; mismatch: string };
+
+  /** openssl s_client's own DANE verdict for one server and record (STARTTLS smtp). */
+  const opensslDane = (address: string, name: string, record: string) =>
+    new Promise<string>((resolve) => {
+      const args = ['s_client', '-connect', `${address}:${port}`, '-starttls', 'smtp', '-servername', name, '-dane_tlsa_domain', name, '-dane_tlsa_rrdata', record, '-dane_ee_no_namechecks', '-verify_return_error', '-brief'];
+      const child = execFile('/usr/bin/openssl', args, { timeout: 15_000 }, (_error, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
+      child.stdin?.end('QUIT\n');
+    });
 
   beforeAll(async () => {
     pki = makePki();
@@ -91,11 +105,14 @@ if (!availability.ok) {
     // 127.0.0.2: the CA's localhost leaf; 127.0.0.3 and ::1: a leaf for mx2.dane.test and mx.plain.test;
     // 127.0.0.4: the same localhost leaf (pinned wrongly by mismatch.test); 127.0.0.5: no STARTTLS.
     servers.push(await fakeServer(mx(pki.leaf), { host: '127.0.0.2', port }));
-    servers.push(await fakeServer(mx(mx2), { host: '127.0.0.3', port }));
-    servers.push(await fakeServer(mx(mx2), { host: '::1', port }));
+    // mx2 sends its chain up to the root: a DANE-TA(2) anchor must be in what the server sends.
+    const mx2Chain = { ...mx2, certPem: mx2.certPem + pki.ca.certPem };
+    servers.push(await fakeServer(mx(mx2Chain), { host: '127.0.0.3', port }));
+    servers.push(await fakeServer(mx(mx2Chain), { host: '::1', port }));
     servers.push(await fakeServer(mx(pki.leaf), { host: '127.0.0.4', port }));
     servers.push(await fakeServer(mx(pki.leaf, false), { host: '127.0.0.5', port }));
     const tlsa = (pem: string, usage: number) => formatTlsa(tlsaFor(pem, usage, 1, 1), true);
+    tlsaRecords = { mx1: tlsa(pki.leaf.certPem, 3), mx2: tlsa(pki.ca.certPem, 2), mismatch: tlsa(pki.ecdsa.certPem, 3) };
     const zones: ZoneSpec[] = [
       {
         name: 'dane.test',
@@ -141,6 +158,16 @@ if (!availability.ok) {
           { name: 'mismatch.test', type: 'MX', data: '10 mx.mismatch.test.' },
           { name: 'mx.mismatch.test', type: 'A', data: '127.0.0.4' },
           { name: `_${port}._tcp.mx.mismatch.test`, type: 'TLSA', data: tlsa(pki.ecdsa.certPem, 3) },
+        ],
+      },
+      {
+        name: 'unsent.test',
+        dnssec: 'signed',
+        records: [
+          { name: 'unsent.test', type: 'MX', data: '10 localhost.unsent.test.' },
+          { name: 'localhost.unsent.test', type: 'A', data: '127.0.0.2' },
+          // The root pinned as DANE-TA, but 127.0.0.2 sends its leaf alone: no anchor in the chain.
+          { name: `_${port}._tcp.localhost.unsent.test`, type: 'TLSA', data: tlsa(pki.ca.certPem, 2) },
         ],
       },
       {
@@ -351,6 +378,54 @@ if (!availability.ok) {
       const unknown = await srv('gopher');
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/"gopher" is not a service mailprobe looks up/);
+    });
+
+    it('DANE verdicts agree with posttls-finger (Postfix) and openssl s_client on the same servers and records', async () => {
+      // posttls-finger asks the C library's resolver, which only knows port 53: a relay on
+      // 127.0.0.53:53 hands its questions to Unbound, and a resolv.conf naming it is mounted
+      // over /etc/resolv.conf in a mount namespace of posttls-finger's own.
+      const [host, resolverPort] = dns.resolver.split(':');
+      const relay = createSocket('udp4');
+      relay.on('message', (message, from) => {
+        const upstream = createSocket('udp4');
+        upstream.on('message', (answer) => {
+          relay.send(answer, from.port, from.address);
+          upstream.close();
+        });
+        upstream.send(message, Number(resolverPort), host);
+      });
+      await new Promise<void>((resolve) => relay.bind(53, '127.0.0.53', resolve));
+      const dir = mkdtempSync(join(tmpdir(), 'mailprobe-posttls-'));
+      writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.53\noptions edns0 trust-ad\n');
+      writeFileSync(join(dir, 'main.cf'), `compatibility_level = 3.6\nsmtp_dns_support_level = dnssec\nsmtp_tls_CAfile = ${pki.ca.cert}\n`);
+      const finger = (destination: string) =>
+        new Promise<string>((resolve) => {
+          const script = `mount --bind ${dir}/resolv.conf /etc/resolv.conf && exec /usr/sbin/posttls-finger -c -l dane -L summary "${destination}"`;
+          execFile('unshare', ['-m', 'sh', '-c', script], { env: { ...process.env, MAIL_CONFIG: dir }, timeout: 20_000 }, (_error, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
+        });
+      try {
+        const cases: Array<[string, string, string, string, string]> = [
+          ['dane.test', 'mx1.dane.test', '127.0.0.2', 'valid', tlsaRecords.mx1],
+          ['dane.test', 'mx2.dane.test', '127.0.0.3', 'valid', tlsaRecords.mx2],
+          ['mismatch.test', 'mx.mismatch.test', '127.0.0.4', 'invalid', tlsaRecords.mismatch],
+          ['unsent.test', 'localhost.unsent.test', '127.0.0.2', 'invalid', tlsaRecords.mx2],
+        ];
+        for (const [domain, mxHost, address, verdict, record] of cases) {
+          const ours = (await json(domain)).targets.find((t) => t.mx === mxHost && t.address === address)!;
+          expect(row(ours, 'dane')?.details?.status).toBe(verdict);
+          const postfix = await finger(`[${mxHost}]:${port}`);
+          const openssl = await opensslDane(address, mxHost, record);
+          if (verdict === 'valid') {
+            expect(postfix).toMatch(/Verified TLS connection established/);
+            expect(openssl).toMatch(/Verification: OK/);
+          } else {
+            expect(postfix).toMatch(/no matching DANE TLSA records/);
+            expect(openssl).not.toMatch(/Verification: OK/);
+          }
+        }
+      } finally {
+        relay.close();
+      }
     });
 
     it('several domains at once: the worst exit code; a domain that does not exist is one clear line', async () => {
