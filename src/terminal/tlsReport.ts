@@ -55,7 +55,11 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
       safe`  valid        ${validity(leaf, p)}`,
       safe`  SHA-256      ${e(leaf.fingerprint256)}`,
       p.bold(info.chain.length === 1 ? safe`Chain (1 certificate)` : safe`Chain (${info.chain.length} certificates, leaf first)`),
-      ...info.chain.map((cert, i) => safe`  ${i} ${e(cert.subject)}${cert.selfIssued ? safe` (self-signed)` : safe`  <- issued by ${e(cert.issuer)}`}`),
+      ...info.chain.map((cert, i) => {
+        // Issuers the server did not send were found in the local trust store.
+        const local = i >= info.sentCount ? safe` [local trust store, not sent]` : safe``;
+        return safe`  ${i} ${e(cert.subject)}${cert.selfIssued ? safe` (self-signed)` : safe`  <- issued by ${e(cert.issuer)}`}${local}`;
+      }),
     );
   }
   lines.push(safe`${p.bold(safe`OCSP stapling`)} ${info.ocspStapled ? safe`a response was stapled` : safe`no response stapled`}`);

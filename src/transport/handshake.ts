@@ -17,6 +17,8 @@ export interface TlsInfo {
   alpn?: string;
   sni?: string;
   chain: CertificateInfo[];
+  /** How many of `chain` the server sent; the rest were found in the local trust store. */
+  sentCount: number;
   ocspStapled: boolean;
   verdict: Verdict;
   /** OpenSSL's own verification code, when the chain did not verify. */
@@ -111,7 +113,8 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
       const cipher = socket.getCipher();
       const pkix = judgeCertificate(authorizationError, peer, chain, name, anchor);
       const daneName = settings.dane?.domain ?? name;
-      const dane = settings.dane && matchDane(settings.dane.records, sentChain(socket), daneName);
+      const sent = sentChain(socket);
+      const dane = settings.dane && matchDane(settings.dane.records, sent, daneName);
       resolve({
         socket,
         info: {
@@ -121,6 +124,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
           alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined,
           sni: sniName(settings),
           chain,
+          sentCount: Math.min(sent.length, chain.length),
           ocspStapled,
           authorizationError,
           anchor,

@@ -90,6 +90,15 @@ describe('-dane_tlsa_rrdata', () => {
     expect(result.stdout).toMatch(/NOT verified:\n\s+- DANE: no usable TLSA record, so nothing authenticates the server\n\s+- TLSA 1 1 1 [0-9a-f]+… is unusable: PKIX-EE\(1\) is not usable for SMTP/);
   });
 
+  it('the report says which chain certificates the server did not send (found in the local trust store)', async () => {
+    const leafOnly = await runMailprobe(['-connect', `localhost:${await smtps(pki.leaf)}`, '-tls', '-proto', 'smtp', '-CAfile', pki.ca.cert], { input: 'QUIT\n' });
+    expect(leafOnly.stdout).toMatch(/^ {2}0 CN=localhost {2}<- issued by CN=mailprobe Test CA$/m);
+    expect(leafOnly.stdout).toMatch(/^ {2}1 CN=mailprobe Test CA \(self-signed\) \[local trust store, not sent\]$/m);
+    const withIntermediate = await runMailprobe(['-connect', `localhost:${await smtps(pki.viaIntermediate)}`, '-tls', '-proto', 'smtp', '-CAfile', pki.ca.cert], { input: 'QUIT\n' });
+    expect(withIntermediate.stdout).toMatch(/^ {2}1 CN=mailprobe Test Intermediate CA {2}<- issued by CN=mailprobe Test CA$/m);
+    expect(withIntermediate.stdout).toMatch(/^ {2}2 CN=mailprobe Test CA \(self-signed\) \[local trust store, not sent\]$/m);
+  });
+
   it('bad records are one clear line and exit 2', async () => {
     for (const [record, message] of [
       ['3 1 1', /USAGE SELECTOR MATCHING-TYPE HEX/],
