@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { ensureDnsServers, probe, startDns, useDns, type ZoneSpec } from '../support/dns.js';
 
 const availability = ensureDnsServers();
-const isRoot = process.getuid?.() === 0;
 
 interface Answer {
   rcode: string;
@@ -65,23 +65,7 @@ const ZONES: ZoneSpec[] = [
   { name: 'broken.test', dnssec: 'bogus', records: mailRecords('broken.test') },
 ];
 
-if (!availability.ok) {
-  const message = `REAL DNS TESTS DID NOT RUN: ${availability.reason}`;
-  console.warn(message);
-  if (process.env.CI || isRoot) {
-    // In CI, or as root (where they can be installed), their absence is a failure.
-    describe('real NSD and Unbound', () => {
-      it('are installed', () => {
-        expect.fail(message);
-      });
-    });
-  } else {
-    // Elsewhere they are reported as skipped, never as passed.
-    describe.skip(`real NSD and Unbound (${availability.reason})`, () => {
-      it('need root to install', () => {});
-    });
-  }
-} else {
+withRealServers('real NSD and Unbound', availability, () => {
   describe('DNS harness: NSD serving signed zones, Unbound validating', () => {
     const dns = useDns(ZONES);
 
@@ -198,4 +182,4 @@ if (!availability.ok) {
       ).rejects.toThrow(/line break/);
     });
   });
-}
+});

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { formatTlsa, tlsaFor } from '../../src/transport/dane.js';
 import { makePki, type CertPair, type Pki } from '../support/certs.js';
 import { ensureDnsServers, startDns, type DnsInstance, type ZoneSpec } from '../support/dns.js';
@@ -61,19 +62,7 @@ function mx(cert: CertPair, starttls = true) {
   };
 }
 
-if (!availability.ok) {
-  const message = `REAL DNS TESTS DID NOT RUN: ${availability.reason}`;
-  console.warn(message);
-  if (process.env.CI || process.getuid?.() === 0) {
-    describe('real DNS for check --mx', () => {
-      it('is installed', () => expect.fail(message));
-    });
-  } else {
-    describe.skip(`check --mx against real DNS (${availability.reason})`, () => {
-      it('needs NSD, Unbound and ldnsutils', () => {});
-    });
-  }
-} else {
+withRealServers('real DNS for check --mx', availability, () => {
   let pki: Pki;
   let dns: DnsInstance;
   let port: number;
@@ -441,4 +430,4 @@ if (!availability.ok) {
       expect(human.code).toBe(3);
     });
   });
-}
+});

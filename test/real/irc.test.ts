@@ -2,27 +2,14 @@
 // STARTTLS upgrade with a verified certificate, registration over TLS (the welcome comes
 // before mailprobe's QUIT), implicit TLS, and an instance without the starttls module.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { makePki, type Pki } from '../support/certs.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { inspircdAvailability, startInspircd, type InspircdInstance } from '../support/servers/inspircd.js';
 
 const available = inspircdAvailability();
 
-if (!available.ok) {
-  const message = `REAL-SERVER TESTS DID NOT RUN: InspIRCd: ${available.reason}`;
-  console.warn(message);
-  if (process.env.CI || process.getuid?.() === 0) {
-    describe('real InspIRCd', () => {
-      it('is installed and can be started', () => {
-        expect.fail(message);
-      });
-    });
-  } else {
-    describe.skip(`real InspIRCd (${available.reason})`, () => {
-      it('needs the inspircd package and root', () => {});
-    });
-  }
-} else {
+withRealServers('real InspIRCd', available, () => {
   let pki: Pki;
   let irc: InspircdInstance;
   let noStartTls: InspircdInstance;
@@ -164,4 +151,4 @@ if (!available.ok) {
       expect(result.stdout).toMatch(/verified/i);
     });
   });
-}
+});

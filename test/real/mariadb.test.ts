@@ -3,28 +3,14 @@
 // without authenticating, check and cert; and a server run with --skip-ssl (no CLIENT_SSL:
 // exit 7).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { makePki } from '../support/certs.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { mariadbAvailability, startMariadb, type MariadbInstance } from '../support/servers/mariadb.js';
 
 const availability = mariadbAvailability();
-const isRoot = process.getuid?.() === 0;
 
-if (!availability.ok) {
-  const message = `MARIADB TESTS DID NOT RUN: ${availability.reason}`;
-  console.warn(message);
-  if (process.env.CI || isRoot) {
-    describe('real MariaDB', () => {
-      it('is installed', () => {
-        expect.fail(message);
-      });
-    });
-  } else {
-    describe.skip(`real MariaDB (${availability.reason})`, () => {
-      it('needs root and the mariadb-server package', () => {});
-    });
-  }
-} else {
+withRealServers('real MariaDB', availability, () => {
   const pki = makePki();
   let server: MariadbInstance;
   let plain: MariadbInstance;
@@ -93,4 +79,4 @@ if (!availability.ok) {
       expect(result.stderr).toMatch(/does not offer TLS \(its handshake does not set CLIENT_SSL\)/);
     });
   });
-}
+});

@@ -2,27 +2,14 @@
 // RFC 4642 upgrade with a verified certificate and CAPABILITIES asked again over TLS,
 // implicit TLS (nnrpd -S), and a reader with no TLS configured (STARTTLS not offered).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { makePki, type Pki } from '../support/certs.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { innAvailability, startInn, type InnInstance } from '../support/servers/inn.js';
 
 const available = innAvailability();
 
-if (!available.ok) {
-  const message = `REAL-SERVER TESTS DID NOT RUN: INN: ${available.reason}`;
-  console.warn(message);
-  if (process.env.CI || process.getuid?.() === 0) {
-    describe('real INN (nnrpd)', () => {
-      it('is installed and can be started', () => {
-        expect.fail(message);
-      });
-    });
-  } else {
-    describe.skip(`real INN (${available.reason})`, () => {
-      it('needs the inn2 package and root', () => {});
-    });
-  }
-} else {
+withRealServers('real INN (nnrpd)', available, () => {
   let pki: Pki;
   let inn: InnInstance;
 
@@ -113,4 +100,4 @@ if (!available.ok) {
       expect(result.stdout).toMatch(/verified/i);
     });
   });
-}
+});

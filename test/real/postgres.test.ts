@@ -3,28 +3,14 @@
 // SCRAM, reject), the clean goodbye (nothing in the server's log), check and cert, and the
 // refusal of a server with ssl = off (N, exit 7).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { makePki } from '../support/certs.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { makePostgresCluster, postgresAvailability, type PostgresCluster, type PostgresInstance } from '../support/servers/postgres.js';
 
 const availability = postgresAvailability();
-const isRoot = process.getuid?.() === 0;
 
-if (!availability.ok) {
-  const message = `POSTGRESQL TESTS DID NOT RUN: ${availability.reason}`;
-  console.warn(message);
-  if (process.env.CI || isRoot) {
-    describe('real PostgreSQL', () => {
-      it('is installed', () => {
-        expect.fail(message);
-      });
-    });
-  } else {
-    describe.skip(`real PostgreSQL (${availability.reason})`, () => {
-      it('needs root and the postgresql package', () => {});
-    });
-  }
-} else {
+withRealServers('real PostgreSQL', availability, () => {
   const pki = makePki();
   let cluster: PostgresCluster;
 
@@ -131,4 +117,4 @@ if (!availability.ok) {
       expect(result.stderr).not.toMatch(/\n\s+at /);
     });
   });
-}
+});

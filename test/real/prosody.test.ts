@@ -2,28 +2,14 @@
 // xmpp-server (s2s) with the verdict "verified", the features over TLS listing SASL
 // mechanisms, a SCRAM login, and a host whose features offer no STARTTLS (exit 7).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { makePki, type Pki } from '../support/certs.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { prosodyAvailable, startProsody, type ProsodyInstance } from '../support/servers/prosody.js';
 
 const availability = prosodyAvailable();
-const isRoot = process.getuid?.() === 0;
 
-if (!availability.ok) {
-  const message = `PROSODY TESTS DID NOT RUN: ${availability.reason}`;
-  console.warn(message);
-  if (process.env.CI || isRoot) {
-    describe('real Prosody', () => {
-      it('is installed', () => {
-        expect.fail(message);
-      });
-    });
-  } else {
-    describe.skip(`real Prosody (${availability.reason})`, () => {
-      it('needs root and the prosody package', () => {});
-    });
-  }
-} else {
+withRealServers('real Prosody', availability, () => {
   let pki: Pki;
   let prosody: ProsodyInstance;
   beforeAll(async () => {
@@ -81,4 +67,4 @@ if (!availability.ok) {
       expect(result.code).toBe(0);
     });
   });
-}
+});

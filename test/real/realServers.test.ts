@@ -1,30 +1,14 @@
 // mailprobe against real Postfix and Dovecot on loopback high ports, run as a user would
 // run it: the upgrade, the certificate verdict with -CAfile, and a login.
 import { describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { ensureMailServers } from '../support/realServers.js';
 import { useMailServers } from '../support/mailServers.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 
 const availability = ensureMailServers();
-const isRoot = process.getuid?.() === 0;
 
-if (!availability.ok) {
-  const message = `REAL-SERVER TESTS DID NOT RUN: ${availability.reason}`;
-  console.warn(message);
-  if (process.env.CI || isRoot) {
-    // In CI, or as root (where they can be installed), their absence is a failure.
-    describe('real Postfix and Dovecot', () => {
-      it('are installed', () => {
-        expect.fail(message);
-      });
-    });
-  } else {
-    // Elsewhere they are reported as skipped, never as passed.
-    describe.skip(`real Postfix and Dovecot (${availability.reason})`, () => {
-      it('need root to install and run', () => {});
-    });
-  }
-} else {
+withRealServers('real Postfix and Dovecot', availability, () => {
   const s = useMailServers();
 
   const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
@@ -208,4 +192,4 @@ if (!availability.ok) {
       expect(result.stdout).toMatch(/^=> QUIT$/m);
     });
   });
-}
+});

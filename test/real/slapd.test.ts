@@ -2,30 +2,14 @@
 // StartTLS with the certificate verdict and the RootDSE read, ldaps://, and a refusal by
 // an instance with no TLS certificate.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { makePki, type Pki } from '../support/certs.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { slapdAvailability, startSlapd, type SlapdInstance } from '../support/servers/slapd.js';
 
 const availability = slapdAvailability();
-const isRoot = process.getuid?.() === 0;
 
-if (!availability.ok) {
-  const message = `REAL SLAPD TESTS DID NOT RUN: ${availability.reason}`;
-  console.warn(message);
-  if (process.env.CI || isRoot) {
-    // In CI, or as root (where the package can be installed), its absence is a failure.
-    describe('real OpenLDAP slapd', () => {
-      it('is installed', () => {
-        expect.fail(message);
-      });
-    });
-  } else {
-    // Elsewhere reported as skipped, never as passed.
-    describe.skip(`real OpenLDAP slapd (${availability.reason})`, () => {
-      it('needs the slapd package', () => {});
-    });
-  }
-} else {
+withRealServers('real OpenLDAP slapd', availability, () => {
   let pki: Pki;
   let slapd: SlapdInstance;
   let plainSlapd: SlapdInstance;
@@ -109,4 +93,4 @@ if (!availability.ok) {
       expect(result.stderr).not.toMatch(/^\s+at /m);
     });
   });
-}
+});

@@ -2,28 +2,14 @@
 // verified, PBSZ/PROT and FEAT over TLS, a USER/PASS login through :auth over TLS; and a
 // second vsftpd without TLS, whose refusal is exit 7.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRealServers } from '../support/realSuite.js';
 import { makePki, type Pki } from '../support/certs.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { startVsftpd, vsftpdAvailability, type VsftpdInstance } from '../support/servers/vsftpd.js';
 
 const availability = vsftpdAvailability();
-const isRoot = process.getuid?.() === 0;
 
-if (!availability.ok) {
-  const message = `REAL-SERVER TESTS DID NOT RUN: ${availability.reason}`;
-  console.warn(message);
-  if (process.env.CI || isRoot) {
-    describe('real vsftpd', () => {
-      it('is installed', () => {
-        expect.fail(message);
-      });
-    });
-  } else {
-    describe.skip(`real vsftpd (${availability.reason})`, () => {
-      it('needs the vsftpd package', () => {});
-    });
-  }
-} else {
+withRealServers('real vsftpd', availability, () => {
   let pki: Pki;
   let tls: VsftpdInstance;
   let plain: VsftpdInstance;
@@ -97,4 +83,4 @@ if (!availability.ok) {
       expect(result.stdout).not.toMatch(/TLSv1/);
     });
   });
-}
+});
