@@ -51,7 +51,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
-import { freePort, type ServerAvailability } from './realServers.js';
+import { freePort } from './realServers.js';
+import { ensurePackages, type ServerAvailability } from './packages.js';
 
 export type DnsRecordType = 'A' | 'AAAA' | 'MX' | 'TXT' | 'TLSA' | 'SRV' | 'CNAME' | 'NS';
 
@@ -101,8 +102,6 @@ const REQUIRED: ReadonlyArray<readonly [string, string]> = [
   ['/usr/bin/drill', 'ldnsutils'],
 ];
 
-const missingPackages = (): string[] => [...new Set(REQUIRED.filter(([f]) => !existsSync(f)).map(([, pkg]) => pkg))];
-
 let availability: ServerAvailability | undefined;
 
 /**
@@ -110,33 +109,8 @@ let availability: ServerAvailability | undefined;
  * as root, missing packages are installed with apt-get. Memoized per process.
  */
 export function ensureDnsServers(): ServerAvailability {
-  availability ??= checkAndInstall();
+  availability ??= ensurePackages(REQUIRED);
   return availability;
-}
-
-function checkAndInstall(): ServerAvailability {
-  let missing = missingPackages();
-  if (missing.length === 0) return { ok: true };
-  if (process.getuid?.() !== 0) return { ok: false, reason: `missing packages: ${missing.join(' ')} (root can install them)` };
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const aptOpts = ['-o', 'DPkg::Lock::Timeout=600', '-q'];
-  try {
-    try {
-      execFileSync('apt-get', [...aptOpts, 'update'], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
-    } catch {
-      // Another apt may hold the lists lock; the package lists may still be good enough.
-    }
-    execFileSync('apt-get', [...aptOpts, 'install', '-y', '--no-install-recommends', ...missing], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 900_000,
-    });
-  } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-5).join('\n') ?? '';
-    return { ok: false, reason: `apt-get install ${missing.join(' ')} failed: ${(err as Error).message}\n${stderr}` };
-  }
-  missing = missingPackages();
-  return missing.length ? { ok: false, reason: `still missing after apt-get: ${missing.join(' ')}` } : { ok: true };
 }
 
 // ---------------------------------------------------------------- zones and signing

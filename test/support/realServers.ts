@@ -17,7 +17,8 @@ import { basename, dirname, join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import type { Pki } from './certs.js';
 
-export type ServerAvailability = { ok: true } | { ok: false; reason: string };
+export type { ServerAvailability } from './packages.js';
+import { ensurePackages, missingPackages, type ServerAvailability } from './packages.js';
 
 /** Files that must exist, and the Debian package that provides each. */
 const REQUIRED: ReadonlyArray<readonly [string, string]> = [
@@ -33,8 +34,6 @@ const REQUIRED: ReadonlyArray<readonly [string, string]> = [
 ];
 
 const isRoot = (): boolean => process.getuid?.() === 0;
-const missingPackages = (): string[] => [...new Set(REQUIRED.filter(([f]) => !existsSync(f)).map(([, pkg]) => pkg))];
-
 let availability: ServerAvailability | undefined;
 
 /**
@@ -44,42 +43,14 @@ let availability: ServerAvailability | undefined;
  */
 export function ensureMailServers(): ServerAvailability {
   if (availability) return availability;
-  availability = checkAndInstall();
-  return availability;
-}
-
-function checkAndInstall(): ServerAvailability {
   if (!isRoot()) {
-    const missing = missingPackages();
+    const missing = missingPackages(REQUIRED);
     const why = missing.length ? `missing packages: ${missing.join(' ')}; ` : '';
-    return { ok: false, reason: `${why}real Postfix/Dovecot tests need root (Postfix only starts as root)` };
+    return (availability = { ok: false, reason: `${why}real Postfix/Dovecot tests need root (Postfix only starts as root)` });
   }
-  let missing = missingPackages();
-  if (missing.length === 0) return { ok: true };
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const aptOpts = ['-o', 'DPkg::Lock::Timeout=600', '-q'];
-  try {
-    // Postfix's debconf would otherwise ask which kind of mail setup to write to /etc/postfix.
-    execFileSync('debconf-set-selections', {
-      input: 'postfix postfix/main_mailer_type select No configuration\npostfix postfix/mailname string localhost\n',
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
-    try {
-      execFileSync('apt-get', [...aptOpts, 'update'], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
-    } catch {
-      // Another apt may hold the lists lock; the package lists may still be good enough.
-    }
-    execFileSync('apt-get', [...aptOpts, 'install', '-y', '--no-install-recommends', ...missing], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 900_000,
-    });
-  } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-5).join('\n') ?? '';
-    return { ok: false, reason: `apt-get install ${missing.join(' ')} failed: ${(err as Error).message}\n${stderr}` };
-  }
-  missing = missingPackages();
-  return missing.length ? { ok: false, reason: `still missing after apt-get: ${missing.join(' ')}` } : { ok: true };
+  // Postfix's debconf would otherwise ask which kind of mail setup to write to /etc/postfix.
+  availability = ensurePackages(REQUIRED, { debconf: 'postfix postfix/main_mailer_type select No configuration\npostfix postfix/mailname string localhost\n' });
+  return availability;
 }
 
 /** Ports handed out in this process, so two probes never return the same port. */
