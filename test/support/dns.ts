@@ -44,7 +44,7 @@
  * 0.5-1 s on two busy shared cores (2 s at worst seen); it is returned as setupMs. Most of
  * it is NSD reading its zones and forking. Neither server needs root.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
