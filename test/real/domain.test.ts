@@ -1,6 +1,6 @@
 // check --mx against real DNS: NSD serving zones signed at start-up, Unbound validating
-// them (test/support/dns.ts), and SMTP servers on distinct loopback addresses with
-// certificates from the test CA. One zone per verdict: DANE valid (3 1 1 and 2 1 1), DANE
+// them (test/support/dns.ts), a real Postfix and in-process SMTP servers on distinct
+// loopback addresses with certificates from the test CA, an MTA-STS policy host on 443. One zone per verdict: DANE valid (3 1 1 and 2 1 1), DANE
 // mismatch, bogus signatures, an unsigned zone with TLSA, a signed zone whose MX offers
 // no STARTTLS, several MX with A and AAAA, a null MX and no MX at all.
 import { execFile } from 'node:child_process';
@@ -17,17 +17,19 @@ import { makePki, type CertPair, type Pki } from '../support/certs.js';
 import { ensureDnsServers, startDns, type DnsInstance, type ZoneSpec } from '../support/dns.js';
 import { expectLine, fakeServer, type FakeServer } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
+import { ensureMailServers, startPostfix, type PostfixInstance } from '../support/realServers.js';
 import { tlsOf } from '../support/pkiOnce.js';
 
-const availability = ensureDnsServers();
+// NSD and Unbound for DNS, Postfix for one of the MX hosts.
+const [dnsServers, mailServers] = [ensureDnsServers(), ensureMailServers()];
+const availability = !dnsServers.ok ? dnsServers : mailServers;
 const ADDRESSES = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '::1'];
 /** Where the MTA-STS policy hosts live: the policy URL has no port, so 443 it is. */
 const POLICY_ADDRESS = '127.0.0.6';
 
-/** A port free on every test address, so each MX listens on "its" port 25 stand-in. */
-async function portFreeEverywhere(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 40_000);
+/** Is `port` free on every test address, so each MX listens on "its" port 25 stand-in? */
+async function portFreeEverywhere(port: number): Promise<boolean> {
+  {
     const free = await Promise.all(
       ADDRESSES.map(
         (host) =>
@@ -38,9 +40,8 @@ async function portFreeEverywhere(): Promise<number> {
           }),
       ),
     );
-    if (free.every(Boolean)) return port;
+    return free.every(Boolean);
   }
-  throw new Error('no port free on every test address');
 }
 
 /** An MX: greeting, EHLO (STARTTLS offered or not), STARTTLS with `cert`, EHLO, QUIT. */
@@ -68,6 +69,7 @@ withRealServers('real DNS for check --mx', availability, () => {
   let port: number;
   const servers: FakeServer[] = [];
   let policies: HttpsServer;
+  let postfix: PostfixInstance;
   let tlsaRecords: { mx1: string; mx2: string; mismatch: string };
 
   /** openssl s_client's own DANE verdict for one server and record (STARTTLS smtp). */
@@ -80,7 +82,11 @@ withRealServers('real DNS for check --mx', availability, () => {
 
   beforeAll(async () => {
     pki = makePki();
-    port = await portFreeEverywhere();
+    // A real Postfix is one of the MX hosts (127.0.0.1); the others listen on its port number
+    // on their own addresses, so one --port serves every MX, as port 25 does.
+    postfix = await startPostfix(pki);
+    port = postfix.smtp;
+    if (!(await portFreeEverywhere(port))) throw new Error(`port ${port} (Postfix's) is taken on one of ${ADDRESSES.join(', ')}`);
     const mx2 = pki.issue(['mx2.dane.test', 'mx.plain.test', 'mx1.sts.test', 'mx2.sts.test', 'mx.redirect.test', 'live.failover.test', 'mail.srv.test']);
     const policyCert = pki.issue(['mta-sts.sts.test', 'mta-sts.redirect.test']);
     policies = createHttpsServer(tlsOf(policyCert), (req, res) => {
@@ -138,6 +144,16 @@ withRealServers('real DNS for check --mx', availability, () => {
           { name: 'mx.redirect.test', type: 'A', data: '127.0.0.3' },
           { name: '_mta-sts.redirect.test', type: 'TXT', data: '"v=STSv1; id=1"' },
           { name: 'mta-sts.redirect.test', type: 'A', data: POLICY_ADDRESS },
+        ],
+      },
+      {
+        name: 'postfix.test',
+        dnssec: 'signed',
+        records: [
+          { name: 'postfix.test', type: 'MX', data: '10 localhost.postfix.test.' },
+          { name: 'localhost.postfix.test', type: 'A', data: '127.0.0.1' },
+          { name: `_${port}._tcp.localhost.postfix.test`, type: 'TLSA', data: tlsa(pki.leaf.certPem, 3) },
+          { name: '_smtp._tls.postfix.test', type: 'TXT', data: '"v=TLSRPTv1; rua=mailto:tlsrpt@postfix.test"' },
         ],
       },
       {
@@ -218,6 +234,7 @@ withRealServers('real DNS for check --mx', availability, () => {
     for (const server of servers) await server.close();
     await new Promise((resolve) => (policies ? policies.close(resolve) : resolve(undefined)));
     await dns?.stop();
+    await postfix?.stop();
   });
 
   const check = (...args: string[]) => runMailprobe(['check', '--mx', '--resolver', dns.resolver, '--port', String(port), '--CAfile', pki.ca.cert, '--no-versions', ...args]);
@@ -247,6 +264,17 @@ withRealServers('real DNS for check --mx', availability, () => {
       // mx1's certificate names localhost, not mx1.dane.test: DANE-EE ignores that, PKIX does not.
       expect(row(report.targets[0], 'certificate.hostname')).toMatchObject({ verdict: 'info' });
       expect(report.domains).toEqual([expect.objectContaining({ domain: 'dane.test', verdict: 'ok', mx: expect.objectContaining({ kind: 'mx', status: 'secure' }) })]);
+      expect(report.code).toBe(0);
+    });
+
+    it('a real Postfix as the MX: STARTTLS, its certificate pinned by DANE-EE, DNSSEC secure', async () => {
+      const report = await json('postfix.test');
+      const [target] = report.targets;
+      expect([target.mx, target.address]).toEqual(['localhost.postfix.test', '127.0.0.1']);
+      expect(row(target, 'tls.starttls')).toMatchObject({ verdict: 'ok' });
+      expect(row(target, 'dane')).toMatchObject({ verdict: 'ok', details: { status: 'valid', depth: 0 } });
+      expect(row(target, 'dnssec')).toMatchObject({ verdict: 'ok', details: { status: 'secure' } });
+      expect(row(target, 'greeting')).toMatchObject({ verdict: 'ok' });
       expect(report.code).toBe(0);
     });
 
