@@ -28,9 +28,12 @@ export const LOAD_FLAGS: FlagSpec[] = [
   { name: 'from', value: 'address', help: 'envelope sender (default mailprobe@localhost)' },
   { name: 'to', value: 'address', help: 'recipient (default test@localhost)' },
   { name: 'rcpts', value: 'K', help: 'recipients per message (to, then to+2, to+3, ...)' },
-  { name: 'pipelining', help: 'send MAIL, RCPT and DATA together when the server offers PIPELINING' },
-  { name: 'bdat', help: 'send each message with BDAT ... LAST instead of DATA when the server offers CHUNKING' },
-  { name: 'no_rset', aliases: ['no-rset'], help: 'RSET only after a refused message, not between all (as smtp-source)' },
+  { name: 'pipelining', help: 'send MAIL, RCPT and DATA (or BDAT) together when the server offers PIPELINING (the default)' },
+  { name: 'no_pipelining', aliases: ['no-pipelining'], help: 'one command at a time, as smtp-source' },
+  { name: 'bdat', help: 'send each message as BDAT ... LAST when the server offers CHUNKING (the default)' },
+  { name: 'no_bdat', aliases: ['no-bdat'], help: 'DATA even where CHUNKING is offered' },
+  { name: 'rset', help: 'RSET between every two messages, not only after a refused one' },
+  { name: 'no_rset', aliases: ['no-rset'], help: 'RSET only after a refused message (the default; as smtp-source)' },
   { name: 'lmtp', help: 'speak LMTP (LHLO, one reply per recipient)' },
   { name: 'user', value: 'user', help: 'AUTH once per connection (password from --password, MAILPROBE_PASSWORD or --pass-file)' },
   { name: 'password', value: 'password', help: 'password for --user' },
@@ -95,7 +98,13 @@ export async function loadCommand(argv: string[], io: MainIo, printer: Printer):
     const user = typeof flags.user === 'string' ? flags.user : undefined;
     const password = typeof flags.password === 'string' ? flags.password : io.env.MAILPROBE_PASSWORD || (typeof flags.pass_file === 'string' ? readPassFile(flags.pass_file) : undefined);
     const connections = count(flags.connections, 'connections', 1);
-    const dialogue = { pipelining: !!flags.pipelining, bdat: !!flags.bdat, rset: !flags.no_rset };
+    // The fastest correct dialogue the server offers is the default: PIPELINING and CHUNKING
+    // where offered (one round trip per message), RSET only after a refusal (RFC 5321 §4.1.4:
+    // a new MAIL starts a new transaction after an accepted one).
+    for (const [yes, no] of [['pipelining', 'no_pipelining'], ['bdat', 'no_bdat'], ['rset', 'no_rset']] as const) {
+      if (flags[yes] && flags[no]) throw usageError(`--${yes} and --${no.replace('_', '-')} contradict each other`);
+    }
+    const dialogue = { pipelining: !flags.no_pipelining, bdat: !flags.no_bdat, rset: !!flags.rset };
     const run = startLoad({
       session: { ...session, noEhlo: true, quiet: true },
       connections,

@@ -120,11 +120,12 @@ export function loadJson(summary: LoadSummary): string {
 /** "BDAT on 0 of 4 connections (CHUNKING not offered)" and the like. */
 function dialogueLine(summary: LoadSummary): string {
   const { dialogue, connectionsOpened } = summary;
-  const used = (name: string, keyword: string, n: number) =>
-    `${name} on ${n} of ${counted(connectionsOpened, 'connection')}${n < connectionsOpened ? ` (${keyword} not offered)` : ''}`;
+  // What ran, where it was asked for: the extension on all connections, on none (not offered), or on some.
+  const used = (name: string, fallback: string, keyword: string, n: number) =>
+    n === 0 ? `${fallback} (${keyword} not offered)` : n >= connectionsOpened ? name : `${name} on ${n} of ${counted(connectionsOpened, 'connection')} (${keyword} not offered on the others)`;
   const parts = [
-    dialogue.bdat ? used('BDAT', 'CHUNKING', dialogue.bdatConnections) : 'DATA',
-    dialogue.pipelining ? used('PIPELINING', 'PIPELINING', dialogue.pipelinedConnections) : 'one command at a time',
+    dialogue.bdat ? used('BDAT', 'DATA', 'CHUNKING', dialogue.bdatConnections) : 'DATA',
+    dialogue.pipelining ? used('PIPELINING', 'one command at a time', 'PIPELINING', dialogue.pipelinedConnections) : 'one command at a time',
     dialogue.rsetBetweenMessages ? 'RSET between messages' : 'RSET only after a refusal',
   ];
   return parts.join(', ');

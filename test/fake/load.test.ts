@@ -81,8 +81,8 @@ describe('mailprobe load', () => {
       const ids = new Set(seen.messages.map((m) => m.headers.find((h) => h.startsWith('Message-ID:'))));
       expect(ids.size).toBe(30);
       expect(seen.messages.every((m) => m.bodyBytes === 2048)).toBe(true);
-      // RSET between messages: not after a connection's last one, which QUIT follows.
-      expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(30 - seen.connections);
+      // The default dialogue: no RSET after an accepted message (a new MAIL starts afresh).
+      expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(0);
       expect(summary.latencyMs.message.count).toBe(30);
       expect(summary.latencyMs.message.p50).toBeGreaterThan(0);
       expect(summary.latencyMs.message.max).toBeGreaterThanOrEqual(summary.latencyMs.message.p99);
@@ -113,15 +113,23 @@ describe('mailprobe load', () => {
     }
   });
 
-  it('--no-rset: RSET only after a refused message, as smtp-source; the report says which dialogue ran', async () => {
+  it('the default: RSET only after a refused message, as smtp-source, PIPELINING where offered; --rset and --no-pipelining; the report says which dialogue ran', async () => {
     const seen = fresh();
     const server = await countingServer(seen);
     try {
-      const good = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '6', '--per-conn', '3', '--no-rset']);
+      const good = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '6', '--per-conn', '3']);
       expect(good.code).toBe(0);
       expect(seen.messages).toHaveLength(6);
       expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(0);
-      expect(good.stdout).toMatch(/^dialogue {5}DATA, one command at a time, RSET only after a refusal$/m);
+      expect(good.stdout).toMatch(/^dialogue {5}DATA \(CHUNKING not offered\), PIPELINING, RSET only after a refusal$/m);
+      const rset = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '6', '--per-conn', '3', '--rset', '--no-pipelining', '--no-bdat']);
+      expect(rset.stdout).toMatch(/^dialogue {5}DATA, one command at a time, RSET between messages$/m);
+      // RSET between messages: not after a connection's last one, which QUIT follows.
+      expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(4);
+      const contradiction = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '--rset', '--no-rset']);
+      expect(contradiction.code).toBe(3);
+      expect(contradiction.stderr).toMatch(/--rset and --no-rset contradict each other/);
+      seen.commands.length = 0;
       const bad = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '4', '--per-conn', '4', '--no-rset', '--to', 'bad@x.test', '--json']);
       expect(JSON.parse(bad.stdout)).toMatchObject({ rejected: 4, dialogue: { rsetBetweenMessages: false } });
       // After each refusal but the last, which QUIT follows.
@@ -159,7 +167,7 @@ describe('mailprobe load', () => {
       const result = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '2', '--bdat']);
       expect(result.code).toBe(0);
       expect(seen.commands.filter((c) => c === 'DATA')).toHaveLength(2);
-      expect(result.stdout).toMatch(/^dialogue {5}BDAT on 0 of 1 connection \(CHUNKING not offered\)/m);
+      expect(result.stdout).toMatch(/^dialogue {5}DATA \(CHUNKING not offered\)/m);
       expect(result.stdout).toMatch(/^load: 127\.0\.0\.1:\d+ \(plain smtp\), 1 concurrent connection$/m);
     } finally {
       await server.close();
