@@ -39,7 +39,7 @@ async function mtaStsOf(domain: string, base: SessionOptions, how: DomainOptions
   if (!policy) {
     const row: CheckResult = found.announced
       ? { id: 'mta_sts', verdict: 'fail', summary: `MTA-STS is announced (id ${id}) but its policy cannot be had: ${error}`, details: { id, mode: null } }
-      : { id: 'mta_sts', verdict: 'info', summary: `no MTA-STS policy: ${error}`, details: { mode: null } };
+      : { id: 'mta_sts', verdict: found.unknown ? 'warn' : 'info', summary: `no MTA-STS policy: ${error}`, details: { mode: null } };
     return { row, found: { id, error } };
   }
   const summary = `MTA-STS ${policy.mode}, max_age ${policy.maxAge} s, mx ${policy.mx.join(' ') || 'none'} (id ${id})`;

@@ -135,6 +135,8 @@ export interface DomainPolicy {
   /** Why there is no policy in force; `announced` when a record promised one that could not be had. */
   error?: string;
   announced?: boolean;
+  /** The record could not even be looked up: whether a policy exists is unknown. */
+  unknown?: boolean;
 }
 
 export async function loadPolicy(domain: string, resolver: StubResolver, tls: TlsSettings, timeoutMs: number): Promise<DomainPolicy> {
@@ -142,7 +144,7 @@ export async function loadPolicy(domain: string, resolver: StubResolver, tls: Tl
   try {
     texts = (await txtRecords(resolver, `_mta-sts.${domain}`)).texts;
   } catch (error) {
-    return { error: `looking up _mta-sts.${domain} failed: ${messageOf(error)}` };
+    return { error: `looking up _mta-sts.${domain} failed: ${messageOf(error)}`, unknown: true };
   }
   const record = stsRecord(texts);
   if (!record.found) return { error: record.why };
