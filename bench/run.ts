@@ -121,7 +121,9 @@ async function otherSections(): Promise<string[]> {
   const lines: string[] = [];
   const mailprobe = [process.execPath, `${ROOT}/bin/mailprobe.cjs`];
   const runs = Math.max(3, Math.min(5, Math.floor(RUNS / 6)));
-  const N = Number(process.env.BENCH_MESSAGES ?? 5000);
+  // The issue's like-for-like run: 20 parallel sessions, 20,000 messages of 4 KiB.
+  const N = Number(process.env.BENCH_MESSAGES ?? 20000);
+  const C = String(process.env.BENCH_CONNECTIONS ?? 20);
 
   // 2. A 100 MB message through an interactive-mode session into DATA, vs s_client, with the
   // message on standard input both ways a user gives it: `< file` and `cat file |`.
@@ -187,12 +189,12 @@ async function otherSections(): Promise<string[]> {
     const target = `127.0.0.1:${postfixSink.port}`;
     for (const [label, reuse] of [['one message per connection', false], ['connections reused', true]] as const) {
       const perConn = reuse ? '1000000' : '1';
-      const load = (extra: string[]) => [...mailprobe, 'load', target, '-plain', '-c', '4', '-n', String(N), '--size', '4k', '--per-conn', perConn, ...extra];
+      const load = (extra: string[]) => [...mailprobe, 'load', target, '-plain', '-c', C, '-n', String(N), '--size', '4k', '--per-conn', perConn, ...extra];
       const variants: [string, string[]][] = [
         ['mailprobe load (the default: PIPELINING where offered, no RSET)', load([])],
         ['mailprobe load --no-pipelining (the dialogue smtp-source speaks)', load(['--no-pipelining'])],
-        ['bare Node floor, same dialogue as smtp-source', [process.execPath, `${ROOT}/bench/loadFloor.mjs`, String(postfixSink.port), String(N), '4', reuse ? '1000000' : '1']],
-        ['smtp-source', ['/usr/sbin/smtp-source', ...(reuse ? ['-d'] : []), '-s', '4', '-m', String(N), '-l', '4096', target]],
+        ['bare Node floor, same dialogue as smtp-source', [process.execPath, `${ROOT}/bench/loadFloor.mjs`, String(postfixSink.port), String(N), C, reuse ? '1000000' : '1']],
+        ['smtp-source', ['/usr/sbin/smtp-source', ...(reuse ? ['-d'] : []), '-s', C, '-m', String(N), '-l', '4096', target]],
       ];
       const times = new Map<string, number[]>(variants.map(([name]) => [name, []]));
       for (let i = 0; i < runs; i++) {
@@ -211,13 +213,33 @@ async function otherSections(): Promise<string[]> {
     }
     lines.push(
       '',
-      `## mailprobe load vs smtp-source into Postfix smtp-sink (${N} messages of 4 KiB, 4 connections, ${runs} interleaved runs, wall time per process)`,
+      `## mailprobe load vs smtp-source into Postfix smtp-sink (${N} messages of 4 KiB, ${C} connections, ${runs} interleaved runs, wall time per process)`,
       '',
       '| connections | sender | msg/s | ÷ smtp-source (throughput) | ÷ bare Node floor (throughput) |',
       '| --- | --- | ---: | ---: | ---: |',
       ...rows,
       '',
       'Target: mailprobe load with its default dialogue at least 1.0× smtp-source (smtp-sink offers PIPELINING, not CHUNKING; smtp-source does not pipeline); the --no-pipelining row is the like-for-like dialogue.',
+    );
+
+    // Rate against connections: the default dialogue and smtp-source -d, connections reused.
+    const sweep: string[] = [];
+    for (const connections of ['1', '4', '20', '100']) {
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        ours.push((await timed([...mailprobe, 'load', target, '-plain', '-c', connections, '-n', String(N), '--size', '4k', '--per-conn', '1000000'])).ms);
+        theirs.push((await timed(['/usr/sbin/smtp-source', '-d', '-s', connections, '-m', String(N), '-l', '4096', target])).ms);
+      }
+      sweep.push(`| ${connections} | ${rate(median(ours))} | ${rate(median(theirs))} | ${(median(theirs) / median(ours)).toFixed(2)} |`);
+    }
+    lines.push(
+      '',
+      `## Rate against connections (${N} messages of 4 KiB, connections reused, 3 interleaved runs)`,
+      '',
+      '| connections | mailprobe load msg/s | smtp-source -d msg/s | mailprobe ÷ smtp-source |',
+      '| ---: | ---: | ---: | ---: |',
+      ...sweep,
     );
 
     // 5. Peak memory of load at 1,000 connections.
@@ -231,7 +253,7 @@ async function otherSections(): Promise<string[]> {
   // 4. mailprobe sink vs smtp-sink, both fed by smtp-source: a fresh server for every run
   // (start-up and a cold JIT included), and one server kept running, as a sink is used.
   const perSecond = (ms: number) => (N / (ms / 1000)).toFixed(0);
-  const feed = (port: number) => timed(['/usr/sbin/smtp-source', '-d', '-s', '4', '-m', String(N), '-l', '4096', `127.0.0.1:${port}`]);
+  const feed = (port: number) => timed(['/usr/sbin/smtp-source', '-d', '-s', C, '-m', String(N), '-l', '4096', `127.0.0.1:${port}`]);
   const fresh: number[][] = [[], []];
   for (let i = 0; i < runs; i++) {
     const ours = await startMailprobeSink(ROOT, []);
@@ -261,7 +283,7 @@ async function otherSections(): Promise<string[]> {
   ];
   lines.push(
     '',
-    `## mailprobe sink vs Postfix smtp-sink, fed by smtp-source (${N} messages of 4 KiB, 4 connections reused, ${runs} runs)`,
+    `## mailprobe sink vs Postfix smtp-sink, fed by smtp-source (${N} messages of 4 KiB, ${C} connections reused, ${runs} runs)`,
     '',
     '| server | receiver | msg/s | mailprobe ÷ smtp-sink (throughput) |',
     '| --- | --- | ---: | ---: |',
