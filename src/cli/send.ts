@@ -9,9 +9,8 @@ import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { QUIT_STAGES, type QuitStage } from '../protocols/types.js';
 import { toMechanismName, type MechanismName } from '../sasl/index.js';
 import { buildMessage, type Attachment } from '../send/message.js';
-import type { MxResolver } from '../send/mx.js';
 import { sendObserver } from '../send/observer.js';
-import { runSend, type SendRequest } from '../send/run.js';
+import { runSend, type SendDeps, type SendRequest } from '../send/run.js';
 import { SEND_EXIT_LINES } from '../send/stages.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
@@ -23,7 +22,7 @@ import { resolveSession, type SessionFlags } from './resolve.js';
 import { parseTarget } from './target.js';
 
 /** The connection flags every mailprobe command takes, as the session spells them. */
-const CONNECTION = ['servername', 'noservername', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', 'allow_plaintext_auth', 'insecure', 'pass_file'];
+const CONNECTION = ['servername', 'noservername', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', 'allow_plaintext_auth', 'insecure', 'pass_file', 'resolver'];
 
 export const SEND_FLAGS: FlagSpec[] = [
   { name: 'to', value: 'address[,address...]', aliases: ['t'], repeatable: true, help: 'recipient (required); repeat, or separate with commas' },
@@ -205,6 +204,7 @@ export function sendRequest(parsed: ParsedSend): SendPlan {
     quitAfter,
     pipeline: !!flags.pipeline,
     suppressData: !!flags.suppress_data,
+    resolvers: Array.isArray(flags.resolver) ? flags.resolver : undefined,
   };
 }
 
@@ -222,7 +222,7 @@ async function terminalPrompt(io: MainIo, printer: Printer): Promise<((question:
   };
 }
 
-export async function sendCommand(argv: string[], io: MainIo, printer: Printer, deps: { resolver?: MxResolver } = {}): Promise<number> {
+export async function sendCommand(argv: string[], io: MainIo, printer: Printer, deps: SendDeps = {}): Promise<number> {
   const parsed = parseSendArgs(argv);
   if (parsed.flags.help) {
     io.stdout.write(sendHelp() + '\n');

@@ -20,7 +20,9 @@ import type { ModeName } from '../protocols/registry.js';
 import type { Capabilities, QuitStage } from '../protocols/types.js';
 import type { MechanismName } from '../sasl/index.js';
 import type { Printer } from '../terminal/printer.js';
-import { mailHosts, systemResolver, type MxResolver } from './mx.js';
+import { mailHosts } from './mx.js';
+import { StubResolver } from '../dns/stub.js';
+import { nameservers } from '../dns/servers.js';
 import type { SendObserver } from './observer.js';
 import { exitCodeAt, SEND_EXIT, sendHint, STAGE_NAMES, stageOfCommand, stageOfError, type SendStage } from './stages.js';
 
@@ -42,10 +44,13 @@ export interface SendRequest {
   quitAfter?: QuitStage;
   pipeline: boolean;
   suppressData: boolean;
+  /** --resolver: the DNS servers for the MX lookup. */
+  resolvers?: string[];
 }
 
 export interface SendDeps {
-  resolver?: MxResolver;
+  /** The DNS resolver for the MX lookup (--resolver, else those of /etc/resolv.conf). */
+  resolver?: StubResolver;
 }
 
 /** The default port for the way of connecting: 465 for implicit TLS, 24 for LMTP, else 25. */
@@ -137,7 +142,7 @@ export async function runSend(request: SendRequest, observer: SendObserver, prin
     if (request.server) hosts = [request.server];
     else {
       const domain = request.to[0].slice(request.to[0].lastIndexOf('@') + 1);
-      hosts = await mailHosts(domain, deps.resolver ?? systemResolver);
+      hosts = await mailHosts(domain, deps.resolver ?? new StubResolver(nameservers(request.resolvers), request.session(domain, 25).timeoutMs));
       observer.note(`MX for ${domain}: ${hosts.join(', ')}`);
     }
     const { mode } = request;

@@ -1,95 +1,47 @@
 // mailprobe's DNS stub against an in-process resolver that answers exactly as each test
 // says: the AD bit as DNSSEC status, SERVFAIL then CD as bogus, truncation and TCP,
 // answers to other questions ignored, silence bounded; and the mail questions on top.
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Server } from 'node:net';
-import * as packet from 'dns-packet';
+import type * as packet from 'dns-packet';
 import { afterAll, describe, expect, it } from 'vitest';
+import { aRecord, fakeDns, mxRecord } from '../support/fakeDns.js';
 import { hostAddresses, mailExchangers, tlsaRecords } from '../../src/dns/mail.js';
-import { StubResolver } from '../../src/dns/stub.js';
 import { parseResolver } from '../../src/dns/servers.js';
-
-type Query = { name: string; type: string; cd: boolean; tcp: boolean };
-type Reply = { rcode?: string; ad?: boolean; tc?: boolean; answers?: packet.Answer[]; id?: number; silent?: boolean; extra?: Reply };
-type Zone = (query: Query) => Reply;
 
 const closers: Array<() => void> = [];
 afterAll(() => closers.forEach((close) => close()));
 
-const RCODES: Record<string, number> = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 };
-
-function response(request: packet.Packet, reply: Reply): Buffer {
-  const flags = (reply.ad ? packet.AUTHENTIC_DATA : 0) | (reply.tc ? packet.TRUNCATED_RESPONSE : 0) | packet.RECURSION_AVAILABLE | RCODES[reply.rcode ?? 'NOERROR'];
-  return packet.encode({ type: 'response', id: reply.id ?? request.id, flags, questions: request.questions, answers: reply.answers ?? [] });
+/** A fake resolver for one test, closed after the file. */
+async function fakeResolverOf(zone: Parameters<typeof fakeDns>[0]) {
+  const dns = await fakeDns(zone);
+  closers.push(dns.close);
+  return dns;
 }
 
-/** A resolver on 127.0.0.1 (UDP and TCP on one port); records every question. */
-async function fakeResolver(zone: Zone): Promise<{ resolver: StubResolver; queries: Query[] }> {
-  const queries: Query[] = [];
-  const ask = (bytes: Buffer, tcp: boolean) => {
-    const request = packet.decode(bytes);
-    const question = request.questions![0];
-    const query = { name: question.name, type: question.type, cd: !!((request.flags ?? 0) & packet.CHECKING_DISABLED), tcp };
-    queries.push(query);
-    return { request, reply: zone(query) };
-  };
-  for (;;) {
-    const udp: UdpSocket = createSocket('udp4');
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-    const port = udp.address().port;
-    const tcp: Server = createServer((socket) => {
-      socket.once('data', (data) => {
-        const { request, reply } = ask(data.subarray(2), true);
-        const bytes = response(request, reply);
-        const length = Buffer.alloc(2);
-        length.writeUInt16BE(bytes.length);
-        socket.end(Buffer.concat([length, bytes]));
-      });
-    });
-    const bound = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (!bound) {
-      udp.close();
-      continue;
-    }
-    udp.on('message', (message, from) => {
-      const { request, reply } = ask(message, false);
-      for (let each: Reply | undefined = reply; each; each = each.extra) {
-        if (!each.silent) udp.send(response(request, each), from.port, from.address);
-      }
-    });
-    closers.push(() => udp.close(), () => tcp.close());
-    return { resolver: new StubResolver([{ host: '127.0.0.1', port }], 1_000), queries };
-  }
-}
-
-const a = (name: string, data: string): packet.Answer => ({ type: 'A', name, data, ttl: 60, class: 'IN' });
-const mx = (name: string, preference: number, exchange: string): packet.Answer => ({ type: 'MX', name, data: { preference, exchange }, ttl: 60, class: 'IN' });
+const a = aRecord;
+const mx = mxRecord;
 
 describe('the stub resolver', () => {
   it('AD set is secure, AD clear insecure; the DO bit and EDNS0 go out with every question', async () => {
-    const { resolver } = await fakeResolver((q) => ({ ad: q.name === 'signed.test', answers: [a(q.name, '127.0.0.7')] }));
+    const { resolver } = await fakeResolverOf((q) => ({ ad: q.name === 'signed.test', answers: [a(q.name, '127.0.0.7')] }));
     expect(await resolver.lookup('signed.test', 'A')).toMatchObject({ status: 'secure', rcode: 'NOERROR', answers: [{ data: '127.0.0.7' }] });
     expect(await resolver.lookup('plain.test', 'A')).toMatchObject({ status: 'insecure' });
   });
 
   it('SERVFAIL that answers with checking disabled is bogus; SERVFAIL both ways is an error', async () => {
-    const { resolver, queries } = await fakeResolver((q) => (q.name === 'bogus.test' && q.cd ? { answers: [a(q.name, '127.0.0.9')] } : { rcode: 'SERVFAIL' }));
+    const { resolver, queries } = await fakeResolverOf((q) => (q.name === 'bogus.test' && q.cd ? { answers: [a(q.name, '127.0.0.9')] } : { rcode: 'SERVFAIL' }));
     expect(await resolver.lookup('bogus.test', 'A')).toMatchObject({ status: 'bogus', answers: [{ data: '127.0.0.9' }] });
     expect(queries.map((q) => q.cd)).toEqual([false, true]);
     await expect(resolver.lookup('broken.test', 'A')).rejects.toThrow(/could not answer for broken\.test A \(SERVFAIL\)/);
   });
 
   it('a truncated answer is asked again over TCP', async () => {
-    const { resolver, queries } = await fakeResolver((q) => (q.tcp ? { ad: true, answers: [a(q.name, '127.0.0.8')] } : { tc: true }));
+    const { resolver, queries } = await fakeResolverOf((q) => (q.tcp ? { ad: true, answers: [a(q.name, '127.0.0.8')] } : { tc: true }));
     expect(await resolver.lookup('big.test', 'A')).toMatchObject({ status: 'secure', answers: [{ data: '127.0.0.8' }] });
     expect(queries.map((q) => q.tcp)).toEqual([false, true]);
   });
 
   it('an answer with another id (a spoofing attempt) is ignored; the real one is taken', async () => {
-    const { resolver } = await fakeResolver((q) => ({ id: 1, answers: [a(q.name, '6.6.6.6')], extra: { answers: [a(q.name, '127.0.0.5')] } }));
+    const { resolver } = await fakeResolverOf((q) => ({ id: 1, answers: [a(q.name, '6.6.6.6')], extra: { answers: [a(q.name, '127.0.0.5')] } }));
     // One chance in 65,536 that the stub picked id 1 itself: then the first answer is the real one.
     const answer = await resolver.lookup('spoof.test', 'A');
     expect(['127.0.0.5', '6.6.6.6']).toContain(answer.answers[0].data);
@@ -98,7 +50,7 @@ describe('the stub resolver', () => {
   });
 
   it('silence is an error within the timeout, naming the resolver', async () => {
-    const { resolver } = await fakeResolver(() => ({ silent: true }));
+    const { resolver } = await fakeResolverOf(() => ({ silent: true }));
     const started = Date.now();
     await expect(resolver.lookup('quiet.test', 'A')).rejects.toThrow(/resolver 127\.0\.0\.1:\d+ did not answer within 1 s/);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -116,7 +68,7 @@ describe('the stub resolver', () => {
 
 describe('mail questions', () => {
   it('MX hosts by preference; none → the domain itself; "0 ." → no mail; NXDOMAIN an error', async () => {
-    const { resolver } = await fakeResolver((q) => {
+    const { resolver } = await fakeResolverOf((q) => {
       if (q.name === 'multi.test') return { ad: true, answers: [mx(q.name, 20, 'mx2.multi.test'), mx(q.name, 10, 'mx1.multi.test')] };
       if (q.name === 'nullmx.test') return { answers: [mx(q.name, 0, '.')] };
       if (q.name === 'gone.test') return { rcode: 'NXDOMAIN' };
@@ -131,7 +83,7 @@ describe('mail questions', () => {
   it('addresses follow CNAMEs; TLSA is looked for at the CNAME target first, then at the host, when the chain is secure', async () => {
     const cname: packet.Answer = { type: 'CNAME', name: 'mx.alias.test', data: 'real.target.test', ttl: 60, class: 'IN' };
     const tlsa: packet.Answer = { type: 'TLSA', name: '_25._tcp.mx.alias.test', data: { usage: 3, selector: 1, matchingType: 1, certificate: Buffer.alloc(32, 7) }, ttl: 60, class: 'IN' } as packet.Answer;
-    const { resolver, queries } = await fakeResolver((q) => {
+    const { resolver, queries } = await fakeResolverOf((q) => {
       if (q.type === 'A') return { ad: true, answers: [cname, a('real.target.test', '127.0.0.3')] };
       if (q.type === 'AAAA') return { ad: true, answers: [cname] };
       if (q.name === '_25._tcp.mx.alias.test') return { ad: true, answers: [tlsa] };

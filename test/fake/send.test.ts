@@ -1,12 +1,8 @@
 // mailprobe send against in-process fake servers: STARTTLS + AUTH + a message, the exit
 // code of each failing stage, the credential policy, --quit-after, --suppress-data,
 // --pipeline, swaks' transcript marks, escaping, and LMTP's reply per recipient.
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sendCommand } from '../../src/cli/send.js';
-import type { MxResolver } from '../../src/send/mx.js';
-import { Printer } from '../../src/terminal/printer.js';
-import { palette } from '../../src/terminal/style.js';
+import { fakeDns, mxRecord } from '../support/fakeDns.js';
 import { fakeServer, type FakeClient, type FakeServer } from '../support/fakeServer.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 import { runMailprobe } from '../support/runMailprobe.js';
@@ -294,27 +290,19 @@ describe('mailprobe send', () => {
   });
 });
 
-describe('mailprobe send without --server (a fake resolver: no real DNS)', () => {
-  async function run(argv: string[], resolver: MxResolver): Promise<{ code: number; stdout: string; stderr: string }> {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
-    out.on('data', (c: Buffer) => chunks.out.push(c));
-    err.on('data', (c: Buffer) => chunks.err.push(c));
-    const io = { stdin: new PassThrough(), stdout: out, stderr: err, env: {} };
-    const code = await sendCommand(argv, io, new Printer(out, err, palette(0)), { resolver });
-    return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+describe('mailprobe send without --server (a fake resolver given with --resolver: no real DNS)', () => {
+  const resolvers: Array<() => void> = [];
+  afterAll(() => resolvers.forEach((close) => close()));
+  async function resolverWith(zone: Parameters<typeof fakeDns>[0]): Promise<string> {
+    const dns = await fakeDns(zone);
+    resolvers.push(dns.close);
+    return dns.address;
   }
-  const noData = () => Promise.reject(Object.assign(new Error('no data'), { code: 'ENODATA' }));
 
   it('connects to the lowest-preference MX, and on to the next when it cannot connect', async () => {
     const { server } = await start();
-    const resolver: MxResolver = {
-      resolveMx: async () => [{ exchange: 'localhost', priority: 20 }, { exchange: '127.0.0.1', priority: 5 }],
-      resolve4: noData,
-      resolve6: noData,
-    };
-    const result = await run(['-t', 'user@example.test', '-p', String(server.port), '-q', 'ehlo'], resolver);
+    const resolver = await resolverWith((q) => ({ answers: q.type === 'MX' ? [mxRecord(q.name, 20, 'localhost'), mxRecord(q.name, 5, '127.0.0.1')] : [] }));
+    const result = await runMailprobe(['send', '-t', 'user@example.test', '-p', String(server.port), '-q', 'ehlo', '--resolver', resolver]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^\*\*\* MX for example\.test: 127\.0\.0\.1, localhost$/m);
@@ -323,23 +311,17 @@ describe('mailprobe send without --server (a fake resolver: no real DNS)', () =>
     const closed = await start();
     const port = closed.server.port;
     await closed.server.close();
-    const next = await run(['-t', 'user@example.test', '-p', String(port), '-q', 'banner'], {
-      resolveMx: async () => [{ exchange: '127.0.0.1', priority: 5 }, { exchange: '127.0.0.2', priority: 10 }],
-      resolve4: noData,
-      resolve6: noData,
-    });
+    const twoMx = await resolverWith((q) => ({ answers: q.type === 'MX' ? [mxRecord(q.name, 5, '127.0.0.1'), mxRecord(q.name, 10, '127.0.0.2')] : [] }));
+    const next = await runMailprobe(['send', '-t', 'user@example.test', '-p', String(port), '-q', 'banner', '--resolver', twoMx]);
     expect(next.stdout).toMatch(/trying the next MX/);
     expect(next.stdout).toMatch(/^\*\*\* Trying 127\.0\.0\.2:/m);
   });
 
   it('NXDOMAIN is one line on stderr and exit 3, no stack trace', async () => {
-    const result = await run(['-t', 'user@nowhere.test'], {
-      resolveMx: () => Promise.reject(Object.assign(new Error('queryMx ENOTFOUND nowhere.test'), { code: 'ENOTFOUND' })),
-      resolve4: noData,
-      resolve6: noData,
-    });
+    const resolver = await resolverWith(() => ({ rcode: 'NXDOMAIN' }));
+    const result = await runMailprobe(['send', '-t', 'user@nowhere.test', '--resolver', resolver]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toBe('mailprobe: connect failed (exit 3): the domain nowhere.test does not exist (NXDOMAIN); give the server with --server HOST[:PORT]\n');
+    expect(result.stderr).toBe('mailprobe: connect failed (exit 3): the domain nowhere.test does not exist (NXDOMAIN); give the server with --server HOST[:PORT], or another resolver with --resolver IP\n');
     expect(result.stdout).toBe('');
   });
 });

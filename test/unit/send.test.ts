@@ -3,12 +3,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { helpText } from '../../src/cli/help.js';
 import { parseSendArgs, sendHelp, sendRequest } from '../../src/cli/send.js';
 import { MailprobeError } from '../../src/errors.js';
 import { base64Lines, buildMessage, contentTypeOf, type MessageSpec } from '../../src/send/message.js';
-import { mailHosts, type MxResolver } from '../../src/send/mx.js';
+import { mailHosts } from '../../src/send/mx.js';
+import type * as packet from 'dns-packet';
+import { aRecord, fakeDns, mxRecord } from '../support/fakeDns.js';
 import { exitCodeAt, stageOfCommand } from '../../src/send/stages.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailprobe-send-'));
@@ -211,44 +213,39 @@ describe('send --help', () => {
 });
 
 describe('where a message goes without --server', () => {
-  const dnsError = (code: string) => Object.assign(new Error(`query ${code}`), { code });
-  function fake(records: Partial<Record<'mx' | 'a' | 'aaaa', unknown>>): MxResolver & { asked: string[] } {
-    const asked: string[] = [];
-    const answer = <T>(kind: string, value: unknown) => {
-      asked.push(kind);
-      return value instanceof Error ? Promise.reject(value) : Promise.resolve((value ?? []) as T);
-    };
-    return {
-      asked,
-      resolveMx: () => answer('mx', records.mx ?? dnsError('ENODATA')),
-      resolve4: () => answer('a', records.a ?? dnsError('ENODATA')),
-      resolve6: () => answer('aaaa', records.aaaa ?? dnsError('ENODATA')),
-    };
+  const servers: Array<() => void> = [];
+  afterAll(() => servers.forEach((close) => close()));
+  /** A resolver that answers MX, A and AAAA from `records`, as NOERROR with no data otherwise. */
+  async function fake(records: { mx?: packet.Answer[]; a?: packet.Answer[]; aaaa?: packet.Answer[]; rcode?: string }) {
+    const dns = await fakeDns((q) => ({ rcode: records.rcode, answers: (q.type === 'MX' ? records.mx : q.type === 'A' ? records.a : records.aaaa) ?? [] }));
+    servers.push(dns.close);
+    return dns;
   }
 
   it('tries the MX hosts lowest preference first', async () => {
-    const resolver = fake({ mx: [{ exchange: 'b.example.', priority: 20 }, { exchange: 'a.example', priority: 10 }, { exchange: 'c.example', priority: 30 }] });
-    expect(await mailHosts('example.com', resolver)).toEqual(['a.example', 'b.example', 'c.example']);
-    expect(resolver.asked).toEqual(['mx']);
+    const dns = await fake({ mx: [mxRecord('example.com', 20, 'b.example.'), mxRecord('example.com', 10, 'a.example'), mxRecord('example.com', 30, 'c.example')] });
+    expect(await mailHosts('example.com', dns.resolver)).toEqual(['a.example', 'b.example', 'c.example']);
+    expect(dns.queries.map((q) => q.type)).toEqual(['MX']);
   });
 
   it('with no MX, falls back to the domain when it has an A or AAAA record', async () => {
-    expect(await mailHosts('example.com', fake({ a: ['192.0.2.1'] }))).toEqual(['example.com']);
-    expect(await mailHosts('example.com', fake({ mx: [], aaaa: ['2001:db8::1'] }))).toEqual(['example.com']);
+    expect(await mailHosts('example.com', (await fake({ a: [aRecord('example.com', '192.0.2.1')] })).resolver)).toEqual(['example.com']);
+    const aaaa: packet.Answer = { type: 'AAAA', name: 'example.com', data: '2001:db8::1', ttl: 60, class: 'IN' };
+    expect(await mailHosts('example.com', (await fake({ aaaa: [aaaa] })).resolver)).toEqual(['example.com']);
   });
 
   it.each([
-    ['NXDOMAIN', { mx: dnsError('ENOTFOUND') }, /the domain example\.com does not exist \(NXDOMAIN\)/],
+    ['NXDOMAIN', { rcode: 'NXDOMAIN' }, /the domain example\.com does not exist \(NXDOMAIN\)/],
     ['no MX and no address', {}, /has no MX and no address/],
-    ['a null MX', { mx: [{ exchange: '', priority: 0 }] }, /null MX \(RFC 7505\)/],
-    ['a DNS failure', { mx: dnsError('ESERVFAIL') }, /looking up the MX of example\.com failed: ESERVFAIL/],
-    ['a failed address lookup', { a: dnsError('ETIMEOUT') }, /looking up the address of example\.com failed: ETIMEOUT/],
+    ['a null MX', { mx: [mxRecord('example.com', 0, '.')] }, /null MX \(RFC 7505\)/],
+    ['a DNS failure', { rcode: 'SERVFAIL' }, /could not answer for example\.com MX \(SERVFAIL\)/],
   ])('%s is one clear DNS error (exit 3)', async (_, records, message) => {
-    const error = await mailHosts('example.com', fake(records)).catch((caught: unknown) => caught);
+    const error = await mailHosts('example.com', (await fake(records)).resolver).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(MailprobeError);
     expect((error as MailprobeError).code).toBe('DNS');
     expect((error as MailprobeError).exitCode).toBe(3);
     expect((error as MailprobeError).message).toMatch(message);
+    expect((error as MailprobeError).hint).toMatch(/--server HOST\[:PORT\]/);
   });
 });
 
