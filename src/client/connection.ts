@@ -17,6 +17,7 @@ import { looksLikeTlsRecord } from '../transport/tlsGuard.js';
 import type { ConnectionObserver } from './events.js';
 import { PhaseTracker, type Phase } from './phase.js';
 import { Evidence, ReplyBudget } from './bounds.js';
+import { injectionError } from './injection.js';
 import { ReplyWaiters } from './waiters.js';
 
 export interface ConnectionOptions {
@@ -218,11 +219,7 @@ export class ServerConnection implements Exchange {
       ...(this.owed.length === 0 ? this.current.map(serialise) : []),
       this.owed.length === 0 ? this.framer.drain() : Buffer.alloc(0),
     ]);
-    const error = new MailprobeError(
-      'STARTTLS_INJECTION',
-      `the server sent replies that answer no command before ${command.trim()} (STARTTLS response injection), so mailprobe stops before TLS`,
-      { bytes: evidence, hint: 'someone between you and the server may be tampering with the connection' },
-    );
+    const error = injectionError('early', evidence, command.trim());
     this.closeError = error;
     this.socket.destroy();
     throw error;
@@ -364,11 +361,7 @@ export class ServerConnection implements Exchange {
     const socket = this.socket as Socket;
     socket.removeListener('data', this.onData);
     if (this.injected.total > 0) {
-      const error = new MailprobeError(
-        'STARTTLS_INJECTION',
-        'the server sent plaintext after its STARTTLS go-ahead and before TLS began (STARTTLS response injection), so mailprobe stops',
-        { bytes: this.injected.bytes(), hint: 'someone between you and the server may be tampering with the connection' },
-      );
+      const error = injectionError('after', this.injected.bytes());
       this.fail(error);
       throw error;
     }

@@ -14,6 +14,7 @@ import { defaultClientName } from './clientName.js';
 import { ServerConnection } from './connection.js';
 import { UNOBSERVED, type ConnectionObserver } from './events.js';
 import { peekFirstLine } from './peek.js';
+import { injectionError } from './injection.js';
 import type { SessionOptions } from './options.js';
 
 export interface Established {
@@ -116,11 +117,7 @@ export async function establish(options: SessionOptions, observer: ConnectionObs
   observer.event({ kind: 'starttls-accepted' });
   const info = await connection.upgrade(options.tls).catch((error: unknown) => {
     if (!(error instanceof NotTlsError)) throw error;
-    throw new MailprobeError(
-      'STARTTLS_INJECTION',
-      'the server sent plaintext instead of a TLS handshake after its STARTTLS go-ahead (STARTTLS response injection), so mailprobe stops',
-      { bytes: error.received, hint: 'someone between you and the server may be tampering with the connection' },
-    );
+    throw injectionError('instead', error.received);
   });
   timings.tlsMs = since();
   checkVerdict(info, options);
