@@ -28,7 +28,8 @@ describe('timing and faults', () => {
     const result = await run(async (client) => void (await client.line().catch(() => {})), ['-starttls', 'smtp', '-timeout', '1']);
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/^mailprobe: no greeting reply from the server after 1 s/m);
-    expect(result.ms).toBeLessThan(5000);
+    // Far below the 30 s default, so -timeout 1 was the bound; the margin is for a loaded CI machine.
+    expect(result.ms).toBeLessThan(15_000);
     noStack(result.stderr);
   });
 
@@ -44,7 +45,8 @@ describe('timing and faults', () => {
     );
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/no greeting reply from the server after 1 s/);
-    expect(result.ms).toBeLessThan(5000);
+    // A timer reset by every byte would never fire here: the test would run into its own limit.
+    expect(result.ms).toBeLessThan(15_000);
   });
 
   it('a reset during the TLS handshake', async () => {
