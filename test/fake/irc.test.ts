@@ -231,8 +231,8 @@ describe('IRC STARTTLS (IRCv3)', () => {
       client.send(NOTICES);
       await expectLine(client, /^CAP LS 302$/);
       await expectLine(client, /^STARTTLS$/);
-      // More NOTICEs do not stretch the wait.
-      for (let i = 0; i < 8; i++) {
+      // More NOTICEs do not stretch the wait: they go on for 10 s, far past the 1 s bound.
+      for (let i = 0; i < 40; i++) {
         await new Promise((resolve) => setTimeout(resolve, 250));
         client.send(`${HOST} NOTICE * :*** still checking ident ${i}\r\n`);
       }
@@ -242,7 +242,7 @@ describe('IRC STARTTLS (IRCv3)', () => {
     const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-starttls', 'irc', '-CAfile', testPki().ca.cert, '-timeout', '1']);
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/no STARTTLS reply/);
-    expect(Date.now() - started).toBeLessThan(4000);
+    expect(Date.now() - started).toBeLessThan(8000);
   });
 
   it('no line at all before the 670 but the answer to CAP LS: still the go-ahead', async () => {

@@ -148,7 +148,8 @@ withRealServers('real NSD and Unbound', availability, () => {
         const r = await ask(dns.resolver, name, 'A');
         expect({ name, data: r.data }).toEqual({ name, data: [] });
         expect(['REFUSED', 'SERVFAIL', 'NXDOMAIN']).toContain(r.rcode);
-        expect(Date.now() - started).toBeLessThan(2000);
+        // drill's own wait is 5 s: an answer well before it means nothing was tried beyond test.
+        expect(Date.now() - started).toBeLessThan(4000);
       }
       // Inside test. but no zone given: a signed NXDOMAIN from the parent.
       const other = await ask(dns.resolver, 'other.test', 'A');
