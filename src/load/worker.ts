@@ -37,6 +37,24 @@ export interface WorkerPlan {
   abort(error: MailprobeError): void;
   /** A connection logged in: the other connections may start. */
   loginSucceeded(): void;
+  /** The EHLO/LHLO line, made by the first connection and sent by every one after it. */
+  hello?: Buffer;
+}
+
+/**
+ * Capabilities by EHLO reply text: every connection of a run gets the same reply, which is
+ * parsed once (a few distinct texts at most; more and the cache starts afresh).
+ */
+const parsedEhlo = new Map<string, Capabilities>();
+function capabilitiesOf(lines: string[]): Capabilities {
+  const key = lines.join('\n');
+  let capabilities = parsedEhlo.get(key);
+  if (!capabilities) {
+    if (parsedEhlo.size >= 16) parsedEhlo.clear();
+    capabilities = ehloCapabilities(lines);
+    parsedEhlo.set(key, capabilities);
+  }
+  return capabilities;
 }
 
 /**
@@ -217,12 +235,14 @@ async function openPlain(plan: WorkerPlan, stats: LoadStats): Promise<Opened | u
   try {
     const greeting = await replies.next();
     if (greeting.code !== 220) throw new MailprobeError('PROTOCOL', `the server greeted with ${greeting.text || 'a broken reply'}`);
-    const name = session.clientName ?? defaultClientName(socket);
-    socket.write(`${helloCommand(session, name)}${CRLF}`);
+    // The name (the local address literal on a host without a domain name) is the same for
+    // every connection of the run: worked out once.
+    plan.hello ??= Buffer.from(`${helloCommand(session, session.clientName ?? defaultClientName(socket))}${CRLF}`, 'latin1');
+    socket.write(plan.hello);
     const ehlo = await replies.next();
     if (ehlo.code !== 250) throw new MailprobeError('PROTOCOL', `the server refused EHLO: ${ehlo.text || 'a broken reply'}`);
     replies.keepLines = false;
-    return { wire, capabilities: ehloCapabilities(ehlo.lines ?? []) };
+    return { wire, capabilities: capabilitiesOf(ehlo.lines ?? []) };
   } catch (error) {
     stats.connectionFailed(messageOf(error));
     await quit(undefined, wire);
