@@ -36,8 +36,12 @@ export async function runSession(options: SessionOptions, printer: Printer, io: 
   const { connection, context } = established;
   const closing = connection.protocol.closingDialogue;
   if (closing) {
-    // No line session in this protocol: its own dialogue, a goodbye, and the end.
-    await closing(connection, context);
+    // No line session in this protocol: its own dialogue takes the session's place (shown
+    // under -quiet as a session is), then a goodbye, and the end. A --quit-after stage
+    // before the session (connect, banner, tls) ends before it: with banner the connection
+    // stayed in cleartext, and the dialogue is not sent there in TLS's stead.
+    observer.sessionStarts();
+    if (!options.quitAfter || !['connect', 'banner', 'tls'].includes(options.quitAfter)) await closing(connection, context);
     connection.goodbye(context);
     await connection.finish(FAREWELL_MS);
     return EXIT_CODES.OK;

@@ -170,6 +170,49 @@ describe('LDAP StartTLS', () => {
     expect(result.stdout).not.toContain('\u2026');
   });
 
+  it('-quiet shows the RootDSE read (it is the session); --quit-after banner and tls end before it, never reading it in cleartext', async () => {
+    const log: LdapMessage[] = [];
+    const server = await serve(async (client) => {
+      const reader = messagesOf(client);
+      log.push(await startTlsRequest(reader));
+      client.send(extendedResp(1, 0));
+      reader.stop();
+      await client.upgrade(tlsOf(testPki().leaf));
+      await rootDseAndUnbind(client, log);
+    });
+    const quiet = await runMailprobe(starttls(server.port, '-quiet'));
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).not.toMatch(/extendedResp #1/);
+    expect(quiet.stdout).toMatch(/^ {2}namingContexts: dc=example,dc=org$/m);
+
+    const seen: string[] = [];
+    const early = await serve(async (client) => {
+      const reader = messagesOf(client);
+      for (;;) {
+        const next = await reader.next().catch(() => undefined);
+        if (!next) return;
+        seen.push(next.op.kind === 'request' ? String(next.op.name) : 'other');
+        if (next.op.kind === 'request' && next.op.name === 'extendedReq') {
+          client.send(extendedResp(next.id, 0));
+          reader.stop();
+          await client.upgrade(tlsOf(testPki().leaf));
+          const tls = messagesOf(client);
+          for (let m = await tls.next().catch(() => undefined); m; m = await tls.next().catch(() => undefined)) seen.push(m.op.kind === 'request' ? `tls:${String(m.op.name)}` : 'tls:other');
+          return;
+        }
+      }
+    });
+    const banner = await runMailprobe(starttls(early.port, '--quit-after', 'banner'));
+    expect(banner.code).toBe(0);
+    const afterTls = await runMailprobe(starttls(early.port, '--quit-after', 'tls'));
+    expect(afterTls.code).toBe(0);
+    expect(afterTls.stdout).toMatch(/Verdict verified/);
+    // Neither run sent a search: banner only an unbind in cleartext, tls the StartTLS and an unbind over TLS.
+    expect(seen).not.toContain('searchRequest');
+    expect(seen).not.toContain('tls:searchRequest');
+    expect(seen).toContain('tls:unbindRequest');
+  });
+
   it('responses in 1-byte writes: the same dialogue, the same result', async () => {
     const server = await serve(async (client) => {
       const reader = messagesOf(client);
