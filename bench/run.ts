@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makePki } from '../test/support/certs.js';
 import { ensureMailServers, startPostfix } from '../test/support/realServers.js';
-import { bigMessageScript, has, median as medianOf, startMailprobeSink, startSmtpSink, timed } from './sections.js';
+import { bigMessageScript, has, median as medianOf, startMailprobeSink, startSinkFloor, startSmtpSink, timed } from './sections.js';
 
 const median = medianOf;
 
@@ -254,7 +254,8 @@ async function otherSections(): Promise<string[]> {
   // (start-up and a cold JIT included), and one server kept running, as a sink is used.
   const perSecond = (ms: number) => (N / (ms / 1000)).toFixed(0);
   const feed = (port: number) => timed(['/usr/sbin/smtp-source', '-d', '-s', C, '-m', String(N), '-l', '4096', `127.0.0.1:${port}`]);
-  const fresh: number[][] = [[], []];
+  // Times: mailprobe sink, smtp-sink, the bare-Node floor.
+  const fresh: number[][] = [[], [], []];
   for (let i = 0; i < runs; i++) {
     const ours = await startMailprobeSink(ROOT, []);
     fresh[0].push((await feed(ours.port)).ms);
@@ -262,31 +263,40 @@ async function otherSections(): Promise<string[]> {
     const theirs = await startSmtpSink();
     fresh[1].push((await feed(theirs.port)).ms);
     theirs.stop();
+    const floor = await startSinkFloor(ROOT);
+    fresh[2].push((await feed(floor.port)).ms);
+    await floor.stop();
   }
-  const running: number[][] = [[], []];
+  const running: number[][] = [[], [], []];
   const ours = await startMailprobeSink(ROOT, []);
   const theirs = await startSmtpSink();
+  const floor = await startSinkFloor(ROOT);
   try {
-    await feed(ours.port); // one untimed run each: the servers settle in
-    await feed(theirs.port);
+    for (const port of [ours.port, theirs.port, floor.port]) await feed(port); // one untimed run each: the servers settle in
     for (let i = 0; i < runs; i++) {
       running[0].push((await feed(ours.port)).ms);
       running[1].push((await feed(theirs.port)).ms);
+      running[2].push((await feed(floor.port)).ms);
     }
   } finally {
     await ours.stop();
     theirs.stop();
+    await floor.stop();
   }
-  const sinkRow = (label: string, times: number[][]) => [
-    `| ${label} | mailprobe sink | ${perSecond(median(times[0]))} | ${(median(times[1]) / median(times[0])).toFixed(2)} |`,
-    `| ${label} | smtp-sink | ${perSecond(median(times[1]))} | 1.00 |`,
-  ];
+  const sinkRow = (label: string, times: number[][]) => {
+    const [mine, theirs, bare] = times.map(median);
+    return [
+      `| ${label} | mailprobe sink | ${perSecond(mine)} | ${(theirs / mine).toFixed(2)} | ${(bare / mine).toFixed(2)} |`,
+      `| ${label} | smtp-sink | ${perSecond(theirs)} | 1.00 | ${(bare / theirs).toFixed(2)} |`,
+      `| ${label} | bare Node floor | ${perSecond(bare)} | ${(theirs / bare).toFixed(2)} | 1.00 |`,
+    ];
+  };
   lines.push(
     '',
     `## mailprobe sink vs Postfix smtp-sink, fed by smtp-source (${N} messages of 4 KiB, ${C} connections reused, ${runs} runs)`,
     '',
-    '| server | receiver | msg/s | mailprobe ÷ smtp-sink (throughput) |',
-    '| --- | --- | ---: | ---: |',
+    '| server | receiver | msg/s | ÷ smtp-sink (throughput) | ÷ bare Node floor (throughput) |',
+    '| --- | --- | ---: | ---: | ---: |',
     ...sinkRow('started fresh for each run', fresh),
     ...sinkRow('kept running (after one untimed run)', running),
     '',

@@ -55,15 +55,24 @@ export async function startSmtpSink(): Promise<{ port: number; stop(): void }> {
 
 /** `mailprobe sink` on a free port; resolves once it prints where it listens. */
 export function startMailprobeSink(root: string, extra: string[]): Promise<{ port: number; stop(): Promise<void> }> {
+  return startListening([`${root}/bin/mailprobe.cjs`, 'sink', '--listen', '127.0.0.1:0', ...extra]);
+}
+
+/** The bare-Node receiver (bench/sinkFloor.mjs): the floor any Node sink can reach. */
+export function startSinkFloor(root: string): Promise<{ port: number; stop(): Promise<void> }> {
+  return startListening([`${root}/bench/sinkFloor.mjs`]);
+}
+
+function startListening(args: string[]): Promise<{ port: number; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${root}/bin/mailprobe.cjs`, 'sink', '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const match = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
       if (match) resolve({ port: Number(match[1]), stop: () => new Promise((done) => { child.on('close', () => done()); child.kill('SIGINT'); }) });
     });
-    child.on('close', () => reject(new Error(`mailprobe sink exited: ${out}`)));
+    child.on('close', () => reject(new Error(`${args.join(' ')} exited: ${out}`)));
   });
 }
 
