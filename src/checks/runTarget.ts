@@ -1,5 +1,6 @@
 // `mailprobe check` for one target: connect, greeting, TLS, certificate, versions,
 // capabilities, and on request login, relay refusal and an end-to-end message.
+import { goodbye } from '../client/goodbye.js';
 import { MailprobeError, messageOf } from '../errors.js';
 import { login, loginMethod } from '../client/login.js';
 import { replyCode } from '../protocols/smtp/reply.js';
@@ -192,7 +193,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
       refused = error;
     } else report.checks.push({ id: 'session', verdict: 'fail', summary: messageOf(error) });
   } finally {
-    connection.goodbye(established.context);
+    goodbye(connection, established.context);
     setTimeout(() => connection.close(), 200).unref();
   }
   return finish();

@@ -1,5 +1,6 @@
 // `mailprobe check HOST[:PORT]...` and `mailprobe cert HOST[:PORT]`: one-shot checks for
 // cron, monitoring and CI, with exit codes a monitor can act on.
+import { goodbye } from '../client/goodbye.js';
 import { runTarget, type CheckOptions } from '../checks/runTarget.js';
 import { connectUnobserved } from '../client/establish.js';
 import { CHECK_EXIT, type TargetReport } from '../checks/types.js';
@@ -116,7 +117,7 @@ export async function certCommand(argv: string[], io: MainIo, printer: Printer):
   // The certificate needs no greeting: a port no protocol is known for is not waited on.
   const { connection, context } = await connectUnobserved({ ...options, noEhlo: true }, { recognise: false });
   const info = connection.tls;
-  if (options.mode === 'starttls') connection.goodbye(context);
+  if (options.mode === 'starttls') goodbye(connection, context);
   connection.close();
   if (!info) throw new MailprobeError('TLS_HANDSHAKE', 'no TLS session was established');
   if (flags.pem) io.stdout.write(info.chain.map((cert) => cert.pem.trimEnd()).join('\n') + '\n');

@@ -9,14 +9,15 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { MailprobeError, serverClosed } from '../errors.js';
-import type { DialogueContext, Exchange, Framer, ProtocolSpec, Reply, ServerLine } from '../protocols/types.js';
+import type { Exchange, Framer, ProtocolSpec, Reply, ServerLine } from '../protocols/types.js';
 import { handshake, type TlsInfo } from '../transport/handshake.js';
 import type { TlsSettings } from '../transport/tlsOptions.js';
 import { describeNetError } from '../transport/connect.js';
 import { looksLikeTlsRecord } from '../transport/tlsGuard.js';
 import type { ConnectionObserver } from './events.js';
 import { PhaseTracker, type Phase } from './phase.js';
-import { Evidence, ReplyBudget } from './bounds.js';
+import { Evidence } from './bounds.js';
+import { ReplyUnderWay, serialise } from './replyUnderWay.js';
 import { injectionError } from './injection.js';
 import { ReplyWaiters } from './waiters.js';
 
@@ -33,7 +34,6 @@ export const PARTIAL_LINE_MS = 200;
 /** A command the server owes a reply to: '' is the greeting. */
 type Owed = { line: string; startTls: boolean };
 
-const ENDINGS = { crlf: Buffer.from('\r\n'), lf: Buffer.from('\n'), none: Buffer.alloc(0) };
 
 export class ServerConnection implements Exchange {
   socket: Socket | TLSSocket;
@@ -64,8 +64,7 @@ export class ServerConnection implements Exchange {
   private collecting = false;
 
   private partialTimer?: NodeJS.Timeout;
-  private current: ServerLine[] = [];
-  private readonly budget = new ReplyBudget();
+  private readonly underWay = new ReplyUnderWay();
   private owed: Owed[] = [];
   private readonly waiters = new ReplyWaiters();
   /** Replies to commands sent, not yet asked for (a dialogue sends, then asks). */
@@ -211,12 +210,12 @@ export class ServerConnection implements Exchange {
   /** The unclaimed-reply rule, at the moment a STARTTLS goes out. */
   private refuseEarlyReplies(command: string): void {
     const pending = this.framer.pendingBytes();
-    const unasked = this.current.length > 0 && !this.protocol.unpromptedLines;
+    const unasked = this.underWay.started && !this.protocol.unpromptedLines;
     const unanswered = this.owed.length === 0 && (unasked || pending > 0);
     if (this.stray.total === 0 && !unanswered) return;
     const evidence = Buffer.concat([
       this.stray.bytes(),
-      ...(this.owed.length === 0 ? this.current.map(serialise) : []),
+      ...(this.owed.length === 0 ? this.underWay.bytes() : []),
       this.owed.length === 0 ? this.framer.drain() : Buffer.alloc(0),
     ]);
     const error = injectionError('early', evidence, command.trim());
@@ -272,9 +271,7 @@ export class ServerConnection implements Exchange {
         return;
       }
       if (!line.final) continue;
-      const reply: Reply = { lines: this.current, last: line };
-      this.current = [];
-      this.budget.reset();
+      const reply = this.underWay.complete(line);
       this.display(shown);
       shown = [];
       const goAhead = this.settle(reply);
@@ -294,22 +291,11 @@ export class ServerConnection implements Exchange {
 
   /** Keeps a line of the reply under way, within the byte budget; false when the connection stops. */
   private keep(line: ServerLine): boolean {
-    // Of a line too long to hold, the first piece (its code or tag, marked `continued`) and
-    // the piece that ends it are kept: the pieces between are shown, never kept.
-    const middle = line.continued && line.ending === 'none' && this.current.at(-1)?.ending === 'none';
-    if (middle) return true;
-    if (this.budget.admit(line)) {
-      this.current.push(line);
-      return true;
-    }
-    if (line.final) {
-      this.current.push(line);
-      return true;
-    }
+    if (this.underWay.add(line) !== 'over') return true;
     // Past the budget the reply is still shown, not kept; mailprobe's own dialogue waits
     // for this reply, so an endless one is an error there.
     if (this.waiters.count === 0 && this.onReply) return true;
-    this.fail(new MailprobeError('PROTOCOL', `the server's reply ran past ${this.budget.describe()} without ending, so mailprobe stops`));
+    this.fail(new MailprobeError('PROTOCOL', `the server's reply ran past ${this.underWay.describeBudget()} without ending, so mailprobe stops`));
     return false;
   }
 
@@ -383,8 +369,7 @@ export class ServerConnection implements Exchange {
     this.framer = this.protocol.createFramer({ greeting: greetsAgain });
     this.owed = greetsAgain ? [{ line: '', startTls: false }] : [];
     this.unclaimed = [];
-    this.current = [];
-    this.budget.reset();
+    this.underWay.reset();
     this.stray = new Evidence();
     this.lastReply = undefined;
     this.state.enter('READY');
@@ -405,36 +390,8 @@ export class ServerConnection implements Exchange {
     this.socket.destroy();
   }
 
-  /** Ends politely: the protocol's goodbye message (LDAP unbind), else its quit line. */
-  goodbye(context: DialogueContext): void {
-    if (this.closed) return;
-    if (this.protocol.farewell) return this.protocol.farewell(this, context);
-    const quit = this.protocol.quitCommand(context);
-    if (quit) this.send(quit);
-  }
-
-  /** After a goodbye: half-closes and waits, at most `ms`, for the server to close too. */
-  finish(ms: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.socket.end();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.close();
-        resolve();
-      }, ms);
-      this.socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
   close(): void {
     clearTimeout(this.partialTimer);
     this.socket.destroy();
   }
-}
-
-function serialise(line: ServerLine): Buffer {
-  return Buffer.concat([line.bytes, ENDINGS[line.ending]]);
 }

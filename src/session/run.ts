@@ -1,5 +1,6 @@
 // A session from the command line: connect (or only connect, for --quit-after connect),
 // open the --script if one is given, and hand over to the Session.
+import { closeAfterGoodbye, goodbye } from '../client/goodbye.js';
 import { accessSync, constants, createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { establish } from '../client/establish.js';
@@ -42,8 +43,8 @@ export async function runSession(options: SessionOptions, printer: Printer, io: 
     // stayed in cleartext, and the dialogue is not sent there in TLS's stead.
     observer.sessionStarts();
     if (!options.quitAfter || !['connect', 'banner', 'tls'].includes(options.quitAfter)) await closing(connection, context);
-    connection.goodbye(context);
-    await connection.finish(FAREWELL_MS);
+    goodbye(connection, context);
+    await closeAfterGoodbye(connection, FAREWELL_MS);
     return EXIT_CODES.OK;
   }
   observer.sessionStarts();

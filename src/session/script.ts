@@ -37,3 +37,13 @@ export function meets(expectation: Extract<ScriptLine, { kind: 'expect' }>, prot
     : protocol.replyStatus(reply).toUpperCase().startsWith(expectation.pattern.toUpperCase());
   return expectation.negate ? !matched : matched;
 }
+
+/**
+ * A script line that is an expectation, checked against the last reply: the error that
+ * ends the script when it is not met, else undefined (also for a line that is no expectation).
+ */
+export function unmetExpectation(parsed: ScriptLine, line: string, lineNumber: number, protocol: ProtocolSpec, last: Reply | undefined): MailprobeError | undefined {
+  if (parsed.kind !== 'expect' || meets(parsed, protocol, last)) return undefined;
+  const got = last ? last.lines.map((l) => l.text).join(' / ') : 'no reply yet';
+  return new MailprobeError('EXPECTATION_FAILED', `script line ${lineNumber}: ${line.trim()} was not met; the server answered: ${got}`);
+}

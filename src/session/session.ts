@@ -4,7 +4,7 @@
 // typed by hand performed, and an orderly end on end of input, Ctrl-D, Ctrl-C or the
 // server closing.
 import type { Readable, Writable } from 'node:stream';
-import { meets, parseScriptLine, type QuitStage } from './script.js';
+import { parseScriptLine, unmetExpectation, type QuitStage } from './script.js';
 import { EXIT_CODES, MailprobeError, timeoutError } from '../errors.js';
 import type { Reply } from '../protocols/types.js';
 import { verbOf } from '../protocols/framerBase.js';
@@ -13,7 +13,8 @@ import { Annotator, challengeText } from './annotations.js';
 import { CapabilityWatch } from './capabilityWatch.js';
 import { checkVerdict, type Established } from '../client/establish.js';
 import { credentialRefusal } from '../client/credentials.js';
-import type { HelperContext } from './helpers/context.js';
+import { followEnvelope, type HelperContext } from './helpers/context.js';
+import { runHelperFor, type HelperRun } from './helpers/run.js';
 import { parseHelperLine } from './helpers/index.js';
 import { LineInput } from './lineInput.js';
 import type { SessionOptions } from '../client/options.js';
@@ -188,12 +189,9 @@ export class Session {
   /** A script line: a comment, an expectation about the last reply, or a line to send. */
   private scriptLine(line: string): void {
     const parsed = parseScriptLine(line);
-    if (parsed.kind === 'comment') return;
     if (parsed.kind === 'send') return this.handle(parsed.line);
-    const last = this.connection.lastReply;
-    if (meets(parsed, this.connection.protocol, last)) return;
-    const got = last ? last.lines.map((l) => l.text).join(' / ') : 'no reply yet';
-    this.fail(new MailprobeError('EXPECTATION_FAILED', `script line ${this.lineNumber}: ${line.trim()} was not met; the server answered: ${got}`));
+    const unmet = unmetExpectation(parsed, line, this.lineNumber, this.connection.protocol, this.connection.lastReply);
+    if (unmet) this.fail(unmet);
   }
 
   /** --quit-after: the stage is done, so say goodbye and send nothing more. */
@@ -252,7 +250,7 @@ export class Session {
 
   private sendTranslated(translated: UserLine): void {
     this.userLines.sent(translated);
-    this.trackEnvelope(translated.wire);
+    followEnvelope(this.envelope, this.connection.protocol, translated.wire);
     this.annotator.sent(translated.wire);
     // A line mailprobe changed (a tag added) is always shown as sent.
     const echo = translated.rewritten || (!!this.piped && !this.options.quiet);
@@ -265,28 +263,11 @@ export class Session {
     this.watchReplies();
   }
 
-  private trackEnvelope(wire: string): void {
-    const step = this.connection.protocol.envelopeOf?.(wire);
-    if (step && 'from' in step) Object.assign(this.envelope, { from: step.from, to: [] });
-    else if (step) this.envelope.to.push(step.to);
-  }
-
-  private async runHelper(run: (context: HelperContext, args: string) => Promise<void>, args: string): Promise<void> {
+  private async runHelper(run: HelperRun, args: string): Promise<void> {
     this.helperRunning = true;
-    this.connection.collectReplies(true);
-    try {
-      await run(this.helperContext(), args);
-    } catch (error) {
-      if (!(error instanceof MailprobeError) || this.piped) {
-        // In a script a failed helper ends the session: what follows relied on it.
-        this.fail(error);
-        return;
-      }
-      this.printer.error(error);
-    } finally {
-      this.connection.collectReplies(false);
-      this.helperRunning = false;
-    }
+    const outcome = await runHelperFor(this.connection, this.helperContext(), run, args, { scripted: !!this.piped });
+    this.helperRunning = false;
+    if (outcome) return this.fail(outcome.failed);
     this.resume();
   }
 

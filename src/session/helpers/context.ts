@@ -34,3 +34,10 @@ export interface Helper {
 export function words(args: string): string[] {
   return args.trim().split(/\s+/).filter(Boolean);
 }
+
+/** What a command sent says of the envelope (MAIL FROM starts one, RCPT TO adds to it), remembered. */
+export function followEnvelope(envelope: HelperContext['envelope'], protocol: ProtocolSpec, wire: string): void {
+  const step = protocol.envelopeOf?.(wire);
+  if (step && 'from' in step) Object.assign(envelope, { from: step.from, to: [] });
+  else if (step) envelope.to.push(step.to);
+}
