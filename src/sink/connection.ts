@@ -13,14 +13,15 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { AuthExchange, SINK_MECHANISMS, type AuthStep, type SinkMechanism } from './auth.js';
-import { parseBdat, parsePath, splitCommand } from './commands.js';
+import { parseBdat, splitCommand } from './commands.js';
 import { DotDecoder } from './dotDecoder.js';
-import type { FaultDecision, FaultPlan } from './faults.js';
-import { DiskBudget, type MessageFile } from './messageFile.js';
-import { MAX_COMMAND_LINE, MAX_RECIPIENTS, type ResolvedSinkOptions, type SinkMessage } from './options.js';
+import type { FaultPlan } from './faults.js';
+import { DiskBudget } from './messageFile.js';
+import { MAX_COMMAND_LINE, type ResolvedSinkOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import type { MessageStore } from './save.js';
 import type { SinkStats } from './stats.js';
+import { SinkTransaction } from './transaction.js';
 
 export type SinkState = 'GREETING' | 'COMMAND' | 'AUTH' | 'DATA' | 'BDAT' | 'STARTTLS' | 'CLOSED';
 
@@ -34,21 +35,6 @@ export interface SinkContext {
   nextId(): string;
   /** The sink is shutting down: no new transactions. */
   closing: boolean;
-}
-
-interface Transaction {
-  from: string;
-  recipients: string[];
-  fault: FaultDecision;
-  /** Message bytes so far. */
-  size: number;
-  tooBig: boolean;
-  /** Where the message is being saved, with --save (discarded once it is too big). */
-  file?: MessageFile;
-  /** BDAT has been used, so DATA is refused. */
-  chunked: boolean;
-  /** An injected RCPT failure has been counted. */
-  failCounted: boolean;
 }
 
 interface Chunk {
@@ -82,7 +68,7 @@ export class SinkConnection {
   private tls = false;
   private authenticated = false;
   private auth?: AuthExchange;
-  private tx?: Transaction;
+  private tx?: SinkTransaction;
   private chunk?: Chunk;
   private readonly dot = new DotDecoder();
   /** The rest of an overlong command line, already answered, is being skipped. */
@@ -359,40 +345,16 @@ export class SinkConnection {
     if (this.hello === 'none') return this.reply(`503 5.5.1 Error: send ${this.options.lmtp ? 'LHLO' : 'HELO/EHLO'} first\r\n`);
     if (this.tx) return this.reply('503 5.5.1 Error: nested MAIL command\r\n');
     if (this.context.closing) return this.close(SHUTDOWN);
-    const path = parsePath(args, 'FROM');
-    if (!path) return this.reply('501 5.5.4 Syntax: MAIL FROM:<address>\r\n');
-    const size = path.params.get('SIZE');
-    if (size !== undefined) {
-      if (!/^\d{1,15}$/.test(size)) return this.reply('501 5.5.4 Bad SIZE parameter\r\n');
-      if (Number(size) > this.options.maxSize) return this.reply('552 5.3.4 Message size exceeds fixed limit\r\n');
-    }
-    this.context.stats.transactionStarted();
-    this.tx = {
-      from: path.address,
-      recipients: [],
-      fault: this.context.faults.decide(),
-      size: 0,
-      tooBig: false,
-      chunked: false,
-      failCounted: false,
-    };
+    const begun = SinkTransaction.begin(args, this.context);
+    if (typeof begun === 'string') return this.reply(begun);
+    this.tx = begun;
     this.reply('250 2.1.0 Ok\r\n');
   }
 
   private rcpt(args: string): void {
     const tx = this.tx;
     if (!tx) return this.reply('503 5.5.1 Error: need MAIL command\r\n');
-    const path = parsePath(args, 'TO');
-    if (!path || path.address === '') return this.reply('501 5.5.4 Syntax: RCPT TO:<address>\r\n');
-    if (tx.recipients.length >= MAX_RECIPIENTS) return this.reply('452 4.5.3 Error: too many recipients\r\n');
-    const failCode = tx.fault.failCode;
-    if (failCode !== undefined && this.options.failAt === 'rcpt') {
-      if (!tx.failCounted) this.context.stats.finished(failCode, 0);
-      tx.failCounted = true;
-      return this.reply(`${failCode} ${injected(failCode)}\r\n`);
-    }
-    tx.recipients.push(path.address);
-    this.reply('250 2.1.5 Ok\r\n');
+    this.reply(tx.addRecipient(args));
   }
 
   private data(args: string): void {
@@ -403,37 +365,19 @@ export class SinkConnection {
     if (args !== '') return this.reply('501 5.5.4 Syntax: DATA\r\n');
     this.reply('354 End data with <CR><LF>.<CR><LF>\r\n');
     if (tx.fault.drop) return this.drop();
-    this.startFile(tx);
+    tx.startFile(this.disk);
     this.dot.reset();
     this.state = 'DATA';
   }
 
-  /** With --save, the message's file is opened as its content starts (not for a message bound to fail). */
-  private startFile(tx: Transaction): void {
-    const store = this.context.store;
-    if (store && this.disk && !tx.file && tx.fault.failCode === undefined) tx.file = store.begin(this.disk);
-  }
-
   /** Forgets the transaction; a message file not yet kept is removed. */
   private endTransaction(): void {
-    const file = this.tx?.file;
+    this.tx?.discard();
     this.tx = undefined;
-    if (file) this.context.store?.discard(file);
   }
 
-  /** Counts (and, when saving, writes) message bytes. */
-  private readonly content = (buffer: Buffer, start: number, end: number): void => {
-    const tx = this.tx;
-    if (!tx) return;
-    const length = end - start;
-    tx.size += length;
-    this.context.stats.bytes += length;
-    if (tx.size <= this.options.maxSize) return tx.file?.write(buffer, start, end);
-    tx.tooBig = true;
-    // The 552 comes once the message has been read; nothing more of it goes to disk.
-    if (tx.file) this.context.store?.discard(tx.file);
-    tx.file = undefined;
-  };
+  /** Message bytes, to the transaction under way (none: a refused BDAT's bytes are read and dropped). */
+  private readonly content = (buffer: Buffer, start: number, end: number): void => this.tx?.content(buffer, start, end);
 
   private readData(): boolean {
     const { consumed, done } = this.dot.feed(this.input, this.content);
@@ -453,7 +397,7 @@ export class SinkConnection {
     else if (tx.fault.drop) return this.drop();
     else {
       tx.chunked = true;
-      this.startFile(tx);
+      tx.startFile(this.disk);
     }
     this.chunk = { left: parsed.size, size: parsed.size, last: parsed.last, error };
     this.state = 'BDAT';
@@ -491,43 +435,13 @@ export class SinkConnection {
     this.tx = undefined;
     this.state = 'COMMAND';
     if (!tx) return;
-    const recipients = tx.recipients;
-    const stats = this.context.stats;
-    const store = this.context.store;
-    const file = tx.file;
-    const failCode = tx.fault.failCode;
-    const fail = tx.tooBig ? { code: 552, text: '5.3.4 Message size exceeds fixed maximum message size' } : failCode !== undefined ? { code: failCode, text: injected(failCode) } : undefined;
-    if (fail) {
-      if (file) store?.discard(file);
-      stats.finished(fail.code, 0);
-      return this.reply(this.finalReplies(fail.code, recipients, () => fail.text));
-    }
-    const message: SinkMessage = { id: this.context.nextId(), from: tx.from, recipients, size: tx.size };
-    const accepted = () => this.finalReplies(250, recipients, (rcpt) => `2.0.0 ${rcpt ? `<${rcpt}> ` : ''}Ok: queued as ${message.id}`);
-    if (store && file) {
-      // Kept at once, not when the replies before this one are out: the store knows of it
-      // now, so a sink stopping meanwhile waits for it instead of leaving the temporary file.
-      const saved = store.keep(file, message.id);
-      this.outbox.replyLater(async () => {
-        message.file = await saved;
-        if (message.file === undefined) {
-          stats.finished(451, 0);
-          return this.finalReplies(451, recipients, () => '4.3.0 Error: could not save the message');
-        }
-        stats.finished(250, recipients.length);
-        return accepted();
-      });
-    } else {
-      stats.finished(250, recipients.length);
-      this.reply(accepted());
-    }
+    const ending = tx.finish();
+    if ('later' in ending) this.outbox.replyLater(ending.later);
+    else this.reply(ending.reply);
+    const { message } = ending;
     const onMessage = this.options.onMessage;
-    if (onMessage) this.outbox.then(() => (message.file !== undefined || !store ? onMessage(message) : undefined));
-  }
-
-  private finalReplies(code: number, recipients: string[], text: (rcpt?: string) => string): string {
-    if (!this.options.lmtp) return `${code} ${text()}\r\n`;
-    return recipients.map((rcpt) => `${code} ${text(rcpt)}\r\n`).join('');
+    // A message saved with --save is told of once its file is kept (not when keeping failed).
+    if (message && onMessage) this.outbox.then(() => (message.file !== undefined || !this.context.store ? onMessage(message) : undefined));
   }
 
   // ---- Ending ----
@@ -554,8 +468,4 @@ export class SinkConnection {
       socket.destroy();
     });
   }
-}
-
-function injected(code: number): string {
-  return `${String(code)[0]}.3.0 Injected failure (mailprobe sink --fail-rate)`;
 }

@@ -78,7 +78,7 @@ async function commands(client: FakeClient): Promise<void> {
   }
 }
 
-const starttls = (port: number, ...more: string[]) => ['-connect', `localhost:${port}`, '-starttls', 'ftp', '-CAfile', testPki().ca.cert, '-timeout', '5', ...more];
+const starttls = (port: number, ...more: string[]) => ['-connect', `localhost:${port}`, '-starttls', 'ftp', '-CAfile', testPki().ca.cert, '-timeout', '15', ...more];
 /** A --script file holding `text`. */
 function script(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'mailprobe-ftp-')), 'script');
@@ -86,7 +86,7 @@ function script(text: string): string {
   return file;
 }
 
-const plain = (port: number, ...more: string[]) => ['-connect', `localhost:${port}`, '-plain', '-proto', 'ftp', '-timeout', '5', ...more];
+const plain = (port: number, ...more: string[]) => ['-connect', `localhost:${port}`, '-plain', '-proto', 'ftp', '-timeout', '15', ...more];
 
 describe('FTP AUTH TLS (RFC 4217)', () => {
   it('220- greeting, FEAT, AUTH TLS, 234, TLS; PBSZ 0, PROT P, FEAT; a login over TLS; QUIT: exit 0', async () => {
@@ -299,7 +299,7 @@ describe('FTP AUTH TLS (RFC 4217)', () => {
       },
       { implicitTls: tlsOf(testPki().leaf) },
     );
-    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-proto', 'ftp', '-CAfile', testPki().ca.cert, '-timeout', '5'], { input: 'NOOP\n' });
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-proto', 'ftp', '-CAfile', testPki().ca.cert, '-timeout', '15'], { input: 'NOOP\n' });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(server.received).toEqual(['NOOP', 'QUIT']);
@@ -312,7 +312,7 @@ describe('FTP on the wrong port', () => {
       client.send('220 (vsFTPd 3.0.3)\r\n');
       await client.line().catch(() => undefined);
     });
-    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-timeout', '5']);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-timeout', '15']);
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/speaks plaintext, not TLS/);
     expect(result.stderr).toMatch(/try -starttls ftp/);
@@ -375,7 +375,7 @@ describe('FTP greeting recognition (FTP and SMTP both greet with 220)', () => {
       client.send('220 (vsFTPd 3.0.3)\r\n');
       await commands(client);
     });
-    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-timeout', '5', '--script', script(`USER bob\nPASS ${SECRET}\n`)]);
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-timeout', '15', '--script', script(`USER bob\nPASS ${SECRET}\n`)]);
     expect(result.stdout).toMatch(/the greeting is FTP's, so mailprobe speaks FTP \(as with -proto ftp\)/);
     expect(result.code).toBe(13);
     expect(server.received.join('\n')).not.toContain(SECRET);
@@ -389,7 +389,7 @@ describe('FTP: check and cert over AUTH TLS', () => {
       await afterTls(client);
       await commands(client);
     });
-    const result = await runMailprobe(['check', `localhost:${server.port}`, '--starttls', 'ftp', '--no-versions', '--CAfile', testPki().ca.cert, '--timeout', '5']);
+    const result = await runMailprobe(['check', `localhost:${server.port}`, '--starttls', 'ftp', '--no-versions', '--CAfile', testPki().ca.cert, '--timeout', '15']);
     expect(result.stdout).toMatch(/ok +tls\.starttls/);
     expect(result.stdout).toMatch(/ok +certificate\.chain +chain verifies/);
     expect(result.stdout).toMatch(/ok +certificate\.hostname/);
@@ -404,7 +404,7 @@ describe('FTP: check and cert over AUTH TLS', () => {
       await afterTls(client);
       await commands(client);
     });
-    const result = await runMailprobe(['check', `localhost:${server.port}`, '--starttls', 'ftp', '--no-versions', '--CAfile', testPki().ca.cert, '--timeout', '5', '--user', 'bob', '--password', SECRET]);
+    const result = await runMailprobe(['check', `localhost:${server.port}`, '--starttls', 'ftp', '--no-versions', '--CAfile', testPki().ca.cert, '--timeout', '15', '--user', 'bob', '--password', SECRET]);
     expect(result.stdout).toMatch(/ok +auth\.login +logged in as bob with USER\/PASS/);
     expect(server.received).toContain(`PASS ${SECRET}`);
     expect(result.code).toBe(0);
@@ -419,7 +419,7 @@ describe('FTP: check and cert over AUTH TLS', () => {
       client.send('431 Unable to accept security mechanism.\r\n');
       await client.line().catch(() => undefined);
     });
-    const result = await runMailprobe(['check', `localhost:${server.port}`, '--starttls', 'ftp', '--no-versions', '--CAfile', testPki().ca.cert, '--timeout', '5']);
+    const result = await runMailprobe(['check', `localhost:${server.port}`, '--starttls', 'ftp', '--no-versions', '--CAfile', testPki().ca.cert, '--timeout', '15']);
     expect(result.stdout).toMatch(/fail +tls\.starttls +.*refused AUTH TLS \(431\)/);
     expect(result.code).toBe(2);
   });
@@ -429,7 +429,7 @@ describe('FTP: check and cert over AUTH TLS', () => {
       await upToTls(client);
       await client.line().catch(() => undefined);
     });
-    const result = await runMailprobe(['cert', `localhost:${server.port}`, '--starttls', 'ftp', '--CAfile', testPki().ca.cert, '--timeout', '5']);
+    const result = await runMailprobe(['cert', `localhost:${server.port}`, '--starttls', 'ftp', '--CAfile', testPki().ca.cert, '--timeout', '15']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/verified|Verification: OK/i);
   });

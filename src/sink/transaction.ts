@@ -1,0 +1,126 @@
+// One mail transaction in the sink: MAIL's sender and parameters, the recipients, the
+// fault injected into it, and the message as it arrives — its size against the limit and,
+// with --save, the file it streams to.
+import { parsePath } from './commands.js';
+import type { FaultDecision } from './faults.js';
+import type { DiskBudget, MessageFile } from './messageFile.js';
+import { MAX_RECIPIENTS } from './options.js';
+import type { SinkContext } from './connection.js';
+import type { SinkMessage } from './options.js';
+
+/** How a message ends: its final reply now, or (with --save) once the file is kept. */
+export type Ending = { message?: SinkMessage } & ({ reply: string } | { later: () => Promise<string> });
+
+/** The text of a failure --fail-rate injects, for its reply code. */
+export function injected(code: number): string {
+  return `${String(code)[0]}.3.0 Injected failure (mailprobe sink --fail-rate)`;
+}
+
+export class SinkTransaction {
+  readonly recipients: string[] = [];
+  /** Message bytes so far. */
+  size = 0;
+  tooBig = false;
+  /** Where the message is being saved, with --save (dropped once it is too big). */
+  file?: MessageFile;
+  /** BDAT has been used, so DATA is refused. */
+  chunked = false;
+  /** An injected RCPT failure has been counted. */
+  private failCounted = false;
+
+  private constructor(
+    readonly from: string,
+    readonly fault: FaultDecision,
+    private readonly context: SinkContext,
+  ) {}
+
+  /** MAIL FROM's arguments: the transaction it starts, or the reply that refuses it. */
+  static begin(args: string, context: SinkContext): SinkTransaction | string {
+    const path = parsePath(args, 'FROM');
+    if (!path) return '501 5.5.4 Syntax: MAIL FROM:<address>\r\n';
+    const size = path.params.get('SIZE');
+    if (size !== undefined) {
+      if (!/^\d{1,15}$/.test(size)) return '501 5.5.4 Bad SIZE parameter\r\n';
+      if (Number(size) > context.options.maxSize) return '552 5.3.4 Message size exceeds fixed limit\r\n';
+    }
+    context.stats.transactionStarted();
+    return new SinkTransaction(path.address, context.faults.decide(), context);
+  }
+
+  /** RCPT TO's arguments: the reply (a recipient added, or why not). */
+  addRecipient(args: string): string {
+    const path = parsePath(args, 'TO');
+    if (!path || path.address === '') return '501 5.5.4 Syntax: RCPT TO:<address>\r\n';
+    if (this.recipients.length >= MAX_RECIPIENTS) return '452 4.5.3 Error: too many recipients\r\n';
+    const failCode = this.fault.failCode;
+    if (failCode !== undefined && this.context.options.failAt === 'rcpt') {
+      if (!this.failCounted) this.context.stats.finished(failCode, 0);
+      this.failCounted = true;
+      return `${failCode} ${injected(failCode)}\r\n`;
+    }
+    this.recipients.push(path.address);
+    return '250 2.1.5 Ok\r\n';
+  }
+
+  /** With --save, the message's file is opened as its content starts (not for a message bound to fail). */
+  startFile(disk: DiskBudget | undefined): void {
+    const store = this.context.store;
+    if (store && disk && !this.file && this.fault.failCode === undefined) this.file = store.begin(disk);
+  }
+
+  /** Counts (and, when saving, writes) message bytes. */
+  content(buffer: Buffer, start: number, end: number): void {
+    const length = end - start;
+    this.size += length;
+    this.context.stats.bytes += length;
+    if (this.size <= this.context.options.maxSize) return this.file?.write(buffer, start, end);
+    this.tooBig = true;
+    // The 552 comes once the message has been read; nothing more of it goes to disk.
+    this.discard();
+  }
+
+  /**
+   * The message has been read: its final reply (LMTP: one per recipient), counted in the
+   * stats — a refusal (too big, an injected failure), or accepted and queued, which with
+   * --save is said once the file is kept.
+   */
+  finish(): Ending {
+    const { stats, store, options } = this.context;
+    const recipients = this.recipients;
+    const replies = (code: number, text: (rcpt?: string) => string) =>
+      options.lmtp ? recipients.map((rcpt) => `${code} ${text(rcpt)}\r\n`).join('') : `${code} ${text()}\r\n`;
+    const failCode = this.fault.failCode;
+    const fail = this.tooBig ? { code: 552, text: '5.3.4 Message size exceeds fixed maximum message size' } : failCode !== undefined ? { code: failCode, text: injected(failCode) } : undefined;
+    if (fail) {
+      this.discard();
+      stats.finished(fail.code, 0);
+      return { reply: replies(fail.code, () => fail.text) };
+    }
+    const message: SinkMessage = { id: this.context.nextId(), from: this.from, recipients, size: this.size };
+    const accepted = () => replies(250, (rcpt) => `2.0.0 ${rcpt ? `<${rcpt}> ` : ''}Ok: queued as ${message.id}`);
+    const file = this.file;
+    if (!store || !file) {
+      stats.finished(250, recipients.length);
+      return { message, reply: accepted() };
+    }
+    // Kept at once, not when the replies before this one are out: the store knows of it
+    // now, so a sink stopping meanwhile waits for it instead of leaving the temporary file.
+    const saved = store.keep(file, message.id);
+    const later = async () => {
+      message.file = await saved;
+      if (message.file === undefined) {
+        stats.finished(451, 0);
+        return replies(451, () => '4.3.0 Error: could not save the message');
+      }
+      stats.finished(250, recipients.length);
+      return accepted();
+    };
+    return { message, later };
+  }
+
+  /** A message file not yet kept is removed. */
+  discard(): void {
+    if (this.file) this.context.store?.discard(this.file);
+    this.file = undefined;
+  }
+}
