@@ -6,7 +6,7 @@ import { loadPolicy, mxMatches, type StsPolicy } from '../policy/mtaSts.js';
 import { tlsRptRecord } from '../policy/tlsRpt.js';
 import type { DnssecStatus, StubResolver } from '../dns/stub.js';
 import { messageOf } from '../errors.js';
-import { smtp } from '../protocols/smtp/index.js';
+import { mxOptions, usableTlsa } from '../client/mxOptions.js';
 import type { SessionOptions } from '../client/options.js';
 import { formatTlsa } from '../transport/dane.js';
 import { runTarget, type CheckOptions } from './runTarget.js';
@@ -104,23 +104,16 @@ async function checkAddress(
   check: CheckOptions,
   where: { domain: string; mx: { host: string; preference: number }; address: string; mxStatus: DnssecStatus; host: HostAddresses; tlsa?: TlsaLookup; port: number },
 ): Promise<TargetReport> {
-  const usable = where.mxStatus === 'secure' && where.host.status === 'secure' && where.tlsa?.status === 'secure' && where.tlsa.records.length > 0;
-  const options: SessionOptions = {
-    ...base,
-    host: where.address,
-    port: where.port,
-    mode: 'starttls',
-    protocol: smtp,
-    tls: { ...base.tls, host: where.mx.host, servername: where.mx.host, dane: usable ? { records: where.tlsa!.records, domain: where.tlsa!.base } : undefined },
-  };
+  const dane = usableTlsa(where.mxStatus, where.host.status, where.tlsa);
+  const options = mxOptions(base, { mx: where.mx.host, address: where.address, port: where.port, servername: where.mx.host }, dane);
   const report = await runTarget(options, check);
   report.domain = where.domain;
   report.mx = where.mx.host;
   report.preference = where.mx.preference;
   report.address = where.address;
   report.checks.push(dnssecCheck(where.mxStatus, where.host.status));
-  const dane = daneWithoutMatch(where.mxStatus, where.host, where.tlsa);
-  if (dane) report.checks.push(dane);
+  const unmatched = daneWithoutMatch(where.mxStatus, where.host, where.tlsa);
+  if (unmatched) report.checks.push(unmatched);
   else if (!report.checks.some((c) => c.id === 'dane')) {
     // TLSA published, yet no TLS session to match it against (RFC 7672 §2.2: then no delivery).
     const records = where.tlsa!.records.map((record) => formatTlsa(record)).join(', ');

@@ -6,7 +6,7 @@ import type { ServerTarget, SessionOptions } from '../client/options.js';
 import { hostAddresses, mailExchangers, tlsaRecords } from '../dns/mail.js';
 import { dnsError, type StubResolver } from '../dns/stub.js';
 import { loadPolicy, mxMatches } from '../policy/mtaSts.js';
-import { smtp } from '../protocols/smtp/index.js';
+import { mxOptions, usableTlsa } from '../client/mxOptions.js';
 import { formatTlsa } from '../transport/dane.js';
 import { formatHostPort } from '../transport/address.js';
 
@@ -29,27 +29,15 @@ export async function mxTargets(domain: string, port: number, base: SessionOptio
     }
     const secure = mx.status === 'secure' && addresses.status === 'secure';
     const tlsa = secure ? await tlsaRecords(resolver, { ...addresses, host: host.host }, port) : undefined;
-    const usable = tlsa?.status === 'secure' && tlsa.records.length > 0;
+    const usable = usableTlsa(mx.status, addresses.status, tlsa);
     if (tlsa?.status === 'bogus') note(`${host.host}: the TLSA answer at ${tlsa.name} fails DNSSEC validation (bogus): a sender would not deliver here`);
-    else if (usable) note(`${host.host}: DANE, TLSA at ${tlsa.name}: ${tlsa.records.map((record) => formatTlsa(record)).join(', ')}`);
+    else if (usable) note(`${host.host}: DANE, TLSA at ${usable.name}: ${usable.records.map((record) => formatTlsa(record)).join(', ')}`);
     else note(`${host.host}: no DANE (${secure ? 'no TLSA records' : 'the MX or address answers are not signed'})`);
     for (const address of addresses.addresses) {
+      const mtaSts = sts.policy && { mode: sts.policy.mode, mx: host.host, mxMatch: sts.policy.mx.some((pattern) => mxMatches(pattern, host.host)) };
       targets.push({
         label: `${host.host} ${formatHostPort(address, port)}`,
-        options: {
-          ...base,
-          host: address,
-          port,
-          mode: 'starttls',
-          protocol: smtp,
-          tls: {
-            ...base.tls,
-            host: host.host,
-            servername: base.tls.servername ?? host.host,
-            dane: usable ? { records: tlsa.records, domain: tlsa.base } : undefined,
-            mtaSts: sts.policy ? { mode: sts.policy.mode, mx: host.host, mxMatch: sts.policy.mx.some((pattern) => mxMatches(pattern, host.host)) } : undefined,
-          },
-        },
+        options: mxOptions(base, { mx: host.host, address, port, servername: base.tls.servername ?? host.host }, usable, mtaSts),
       });
     }
   }
