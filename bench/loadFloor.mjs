@@ -1,5 +1,7 @@
 // The runtime's floor for `mailprobe load`: the same SMTP dialogue as smtp-source (EHLO once
-// per connection, then MAIL, RCPT, DATA, the message, and QUIT) with no features at all.
+// per connection, then MAIL, RCPT, DATA, the message, and QUIT) with no features at all. The
+// message is the one `load --size 4k` sends, byte for byte in length: the same five headers
+// (Date, From, To, Subject, Message-ID) over a 4,096-byte body.
 // Usage: node loadFloor.mjs port messages connections messages-per-connection
 import { connect } from 'node:net';
 
@@ -8,6 +10,19 @@ const body = Buffer.alloc(4096, 'x');
 for (let i = 76; i < body.length; i += 78) body.write('\r\n', i);
 body.write('\r\n', body.length - 2);
 let remaining = total;
+const run = 'f1002a3b';
+let sequence = 0;
+let second = -1;
+let date = '';
+function headers() {
+  const now = Date.now();
+  if (Math.floor(now / 1000) !== second) {
+    second = Math.floor(now / 1000);
+    date = new Date(now).toUTCString().replace('GMT', '+0000');
+  }
+  const n = ++sequence;
+  return `Date: ${date}\r\nFrom: <a@floor.test>\r\nTo: <b@floor.test>\r\nSubject: mailprobe load ${run} #${n}\r\nMessage-ID: <${run}.${n}@floor.test>\r\n\r\n`;
+}
 
 /** One connection: sends its messages, resolves once the server has said goodbye. */
 function connection() {
@@ -24,7 +39,7 @@ function connection() {
       rcpt: () => (socket.write('DATA\r\n'), 'data'),
       data: () => {
         socket.cork();
-        socket.write(`Message-ID: <${remaining}.${sent}@floor.test>\r\n\r\n`);
+        socket.write(headers(), 'latin1');
         socket.write(body);
         socket.write('.\r\n');
         socket.uncork();

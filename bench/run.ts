@@ -189,7 +189,8 @@ async function otherSections(): Promise<string[]> {
     const target = `127.0.0.1:${postfixSink.port}`;
     for (const [label, reuse] of [['one message per connection', false], ['connections reused', true]] as const) {
       const perConn = reuse ? '1000000' : '1';
-      const load = (extra: string[]) => [...mailprobe, 'load', target, '-plain', '-c', C, '-n', String(N), '--size', '4k', '--per-conn', perConn, ...extra];
+      // The same envelope and headers as the floor program (bench/loadFloor.mjs) sends.
+      const load = (extra: string[]) => [...mailprobe, 'load', target, '-plain', '-c', C, '-n', String(N), '--size', '4k', '--per-conn', perConn, '--from', 'a@floor.test', '--to', 'b@floor.test', ...extra];
       const variants: [string, string[]][] = [
         ['mailprobe load (the default: PIPELINING where offered, no RSET)', load([])],
         ['mailprobe load --no-pipelining (the dialogue smtp-source speaks)', load(['--no-pipelining'])],

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { DEFAULT_MAX_SIZE, DEFAULT_PORT, RateMeter, startSink, type SinkHandle, type SinkOptions, type SinkSummary } from '../sink/index.js';
-import { counted } from '../load/report.js';
+import { counted, grouped } from '../terminal/numbers.js';
 import { escapeText } from '../terminal/escape.js';
 import { jsonDocument } from '../terminal/json.js';
 import type { Printer } from '../terminal/printer.js';
@@ -168,16 +168,15 @@ function statusLine(sink: SinkHandle, rate: number): string {
 }
 
 export function formatSinkSummary(where: string, sink: SinkHandle, summary: SinkSummary): SafeText[] {
-  const n = (value: number) => value.toLocaleString('en-US');
   const lines = [
     `sink summary (${where}, ${sink.protocol}):`,
-    `  connections   ${n(summary.connections)}`,
+    `  connections   ${grouped(summary.connections)}`,
     `  accepted      ${counted(summary.accepted, 'message')}, ${counted(summary.recipients, 'recipient')}`,
-    `  temp-failed   ${n(summary.tempFailed)}`,
-    `  rejected      ${n(summary.rejected)}`,
+    `  temp-failed   ${grouped(summary.tempFailed)}`,
+    `  rejected      ${grouped(summary.rejected)}`,
     `  dropped       ${counted(summary.dropped, 'connection')} cut mid-DATA`,
-    `  bytes         ${n(summary.bytes)}`,
-    `  rate          ${n(summary.messagesPerSecond)} accepted messages/s (${summary.activeSeconds} s of traffic, ${summary.seconds} s listening)`,
+    `  bytes         ${grouped(summary.bytes)}`,
+    `  rate          ${grouped(summary.messagesPerSecond)} accepted messages/s (${summary.activeSeconds} s of traffic, ${summary.seconds} s listening)`,
   ];
   return lines.map((line) => escapeText(line));
 }

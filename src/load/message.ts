@@ -28,7 +28,8 @@ export class HeaderMaker {
     this.middle = `\r\nFrom: <${from}>\r\nTo: ${to.map((t) => `<${t}>`).join(', ')}\r\nSubject: mailprobe load ${this.run} #`;
   }
 
-  next(): Buffer {
+  /** The next message's headers and the blank line after them, latin1 text (one byte a character). */
+  next(): string {
     const n = ++this.sequence;
     const now = Date.now();
     const second = Math.floor(now / 1000);
@@ -36,6 +37,6 @@ export class HeaderMaker {
       this.second = second;
       this.date = rfc5322Date(new Date(now));
     }
-    return Buffer.from(`Date: ${this.date}${this.middle}${n}\r\nMessage-ID: <${this.run}.${n}@${this.domain}>\r\n\r\n`, 'latin1');
+    return `Date: ${this.date}${this.middle}${n}\r\nMessage-ID: <${this.run}.${n}@${this.domain}>\r\n\r\n`;
   }
 }

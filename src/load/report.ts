@@ -4,14 +4,11 @@
 import type { LoadStats, LatencySummary } from './stats.js';
 import { summarise } from './stats.js';
 import { formatSize } from '../terminal/size.js';
+import { counted } from '../terminal/numbers.js';
 import { escapeText } from '../terminal/escape.js';
 import { jsonDocument } from '../terminal/json.js';
 import type { SafeText } from '../terminal/safeText.js';
 
-/** "1 connection", "2 connections", "1,000 messages". */
-export function counted(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
 
 export function progressLine(stats: LoadStats): string {
   const seconds = stats.elapsedMs() / 1000;

@@ -6,6 +6,7 @@ import type { SessionOptions } from '../client/options.js';
 import { HeaderMaker, makeBody } from './message.js';
 import { LoadStats } from './stats.js';
 import { makeEnvelope, runWorker } from './worker.js';
+import { Watchdog } from './watchdog.js';
 
 export interface LoadOptions {
   session: SessionOptions;
@@ -35,8 +36,11 @@ export interface LoadRun {
 
 export function startLoad(options: LoadOptions): LoadRun {
   const stats = new LoadStats();
+  const watchdog = new Watchdog();
   let remaining = options.messages ?? Number.POSITIVE_INFINITY;
   const deadline = options.durationMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + options.durationMs;
+  // The clock is read only when the run has a duration.
+  const timeIsUp = options.durationMs === undefined ? () => false : () => performance.now() >= deadline;
   let stopped = false;
   let aborted: MailprobeError | undefined;
   const domain = options.from.split('@')[1] ?? 'mailprobe.invalid';
@@ -52,7 +56,7 @@ export function startLoad(options: LoadOptions): LoadRun {
     body: makeBody(options.size),
     headers: new HeaderMaker(options.from, options.to, domain),
     take: () => {
-      if (stopped || remaining <= 0 || performance.now() >= deadline) return false;
+      if (stopped || remaining <= 0 || timeIsUp()) return false;
       remaining--;
       return true;
     },
@@ -66,7 +70,7 @@ export function startLoad(options: LoadOptions): LoadRun {
     },
     loginSucceeded: () => {},
   };
-  const hasBudget = () => !stopped && remaining > 0 && performance.now() < deadline;
+  const hasBudget = () => !stopped && remaining > 0 && !timeIsUp();
   // With a login, one connection logs in before the others start: a wrong password is then
   // refused once, not once per connection.
   let loggedIn!: () => void;
@@ -77,7 +81,7 @@ export function startLoad(options: LoadOptions): LoadRun {
     if (index > 0) await firstLogin;
     while (hasBudget()) {
       const before = stats.connectionsOpened + stats.connectionsFailed;
-      await runWorker(plan, stats);
+      await runWorker(plan, stats, watchdog);
       // A lane whose connections all fail would spin: give up after a refused connect.
       if (stats.connectionsOpened + stats.connectionsFailed === before) break;
       if (stats.connectionsFailed > 0 && stats.connectionsOpened === 0) break;

@@ -35,19 +35,30 @@ export function describeNetError(err: NodeJS.ErrnoException, where: string): Mai
   return new MailprobeError('CONNECT', `cannot connect to ${where}: ${err.message}`, { cause: err });
 }
 
-export function connectTcp(options: TcpOptions, where: string): Promise<Socket> {
-  const { host, port, family, timeoutMs } = options;
+/**
+ * Starts a TCP connection and returns its socket at once, still connecting: the caller
+ * listens for 'connect' and 'error' (errors through describeNetError). For callers that
+ * bound the time themselves; connectTcp below does it with a timer.
+ */
+export function dialTcp(options: Omit<TcpOptions, 'timeoutMs'>): Socket {
+  const { host, port, family } = options;
   const literal = isIP(host);
-  if (family && literal && literal !== family) {
-    return Promise.reject(usageError(`-${family} was given but ${host} is an IPv${literal} address`));
+  if (family && literal && literal !== family) throw usageError(`-${family} was given but ${host} is an IPv${literal} address`);
+  return netConnect({ host, port, family: family ?? 0, noDelay: true });
+}
+
+export function connectTcp(options: TcpOptions, where: string): Promise<Socket> {
+  const { timeoutMs } = options;
+  let socket: Socket;
+  try {
+    socket = dialTcp(options);
+  } catch (error) {
+    return Promise.reject(error);
   }
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port, family: family ?? 0, noDelay: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(timeoutError('CONNECT_TIMEOUT', `no connection to ${where} after ${timeoutMs / 1000} s`, {
-        hint: 'a firewall may be dropping packets; check the address and port, or raise -timeout',
-      }));
+      reject(connectTimeout(where, timeoutMs));
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -58,5 +69,11 @@ export function connectTcp(options: TcpOptions, where: string): Promise<Socket> 
       clearTimeout(timer);
       reject(describeNetError(err, where));
     });
+  });
+}
+
+export function connectTimeout(where: string, timeoutMs: number): MailprobeError {
+  return timeoutError('CONNECT_TIMEOUT', `no connection to ${where} after ${timeoutMs / 1000} s`, {
+    hint: 'a firewall may be dropping packets; check the address and port, or raise -timeout',
   });
 }

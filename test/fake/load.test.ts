@@ -197,6 +197,47 @@ describe('mailprobe load', () => {
     }
   });
 
+  it('a server that stops answering (before the greeting, after MAIL, at QUIT) costs -timeout, or a second for QUIT, not the run', async () => {
+    for (const silentAt of ['greeting', 'MAIL', 'QUIT']) {
+      let quits = 0;
+      const server = await fakeServer(async (client) => {
+        if (silentAt === 'greeting') return void (await sleep(10_000));
+        client.send('220 silent ESMTP\r\n');
+        await client.line();
+        client.send('250-silent\r\n250 PIPELINING\r\n');
+        for (;;) {
+          const line = await client.line();
+          if (/^QUIT/i.test(line)) quits++;
+          if (line.startsWith(silentAt)) return void (await sleep(10_000));
+          if (/^DATA/i.test(line)) {
+            client.send('354 go\r\n');
+            await readMessage(client);
+          }
+          client.send('250 ok\r\n');
+        }
+      });
+      try {
+        const started = performance.now();
+        const result = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '1', '-timeout', '1', '--json']);
+        const seconds = (performance.now() - started) / 1000;
+        const summary = JSON.parse(result.stdout);
+        if (silentAt === 'QUIT') {
+          // The message was accepted; QUIT's reply is waited for a second, then the socket closed.
+          expect(result.code).toBe(0);
+          expect(summary.accepted).toBe(1);
+          expect(quits).toBe(1);
+        } else {
+          expect(result.code).toBe(2);
+          expect(summary.connectionErrors).toEqual({ 'no reply from the server after 1 s': 1 });
+        }
+        expect(seconds).toBeGreaterThanOrEqual(1);
+        expect(seconds).toBeLessThan(8);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('refuses a large run against a host that is not this machine without --yes, before connecting', async () => {
     const result = await runMailprobe(['load', 'mail.example.com:25', '-n', '5000']);
     expect(result.code).toBe(3);

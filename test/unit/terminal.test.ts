@@ -14,6 +14,8 @@ import { judgeCertificate } from '../../src/transport/verify.js';
 import type { TlsInfo } from '../../src/transport/handshake.js';
 import { X509Certificate } from 'node:crypto';
 import { testPki } from '../support/pkiOnce.js';
+import fc from 'fast-check';
+import { counted, grouped } from '../../src/terminal/numbers.js';
 
 const bytes = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
@@ -329,5 +331,17 @@ describe('certificates', () => {
     const anchor = { kind: 'unknown-issuer', top: 'CN=localhost', issuer: 'CN=mailprobe Test CA' } as const;
     const expired = judgeCertificate('CERT_HAS_EXPIRED', peer(pki.expired.certPem), [describeCertificate(new X509Certificate(pki.expired.certPem).raw)], 'localhost', anchor);
     expect(!expired.verified && expired.reasons).toEqual([expect.stringMatching(/^expired on /), expect.stringMatching(/^unknown issuer: "CN=mailprobe Test CA" \(which issued "CN=localhost"\)/)]);
+  });
+});
+
+describe('grouped numbers', () => {
+  it('groups counts and rates (never negative) as en-US does, with up to three decimals', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 1e12 }), fc.double({ min: 0, max: 1e9, noNaN: true })), (n) => {
+        expect(grouped(n)).toBe(n.toLocaleString('en-US'));
+      }),
+    );
+    expect(counted(1, 'connection')).toBe('1 connection');
+    expect(counted(20000, 'message')).toBe('20,000 messages');
   });
 });

@@ -1,10 +1,12 @@
 // The load run's reader of SMTP/LMTP replies once a connection is set up: reply codes in
-// order, read straight from the bytes. The session's connection keeps every line, its
-// tone and a timer per reply, which is right for a person and most of the cost of a
-// message at thousands a second. Bounded like the session: a line without an end or a
-// reply without a last line stops the connection.
+// order, read straight from the bytes and handed to the connection's handler as they end —
+// no promise and no timer per reply, which at thousands of messages a second is most of
+// what a message costs. The session's connection keeps every line, its tone and a timer per
+// reply, which is right for a person. Bounded like the session: a line without an end or a
+// reply without a last line stops the connection. Time limits are the caller's (one
+// watchdog for a whole run).
 import type { Socket } from 'node:net';
-import { MailprobeError, serverClosed, timeoutError } from '../../errors.js';
+import { MailprobeError, serverClosed } from '../../errors.js';
 
 const LF = 0x0a;
 const MAX_LINE_BYTES = 64 * 1024;
@@ -19,57 +21,42 @@ export interface LoadReply {
   lines?: string[];
 }
 
-type Waiter = { resolve(reply: LoadReply): void; reject(error: Error): void };
+/** Where the replies go: each as it ends, then the end of the connection, once. */
+export interface ReplyHandler {
+  reply(reply: LoadReply): void;
+  /** The connection is over: closed by the server (no error) or failed. */
+  end(error?: MailprobeError): void;
+}
 
 export class ReplyReader {
   private partial: Buffer | undefined;
   private linesInReply = 0;
   private kept: string[] = [];
-  private readonly ready: LoadReply[] = [];
-  private readonly waiters: Waiter[] = [];
   private over = false;
-  private failure?: Error;
-  private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly socket: Socket,
+    private readonly handler: ReplyHandler,
     /** Bytes the connection had read and not yet framed. */
-    pending: Buffer,
-    timeoutMs: number,
+    pending?: Buffer,
     /** Keep each reply's lines (only while setting up: a message needs its code alone). */
     public keepLines = false,
   ) {
-    // One timer for the connection, pushed back by every reply: the server has this long to
-    // answer whatever is awaited.
-    this.timer = setTimeout(() => {
-      if (this.waiters.length > 0) this.fail(timeoutError('REPLY_TIMEOUT', `no reply from the server after ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    this.timer.unref();
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error) => this.fail(error));
-    // An error is made only when someone is left waiting: a load run closes thousands.
     socket.on('close', () => this.fail());
-    if (pending.length > 0) this.receive(pending);
-  }
-
-  /** The next reply, in the order the server sends them. */
-  next(): Promise<LoadReply> {
-    const reply = this.ready.shift();
-    if (reply) return Promise.resolve(reply);
-    if (this.over) return Promise.reject((this.failure ??= closedError()));
-    this.timer.refresh();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (pending && pending.length > 0) this.receive(pending);
   }
 
   private receive(chunk: Buffer): void {
     let bytes = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
     this.partial = undefined;
     let start = 0;
-    for (let lf = bytes.indexOf(LF); lf !== -1; lf = bytes.indexOf(LF, start)) {
+    for (let lf = bytes.indexOf(LF); lf !== -1 && !this.over; lf = bytes.indexOf(LF, start)) {
       this.line(bytes, start, lf);
       start = lf + 1;
     }
-    if (start < bytes.length) {
+    if (start < bytes.length && !this.over) {
       bytes = bytes.subarray(start);
       if (bytes.length > MAX_LINE_BYTES) {
         this.fail(new MailprobeError('PROTOCOL', `the server sent a line longer than ${MAX_LINE_BYTES} bytes`));
@@ -96,33 +83,26 @@ export class ReplyReader {
       reply.lines = this.kept;
       this.kept = [];
     }
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(reply);
-    else this.ready.push(reply);
-    if (this.waiters.length > 0) this.timer.refresh();
+    this.handler.reply(reply);
   }
 
   /** The connection is over, for `error` or (none) because it closed. */
   private fail(error?: Error): void {
     if (this.over) return;
     this.over = true;
-    if (error) this.failure = error instanceof MailprobeError ? error : serverClosed(`the connection failed: ${error.message}`);
-    clearTimeout(this.timer);
-    if (this.waiters.length > 0) {
-      const failure = (this.failure ??= closedError());
-      for (const waiter of this.waiters.splice(0)) waiter.reject(failure);
-    }
     if (!this.socket.destroyed) this.socket.destroy();
+    this.handler.end(error === undefined || error instanceof MailprobeError ? error : serverClosed(`the connection failed: ${error.message}`));
   }
 
-  /** Stops reading: the connection is over. */
+  /** Stops reading: the connection is over, and its end is not reported. */
   close(): void {
-    clearTimeout(this.timer);
+    this.over = true;
     this.socket.destroy();
   }
 }
 
-const closedError = () => serverClosed('the server closed the connection');
+/** The error for a connection the server closed while a reply was owed. */
+export const closedError = () => serverClosed('the server closed the connection');
 
 /** The line bytes[start..end) is "250", "250-..." or "250 ...": the code; 0 for anything else (RFC 5321 §4.2). */
 function replyCodeAt(bytes: Buffer, start: number, end: number): number {

@@ -1,0 +1,357 @@
+// One connection of a load run from its first reply to its close, as a state machine that
+// each reply moves on: greeting and EHLO (plaintext; over TLS or with AUTH the session's own
+// set-up has done them), then messages until the run says stop — MAIL, RCPT × K, DATA or
+// BDAT, RSET after a refusal (or always, with --rset) — and QUIT. No promise, closure or
+// timer per reply: at thousands of messages a second those were most of mailprobe's share
+// of a message. The order of writes and replies is that of RFC 5321 (§4.1.4, RFC 2920 for
+// PIPELINING, RFC 3030 for BDAT, RFC 2033 for LMTP's reply per recipient).
+import type { Socket } from 'node:net';
+import { MailprobeError, messageOf, timeoutError } from '../errors.js';
+import { closedError, ReplyReader, type LoadReply, type ReplyHandler } from '../protocols/smtp/replyReader.js';
+import type { Capabilities } from '../protocols/types.js';
+import { formatHostPort } from '../transport/address.js';
+import { connectTimeout, describeNetError } from '../transport/connect.js';
+import { ehloCapabilities } from '../protocols/smtp/capabilities.js';
+import type { LoadStats } from './stats.js';
+import { defaultClientName } from '../client/clientName.js';
+import type { SessionOptions } from '../client/options.js';
+import type { Watchdog, Watched } from './watchdog.js';
+import type { WorkerPlan } from './worker.js';
+
+/** How a connection sends its messages, from the flags and what the server offers. */
+interface Dialogue {
+  pipelining: boolean;
+  bdat: boolean;
+  rset: boolean;
+  lmtp: boolean;
+}
+
+type Phase = 'connecting' | 'greeting' | 'hello' | 'envelope' | 'dot' | 'final' | 'rset' | 'quit' | 'closed';
+
+const CRLF = '\r\n';
+const DOT = Buffer.from(`.${CRLF}`);
+const DOT_RSET = Buffer.from(`.${CRLF}RSET${CRLF}`);
+const RSET = Buffer.from(`RSET${CRLF}`);
+const QUIT = Buffer.from(`QUIT${CRLF}`);
+/** How long QUIT's reply is waited for before the socket is closed anyway. */
+const QUIT_WAIT_MS = 1000;
+/**
+ * The capabilities of the last EHLO reply seen: every connection of a run gets the same
+ * reply, so it is parsed once and the next ones are only compared with it.
+ */
+let lastEhlo: { lines: string[]; capabilities: Capabilities } | undefined;
+function capabilitiesOf(lines: string[]): Capabilities {
+  const last = lastEhlo?.lines;
+  if (last && last.length === lines.length && last.every((line, i) => line === lines[i])) return (lastEhlo as { capabilities: Capabilities }).capabilities;
+  const capabilities = ehloCapabilities(lines);
+  lastEhlo = { lines, capabilities };
+  return capabilities;
+}
+
+/** A refusal with no reply to show: the server sent a line that was no reply. */
+const BROKEN: LoadReply = { code: 554, text: '(no reply code)' };
+
+/** EHLO, or LHLO in LMTP: the protocol's own capability command. */
+export function helloCommand(session: SessionOptions, name: string): string {
+  return session.protocol.capabilityCommand?.({ clientName: name, serverHost: session.host, nextTag: () => '' }) ?? `EHLO ${name}`;
+}
+
+export interface ConversationParts {
+  plan: WorkerPlan;
+  stats: LoadStats;
+  watchdog: Watchdog;
+  /** Called once, when the connection is closed. */
+  done(): void;
+}
+
+export class Conversation implements ReplyHandler, Watched {
+  deadline = 0;
+  private phase: Phase = 'greeting';
+  private socket!: Socket;
+  private reader!: ReplyReader;
+  private dialogue!: Dialogue;
+  private readonly plan: WorkerPlan;
+  private readonly stats: LoadStats;
+  private readonly watchdog: Watchdog;
+  private readonly done: () => void;
+  private readonly timeoutMs: number;
+  // The message under way.
+  private sent = 0;
+  /** Another message follows on this connection (taken from the budget already). */
+  private more = false;
+  private started = 0;
+  private replies = 0;
+  private accepted = 0;
+  private refused: LoadReply | undefined;
+  private dataReply: LoadReply | undefined;
+  private finalsLeft = 0;
+  private decided: LoadReply | undefined;
+  private envelope: Buffer[] = [];
+  private bdatWithEnvelope = false;
+  private rsetAlong = false;
+  private size = 0;
+  private headers = '';
+
+  constructor(parts: ConversationParts) {
+    this.plan = parts.plan;
+    this.stats = parts.stats;
+    this.watchdog = parts.watchdog;
+    this.done = parts.done;
+    this.timeoutMs = parts.plan.session.timeoutMs;
+  }
+
+  /**
+   * A plaintext connection, still connecting: its greeting comes next. The connect's time
+   * limit is the run's watchdog, like every reply's.
+   */
+  connecting(socket: Socket): void {
+    this.attach(socket, 'connecting');
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      this.phase = 'greeting';
+      this.stats.connectionsOpened++;
+      this.stats.connectMs.push(performance.now() - this.started);
+      // The EHLO line (the local address literal on a host without a domain name) is the
+      // same for every connection of the run: made once.
+      this.plan.hello ??= Buffer.from(`${helloCommand(this.plan.session, this.plan.session.clientName ?? defaultClientName(socket))}${CRLF}`, 'latin1');
+      this.reader = new ReplyReader(socket, this, undefined, true);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => this.notConnected(describeNetError(error, this.where())));
+  }
+
+  /** The connection was never made: no QUIT, and nothing to give back but the first message's place. */
+  private notConnected(error: MailprobeError): void {
+    this.socket.removeAllListeners();
+    this.socket.on('error', () => {}); // the socket is given up: a late error has nobody to tell
+    this.socket.destroy();
+    this.stats.connectionFailed(messageOf(error));
+    this.phase = 'quit';
+    this.close();
+  }
+
+  private where(): string {
+    return formatHostPort(this.plan.session.host, this.plan.session.port);
+  }
+
+  /** A connection set up by the session (TLS, AUTH): its messages start now. */
+  resume(socket: Socket, pending: Buffer, capabilities: Capabilities | undefined): void {
+    this.attach(socket, 'envelope');
+    this.choose(capabilities);
+    this.startMessage();
+    this.reader = new ReplyReader(socket, this, pending);
+  }
+
+  private attach(socket: Socket, phase: Phase): void {
+    this.started = performance.now();
+    this.socket = socket;
+    this.phase = phase;
+    this.deadline = this.watchdog.after(this.timeoutMs);
+    this.watchdog.watch(this);
+  }
+
+  reply(reply: LoadReply): void {
+    this.deadline = this.watchdog.after(this.phase === 'quit' ? QUIT_WAIT_MS : this.timeoutMs);
+    switch (this.phase) {
+      case 'greeting':
+        return this.greeting(reply);
+      case 'hello':
+        return this.hello(reply);
+      case 'envelope':
+        return this.envelopeReply(reply);
+      case 'dot':
+        return this.afterRefusal();
+      case 'final':
+        return this.finalReply(reply);
+      case 'rset':
+        return this.messageDone();
+      case 'quit':
+        return this.close();
+    }
+  }
+
+  end(error?: MailprobeError): void {
+    if (this.phase === 'closed') return;
+    if (this.phase === 'quit') return this.close();
+    this.fail(error ?? closedError());
+  }
+
+  expire(): void {
+    if (this.phase === 'quit') return this.close();
+    if (this.phase === 'connecting') return this.notConnected(connectTimeout(this.where(), this.timeoutMs));
+    this.socket.destroy(); // no QUIT to a server that has stopped answering
+    this.fail(timeoutError('REPLY_TIMEOUT', `no reply from the server after ${this.timeoutMs / 1000} s`));
+  }
+
+  private greeting(reply: LoadReply): void {
+    if (reply.code !== 220) return this.fail(new MailprobeError('PROTOCOL', `the server greeted with ${reply.text || 'a broken reply'}`));
+    this.phase = 'hello';
+    this.socket.write(this.plan.hello as Buffer);
+  }
+
+  private hello(reply: LoadReply): void {
+    if (reply.code !== 250) return this.fail(new MailprobeError('PROTOCOL', `the server refused EHLO: ${reply.text || 'a broken reply'}`));
+    this.reader.keepLines = false;
+    this.choose(capabilitiesOf(reply.lines ?? []));
+    this.startMessage();
+  }
+
+  /** The dialogue from the flags and what the server offers. */
+  private choose(capabilities: Capabilities | undefined): void {
+    const offered = capabilities?.keywords;
+    this.dialogue = {
+      pipelining: this.plan.pipelining && !!offered?.has('PIPELINING'),
+      bdat: this.plan.bdat && !!offered?.has('CHUNKING'),
+      rset: this.plan.rset,
+      lmtp: !!this.plan.session.protocol.repliesPerRecipient,
+    };
+    if (this.dialogue.pipelining) this.stats.pipelinedConnections++;
+    if (this.dialogue.bdat) this.stats.chunkedConnections++;
+  }
+
+  private startMessage(): void {
+    const { plan, socket } = this;
+    const { pipelining, bdat, lmtp } = this.dialogue;
+    // The next message is taken from the budget first: the last one needs no RSET.
+    this.more = ++this.sent < plan.perConnection && plan.take();
+    this.started = performance.now();
+    this.phase = 'envelope';
+    this.replies = 0;
+    this.accepted = 0;
+    this.refused = undefined;
+    this.dataReply = undefined;
+    this.envelope = bdat ? plan.envelope.bdat : plan.envelope.data;
+    this.headers = plan.headers.next();
+    this.size = this.headers.length + plan.body.length;
+    // BDAT goes in the same write as the envelope, except in LMTP, where the number of replies
+    // to BDAT LAST is that of the recipients accepted, known only once they have answered.
+    this.bdatWithEnvelope = bdat && pipelining && !lmtp;
+    this.rsetAlong = pipelining && this.dialogue.rset && this.more;
+    if (!pipelining) {
+      socket.write(this.envelope[0]);
+      return;
+    }
+    socket.cork(); // the envelope in one write (RFC 2920)
+    for (const command of this.envelope) socket.write(command);
+    if (this.bdatWithEnvelope) this.writeBdat();
+    socket.uncork();
+  }
+
+  private envelopeReply(reply: LoadReply): void {
+    const { envelope } = this;
+    const i = this.replies++;
+    const { code } = reply;
+    if (!this.dialogue.bdat && i === envelope.length - 1) this.dataReply = reply;
+    else if (code >= 200 && code < 300) this.accepted += i > 0 ? 1 : 0;
+    else this.refused ??= code ? reply : { ...BROKEN, text: reply.text || BROKEN.text };
+    const pipelining = this.dialogue.pipelining;
+    if (!pipelining && this.refused) return this.envelopeDone();
+    if (this.replies < envelope.length) {
+      if (!pipelining) this.socket.write(envelope[this.replies]);
+      return;
+    }
+    this.envelopeDone();
+  }
+
+  private envelopeDone(): void {
+    const { dataReply, refused, socket } = this;
+    const dataCode = dataReply?.code ?? 0;
+    // A 2xx to DATA took no content: the server broke the protocol, and nothing was accepted.
+    if (dataReply && dataCode >= 200 && dataCode < 300) {
+      this.stats.failed(dataCode, dataReply.text);
+      return this.fail(new MailprobeError('PROTOCOL', `the server answered DATA with ${dataCode} instead of 354`));
+    }
+    const bdat = this.dialogue.bdat;
+    if (!this.bdatWithEnvelope && (refused || (!bdat && dataCode !== 354))) {
+      this.decided = refused ?? (dataReply && dataCode ? dataReply : { ...BROKEN, text: dataReply?.text || BROKEN.text });
+      // A DATA that was let through after a refused RCPT (PIPELINING) still needs its end.
+      if (dataCode !== 354) return this.afterRefusal();
+      this.phase = 'dot';
+      socket.write(DOT);
+      return;
+    }
+    if (!this.bdatWithEnvelope) {
+      // Headers, the shared body and the end (dot or BDAT) in one write; with PIPELINING the
+      // RSET that clears the envelope for the next message goes along too.
+      socket.cork();
+      if (bdat) this.writeBdat();
+      else {
+        socket.write(this.headers, 'latin1');
+        socket.write(this.plan.body);
+        socket.write(this.rsetAlong ? DOT_RSET : DOT);
+      }
+      socket.uncork();
+    }
+    this.stats.bytesSent += this.size + (bdat ? 0 : 3);
+    // LMTP answers once per accepted recipient: the worst answer decides (0, a broken reply,
+    // counts as a refusal).
+    this.finalsLeft = this.dialogue.lmtp ? Math.max(1, this.accepted) : 1;
+    this.decided = undefined;
+    this.phase = 'final';
+  }
+
+  /** BDAT LAST with the whole message (RFC 3030): no dot, no stuffing, one reply. */
+  private writeBdat(): void {
+    const { socket } = this;
+    socket.write(`BDAT ${this.size} LAST${CRLF}`);
+    socket.write(this.headers, 'latin1');
+    socket.write(this.plan.body);
+    if (this.rsetAlong) socket.write(RSET);
+  }
+
+  /** A refused message (or any, with --rset): RSET clears its envelope when another follows. */
+  private afterRefusal(): void {
+    if (!this.more) return this.messageDone();
+    this.phase = 'rset';
+    this.socket.write(RSET);
+  }
+
+  private finalReply(reply: LoadReply): void {
+    if (!this.decided || reply.code > this.decided.code) this.decided = reply;
+    if (--this.finalsLeft > 0) return;
+    const { refused } = this;
+    if (refused && refused.code > (this.decided as LoadReply).code) this.decided = refused;
+    const code = (this.decided as LoadReply).code;
+    if (this.rsetAlong) {
+      this.phase = 'rset'; // its reply is on its way
+      return;
+    }
+    // Without RSET the next MAIL starts a new transaction after an accepted one (RFC 5321
+    // §4.1.4); after a refusal the envelope is cleared all the same.
+    if (this.more && (this.dialogue.rset || code >= 400)) return this.afterRefusal();
+    this.messageDone();
+  }
+
+  private messageDone(): void {
+    const { stats } = this;
+    const { code, text } = this.decided as LoadReply;
+    stats.messageMs.push(performance.now() - this.started);
+    if (code >= 200 && code < 300) stats.accepted++;
+    else stats.failed(code, text);
+    if (this.more) this.startMessage();
+    else this.quit();
+  }
+
+  /** The connection failed: the message taken for after this one goes back to the run. */
+  private fail(error: MailprobeError): void {
+    if (this.more) this.plan.giveBack();
+    this.more = false;
+    this.stats.connectionFailed(messageOf(error));
+    this.quit();
+  }
+
+  /** QUIT, a second at most for its reply, and the socket closed either way. */
+  private quit(): void {
+    if (this.socket.destroyed) return this.close();
+    this.phase = 'quit';
+    this.deadline = this.watchdog.after(QUIT_WAIT_MS);
+    this.socket.write(QUIT);
+  }
+
+  private close(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.watchdog.unwatch(this);
+    this.reader?.close();
+    this.done();
+  }
+}
