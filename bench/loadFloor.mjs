@@ -1,11 +1,13 @@
 // The runtime's floor for `mailprobe load`: the same SMTP dialogue as smtp-source (EHLO once
 // per connection, then MAIL, RCPT, DATA, the message, and QUIT) with no features at all. The
 // message is the one `load --size 4k` sends, byte for byte in length: the same five headers
-// (Date, From, To, Subject, Message-ID) over a 4,096-byte body.
-// Usage: node loadFloor.mjs port messages connections messages-per-connection
+// (Date, From, To, Subject, Message-ID) over a 4,096-byte body. With "pipelining", the floor
+// of load's default dialogue against a PIPELINING server: MAIL, RCPT and DATA in one write.
+// Usage: node loadFloor.mjs port messages connections messages-per-connection [pipelining]
 import { connect } from 'node:net';
 
-const [port, total, lanes, perConnection] = process.argv.slice(2).map(Number);
+const [port, total, lanes, perConnection] = process.argv.slice(2, 6).map(Number);
+const pipelining = process.argv[6] === 'pipelining';
 const body = Buffer.alloc(4096, 'x');
 for (let i = 76; i < body.length; i += 78) body.write('\r\n', i);
 body.write('\r\n', body.length - 2);
@@ -35,8 +37,8 @@ function connection() {
     const after = {
       greeting: () => (socket.write('EHLO floor.test\r\n'), 'ehlo'),
       ehlo: () => message(),
-      mail: () => (socket.write('RCPT TO:<b@floor.test>\r\n'), 'rcpt'),
-      rcpt: () => (socket.write('DATA\r\n'), 'data'),
+      mail: () => (pipelining ? 'rcpt' : (socket.write('RCPT TO:<b@floor.test>\r\n'), 'rcpt')),
+      rcpt: () => (pipelining ? 'data' : (socket.write('DATA\r\n'), 'data')),
       data: () => {
         socket.cork();
         socket.write(headers(), 'latin1');
@@ -55,7 +57,7 @@ function connection() {
       }
       remaining--;
       sent++;
-      socket.write('MAIL FROM:<a@floor.test>\r\n');
+      socket.write(pipelining ? 'MAIL FROM:<a@floor.test>\r\nRCPT TO:<b@floor.test>\r\nDATA\r\n' : 'MAIL FROM:<a@floor.test>\r\n');
       return 'mail';
     }
     socket.on('data', (chunk) => {

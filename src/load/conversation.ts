@@ -7,7 +7,7 @@
 // PIPELINING, RFC 3030 for BDAT, RFC 2033 for LMTP's reply per recipient).
 import type { Socket } from 'node:net';
 import { MailprobeError, messageOf, timeoutError } from '../errors.js';
-import { closedError, ReplyReader, type LoadReply, type ReplyHandler } from '../protocols/smtp/replyReader.js';
+import { closedError, replyLines, ReplyReader, type LoadReply, type ReplyHandler } from '../protocols/smtp/replyReader.js';
 import type { Capabilities } from '../protocols/types.js';
 import { formatHostPort } from '../transport/address.js';
 import { connectTimeout, describeNetError } from '../transport/connect.js';
@@ -37,14 +37,13 @@ const QUIT = Buffer.from(`QUIT${CRLF}`);
 const QUIT_WAIT_MS = 1000;
 /**
  * The capabilities of the last EHLO reply seen: every connection of a run gets the same
- * reply, so it is parsed once and the next ones are only compared with it.
+ * reply, so it is parsed once and the next ones only compared with it, byte for byte.
  */
-let lastEhlo: { lines: string[]; capabilities: Capabilities } | undefined;
-function capabilitiesOf(lines: string[]): Capabilities {
-  const last = lastEhlo?.lines;
-  if (last && last.length === lines.length && last.every((line, i) => line === lines[i])) return (lastEhlo as { capabilities: Capabilities }).capabilities;
-  const capabilities = ehloCapabilities(lines);
-  lastEhlo = { lines, capabilities };
+let lastEhlo: { raw: Buffer; capabilities: Capabilities } | undefined;
+function capabilitiesOf(raw: Buffer): Capabilities {
+  if (lastEhlo?.raw.equals(raw)) return lastEhlo.capabilities;
+  const capabilities = ehloCapabilities(replyLines(raw));
+  lastEhlo = { raw: Buffer.from(raw), capabilities };
   return capabilities;
 }
 
@@ -106,47 +105,53 @@ export class Conversation implements ReplyHandler, Watched {
    */
   connecting(socket: Socket): void {
     this.attach(socket, 'connecting');
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      this.phase = 'greeting';
-      this.stats.connectionsOpened++;
-      this.stats.connectMs.push(performance.now() - this.started);
-      // The EHLO line (the local address literal on a host without a domain name) is the
-      // same for every connection of the run: made once.
-      this.plan.hello ??= Buffer.from(`${helloCommand(this.plan.session, this.plan.session.clientName ?? defaultClientName(socket))}${CRLF}`, 'latin1');
-      this.reader = new ReplyReader(socket, this, undefined, true);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => this.notConnected(describeNetError(error, this.where())));
+    this.reader = new ReplyReader(this, true);
+    socket.on('connect', () => this.connected());
   }
 
-  /** The connection was never made: no QUIT, and nothing to give back but the first message's place. */
-  private notConnected(error: MailprobeError): void {
-    this.socket.removeAllListeners();
-    this.socket.on('error', () => {}); // the socket is given up: a late error has nobody to tell
-    this.socket.destroy();
-    this.stats.connectionFailed(messageOf(error));
-    this.phase = 'quit';
-    this.close();
-  }
-
-  private where(): string {
-    return formatHostPort(this.plan.session.host, this.plan.session.port);
+  private connected(): void {
+    const { plan, socket } = this;
+    this.phase = 'greeting';
+    this.stats.connectionsOpened++;
+    this.stats.connectMs.push(performance.now() - this.started);
+    // The EHLO line (the local address literal on a host without a domain name) is the same
+    // for every connection of the run: made once.
+    plan.hello ??= Buffer.from(`${helloCommand(plan.session, plan.session.clientName ?? defaultClientName(socket))}${CRLF}`, 'latin1');
   }
 
   /** A connection set up by the session (TLS, AUTH): its messages start now. */
   resume(socket: Socket, pending: Buffer, capabilities: Capabilities | undefined): void {
     this.attach(socket, 'envelope');
+    this.reader = new ReplyReader(this);
     this.choose(capabilities);
     this.startMessage();
-    this.reader = new ReplyReader(socket, this, pending);
+    if (pending.length > 0) this.reader.receive(pending);
   }
 
+  /** The socket's events, one listener each for the connection's whole life. */
   private attach(socket: Socket, phase: Phase): void {
     this.started = performance.now();
     this.socket = socket;
     this.phase = phase;
     this.deadline = this.watchdog.after(this.timeoutMs);
     this.watchdog.watch(this);
+    socket.on('data', (chunk: Buffer) => this.reader.receive(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.phase === 'connecting') this.notConnected(describeNetError(error, this.where()));
+      else this.reader.end(error);
+    });
+    socket.on('close', () => this.reader.end());
+  }
+
+  /** The connection was never made: no QUIT, and the message taken for it is spent. */
+  private notConnected(error: MailprobeError): void {
+    this.socket.destroy();
+    this.stats.connectionFailed(messageOf(error));
+    this.close();
+  }
+
+  private where(): string {
+    return formatHostPort(this.plan.session.host, this.plan.session.port);
   }
 
   reply(reply: LoadReply): void {
@@ -170,6 +175,7 @@ export class Conversation implements ReplyHandler, Watched {
   }
 
   end(error?: MailprobeError): void {
+    if (!this.socket.destroyed) this.socket.destroy();
     if (this.phase === 'closed') return;
     if (this.phase === 'quit') return this.close();
     this.fail(error ?? closedError());
@@ -190,8 +196,8 @@ export class Conversation implements ReplyHandler, Watched {
 
   private hello(reply: LoadReply): void {
     if (reply.code !== 250) return this.fail(new MailprobeError('PROTOCOL', `the server refused EHLO: ${reply.text || 'a broken reply'}`));
-    this.reader.keepLines = false;
-    this.choose(capabilitiesOf(reply.lines ?? []));
+    this.reader.keepRaw = false;
+    this.choose(capabilitiesOf(reply.raw as Buffer));
     this.startMessage();
   }
 
@@ -230,9 +236,12 @@ export class Conversation implements ReplyHandler, Watched {
       socket.write(this.envelope[0]);
       return;
     }
-    socket.cork(); // the envelope in one write (RFC 2920)
-    for (const command of this.envelope) socket.write(command);
-    if (this.bdatWithEnvelope) this.writeBdat();
+    // The envelope in one write (RFC 2920), and BDAT with it where it can go along.
+    const together = bdat ? plan.envelope.pipelined.bdat : plan.envelope.pipelined.data;
+    if (!this.bdatWithEnvelope) return void socket.write(together);
+    socket.cork();
+    socket.write(together);
+    this.writeBdat();
     socket.uncork();
   }
 
@@ -351,7 +360,8 @@ export class Conversation implements ReplyHandler, Watched {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     this.watchdog.unwatch(this);
-    this.reader?.close();
+    this.reader.close();
+    if (!this.socket.destroyed) this.socket.destroy();
     this.done();
   }
 }

@@ -62,15 +62,20 @@ async function authenticate(established: Established, plan: WorkerPlan): Promise
   throw new MailprobeError('AUTH_FAILED', 'login refused');
 }
 
-/** MAIL, RCPT × K and (for DATA) DATA, each a line ready to write, made once per run. */
+/**
+ * MAIL, RCPT × K and (for DATA) DATA, each a line ready to write, and all of them as one
+ * buffer for PIPELINING (one write, not a write of K + 2 pieces), made once per run.
+ */
 export interface Envelope {
   data: Buffer[];
   bdat: Buffer[];
+  pipelined: { data: Buffer; bdat: Buffer };
 }
 
 export function makeEnvelope(from: string, to: string[]): Envelope {
   const bdat = [`MAIL FROM:<${from}>\r\n`, ...to.map((address) => `RCPT TO:<${address}>\r\n`)].map((line) => Buffer.from(line, 'latin1'));
-  return { bdat, data: [...bdat, Buffer.from('DATA\r\n')] };
+  const data = [...bdat, Buffer.from('DATA\r\n')];
+  return { bdat, data, pipelined: { data: Buffer.concat(data), bdat: Buffer.concat(bdat) } };
 }
 
 /**

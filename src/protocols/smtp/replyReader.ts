@@ -3,9 +3,8 @@
 // no promise and no timer per reply, which at thousands of messages a second is most of
 // what a message costs. The session's connection keeps every line, its tone and a timer per
 // reply, which is right for a person. Bounded like the session: a line without an end or a
-// reply without a last line stops the connection. Time limits are the caller's (one
-// watchdog for a whole run).
-import type { Socket } from 'node:net';
+// reply without a last line ends the connection. The socket is the caller's: it feeds the
+// bytes in (receive) and says when the connection is over (end); time limits are its too.
 import { MailprobeError, serverClosed } from '../../errors.js';
 
 const LF = 0x0a;
@@ -17,8 +16,8 @@ export interface LoadReply {
   code: number;
   /** The last line, for reports. */
   text: string;
-  /** Every line, while keepLines is on (the EHLO reply's capabilities). */
-  lines?: string[];
+  /** The whole reply's bytes, lines and line ends, while keepRaw is on (the EHLO reply). */
+  raw?: Buffer;
 }
 
 /** Where the replies go: each as it ends, then the end of the connection, once. */
@@ -31,74 +30,73 @@ export interface ReplyHandler {
 export class ReplyReader {
   private partial: Buffer | undefined;
   private linesInReply = 0;
-  private kept: string[] = [];
+  /** Where the reply under way starts in the bytes being read, and its earlier chunks' part. */
+  private replyStart = 0;
+  private rawPieces: Buffer[] = [];
   private over = false;
 
   constructor(
-    private readonly socket: Socket,
     private readonly handler: ReplyHandler,
-    /** Bytes the connection had read and not yet framed. */
-    pending?: Buffer,
-    /** Keep each reply's lines (only while setting up: a message needs its code alone). */
-    public keepLines = false,
-  ) {
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (error) => this.fail(error));
-    socket.on('close', () => this.fail());
-    if (pending && pending.length > 0) this.receive(pending);
-  }
+    /** Keep each reply's bytes (only while setting up: a message needs its code alone). */
+    public keepRaw = false,
+  ) {}
 
-  private receive(chunk: Buffer): void {
+  /** Bytes from the server, cut anywhere. */
+  receive(chunk: Buffer): void {
+    if (this.over) return;
     let bytes = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
     this.partial = undefined;
     let start = 0;
+    this.replyStart = 0;
     for (let lf = bytes.indexOf(LF); lf !== -1 && !this.over; lf = bytes.indexOf(LF, start)) {
       this.line(bytes, start, lf);
       start = lf + 1;
     }
-    if (start < bytes.length && !this.over) {
+    if (this.over) return;
+    // A reply still under way keeps the lines it has so far; a line still under way waits.
+    if (this.keepRaw && this.linesInReply > 0) this.rawPieces.push(Buffer.from(bytes.subarray(this.replyStart, start)));
+    if (start < bytes.length) {
       bytes = bytes.subarray(start);
-      if (bytes.length > MAX_LINE_BYTES) {
-        this.fail(new MailprobeError('PROTOCOL', `the server sent a line longer than ${MAX_LINE_BYTES} bytes`));
-        return;
-      }
+      if (bytes.length > MAX_LINE_BYTES) return this.end(new MailprobeError('PROTOCOL', `the server sent a line longer than ${MAX_LINE_BYTES} bytes`));
       this.partial = Buffer.from(bytes);
     }
   }
 
   private line(bytes: Buffer, start: number, lf: number): void {
+    if (this.linesInReply === 0) this.replyStart = start;
     const end = lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
     const code = replyCodeAt(bytes, start, end);
     const more = code > 0 && end - start > 3 && bytes[start + 3] === 0x2d;
-    if (this.keepLines) this.kept.push(bytes.toString('latin1', start, end));
     if (more) {
-      if (++this.linesInReply >= MAX_REPLY_LINES) {
-        this.fail(new MailprobeError('PROTOCOL', `the server's reply ran past ${MAX_REPLY_LINES} lines without ending`));
-      }
+      if (++this.linesInReply >= MAX_REPLY_LINES) this.end(new MailprobeError('PROTOCOL', `the server's reply ran past ${MAX_REPLY_LINES} lines without ending`));
       return;
     }
     this.linesInReply = 0;
     const reply: LoadReply = { code, text: bytes.toString('latin1', start, end) };
-    if (this.keepLines) {
-      reply.lines = this.kept;
-      this.kept = [];
+    if (this.keepRaw) {
+      const last = bytes.subarray(this.replyStart, lf + 1);
+      reply.raw = this.rawPieces.length === 0 ? last : Buffer.concat([...this.rawPieces, last]);
+      this.rawPieces = [];
     }
     this.handler.reply(reply);
   }
 
-  /** The connection is over, for `error` or (none) because it closed. */
-  private fail(error?: Error): void {
+  /** The connection is over, for `error` or (none) because it closed: said once. */
+  end(error?: Error): void {
     if (this.over) return;
     this.over = true;
-    if (!this.socket.destroyed) this.socket.destroy();
     this.handler.end(error === undefined || error instanceof MailprobeError ? error : serverClosed(`the connection failed: ${error.message}`));
   }
 
   /** Stops reading: the connection is over, and its end is not reported. */
   close(): void {
     this.over = true;
-    this.socket.destroy();
   }
+}
+
+/** A reply's lines from its bytes, as the reader cut them (LF, and a CR before it, dropped). */
+export function replyLines(raw: Buffer): string[] {
+  return raw.toString('latin1').split('\n').slice(0, -1).map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
 }
 
 /** The error for a connection the server closed while a reply was owed. */
