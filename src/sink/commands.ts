@@ -24,8 +24,14 @@ export interface MailPath {
  * "FROM:<a@b> SIZE=10" (for keyword FROM) → { address: "a@b", params: SIZE=10 }. Accepts a
  * space after the colon and a bare address without brackets, as most servers do.
  */
+/** MAIL FROM's and RCPT TO's path and parameters, compiled once (not once a command). */
+const PATH = {
+  FROM: /^FROM:\s*(?:<([^<>]*)>|([^\s<>]+))(.*)$/i,
+  TO: /^TO:\s*(?:<([^<>]*)>|([^\s<>]+))(.*)$/i,
+};
+
 export function parsePath(args: string, keyword: 'FROM' | 'TO'): MailPath | undefined {
-  const match = new RegExp(`^${keyword}:\\s*(?:<([^<>]*)>|([^\\s<>]+))(.*)$`, 'i').exec(args);
+  const match = PATH[keyword].exec(args);
   if (!match) return undefined;
   const params = new Map<string, string>();
   for (const param of match[3].trim().split(/\s+/)) {

@@ -127,21 +127,17 @@ export class SinkConnection {
     if (this.state === 'CLOSED' || this.state === 'STARTTLS') return; // e.g. plaintext after STARTTLS
     this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
     if (this.state === 'GREETING') return;
-    // The replies to everything in this chunk leave in one write, not one write each.
-    const socket = this.socket;
-    socket.cork();
-    try {
-      this.process();
-    } finally {
-      socket.uncork();
-    }
+    this.process();
   };
 
   private reply(text: string): void {
     this.outbox.reply(text);
   }
 
-  /** Reads whatever whole units (lines, content, chunks) the input holds. */
+  /**
+   * Reads whatever whole units (lines, content, chunks) the input holds. The replies to
+   * everything read leave in one write, not one write each.
+   */
   private process(): void {
     if (this.processing) return;
     this.processing = true;
