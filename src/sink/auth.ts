@@ -55,3 +55,75 @@ export class AuthExchange {
     return { kind: 'done', ok, user };
   }
 }
+
+/** Where the connection stands when AUTH comes. */
+export interface AuthContext {
+  /** The greeting command given: AUTH needs EHLO (LHLO in LMTP). */
+  greeted: boolean;
+  lmtp: boolean;
+  inTransaction: boolean;
+  /** AUTH is offered (with a certificate, only once TLS is on). */
+  offered: boolean;
+}
+
+/** A reply to AUTH or to a response line, and whether the next line is a response too. */
+export interface AuthReply {
+  reply: string;
+  awaiting: boolean;
+}
+
+/** One connection's logins: the AUTH command's checks, its exchange, and whether it succeeded. */
+export class SinkLogin {
+  authenticated = false;
+  private exchange?: AuthExchange;
+
+  constructor(
+    private readonly expected: SinkCredentials | undefined,
+    /** A login refused, for the run's count. */
+    private readonly refused: () => void,
+  ) {}
+
+  /** The AUTH command's arguments: its reply (a challenge, an outcome, or why not). */
+  command(args: string, where: AuthContext): AuthReply {
+    const refuse = (reply: string): AuthReply => ({ reply, awaiting: false });
+    if (!where.greeted) return refuse(`503 5.5.1 Error: send ${where.lmtp ? 'LHLO' : 'EHLO'} first\r\n`);
+    if (this.authenticated) return refuse('503 5.5.1 Error: already authenticated\r\n');
+    if (where.inTransaction) return refuse('503 5.5.1 Error: MAIL transaction in progress\r\n');
+    if (!where.offered) return refuse('538 5.7.11 Encryption required for requested authentication mechanism\r\n');
+    const [mechanism, initial, extra] = args.split(/\s+/);
+    const name = (mechanism ?? '').toUpperCase();
+    if (!SINK_MECHANISMS.includes(name as SinkMechanism)) return refuse('504 5.5.4 Unrecognized authentication type\r\n');
+    if (extra !== undefined) return refuse('501 5.5.4 Syntax: AUTH mechanism [initial-response]\r\n');
+    this.exchange = new AuthExchange(name as SinkMechanism, this.expected);
+    return this.step(this.exchange.start(initial));
+  }
+
+  /** A line while a response is awaited. */
+  response(line: string): AuthReply {
+    if (!this.exchange) return { reply: '503 5.5.1 Error: no AUTH under way\r\n', awaiting: false };
+    return this.step(this.exchange.respond(line.trim()));
+  }
+
+  /** The exchange is abandoned (a response line too long). */
+  abort(): void {
+    this.exchange = undefined;
+  }
+
+  /** Everything said before TLS is forgotten (RFC 3207 §4.2), a login too. */
+  forget(): void {
+    this.exchange = undefined;
+    this.authenticated = false;
+  }
+
+  private step(step: AuthStep): AuthReply {
+    if (step.kind === 'challenge') return { reply: `334 ${step.text}\r\n`, awaiting: true };
+    this.exchange = undefined;
+    if (step.kind === 'error') return { reply: `${step.reply}\r\n`, awaiting: false };
+    if (step.ok) {
+      this.authenticated = true;
+      return { reply: '235 2.7.0 Authentication successful\r\n', awaiting: false };
+    }
+    this.refused();
+    return { reply: '535 5.7.8 Error: authentication failed\r\n', awaiting: false };
+  }
+}

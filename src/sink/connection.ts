@@ -12,7 +12,7 @@
 // reading stops while the outbox, the socket or the disk is behind.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { AuthExchange, SINK_MECHANISMS, type AuthStep, type SinkMechanism } from './auth.js';
+import { SINK_MECHANISMS, SinkLogin, type AuthReply } from './auth.js';
 import { parseBdat, splitCommand } from './commands.js';
 import { DotDecoder } from './dotDecoder.js';
 import type { FaultPlan } from './faults.js';
@@ -66,8 +66,7 @@ export class SinkConnection {
   private input: Buffer = EMPTY;
   private hello: 'none' | 'HELO' | 'EHLO' | 'LHLO' = 'none';
   private tls = false;
-  private authenticated = false;
-  private auth?: AuthExchange;
+  private readonly login: SinkLogin;
   private tx?: SinkTransaction;
   private chunk?: Chunk;
   private readonly dot = new DotDecoder();
@@ -86,6 +85,7 @@ export class SinkConnection {
   ) {
     this.socket = socket;
     this.options = context.options;
+    this.login = new SinkLogin(this.options.auth, () => context.stats.authFailed++);
     this.outbox = new Outbox(
       (text) => {
         if (!this.socket.destroyed) this.socket.write(text);
@@ -201,7 +201,7 @@ export class SinkConnection {
     this.skippingLine = false;
     if (tooLong) this.lineTooLong();
     else if (!skipped) {
-      if (this.state === 'AUTH') this.authLine(line);
+      if (this.state === 'AUTH') this.authReply(this.login.response(line));
       else this.command(line);
     }
     return true;
@@ -209,7 +209,7 @@ export class SinkConnection {
 
   private lineTooLong(): void {
     if (this.state === 'AUTH') {
-      this.auth = undefined;
+      this.login.abort();
       this.state = 'COMMAND';
     }
     this.reply(`500 5.5.2 Error: line too long (over ${MAX_COMMAND_LINE} bytes)\r\n`);
@@ -225,7 +225,9 @@ export class SinkConnection {
       case 'STARTTLS':
         return this.startTls(args.trim());
       case 'AUTH':
-        return this.authStart(args.trim());
+        return this.authReply(
+          this.login.command(args.trim(), { greeted: this.hello === 'EHLO' || this.hello === 'LHLO', lmtp: this.options.lmtp, inTransaction: !!this.tx, offered: this.authOffered() }),
+        );
       case 'MAIL':
         return this.mail(args);
       case 'RCPT':
@@ -295,44 +297,16 @@ export class SinkConnection {
     // Forget everything said in plaintext (RFC 3207 §4.2).
     this.hello = 'none';
     this.endTransaction();
-    this.authenticated = false;
+    this.login.forget();
     this.input = EMPTY;
     this.state = 'COMMAND';
   }
 
   // ---- AUTH ----
 
-  private authStart(args: string): void {
-    if (this.hello !== 'EHLO' && this.hello !== 'LHLO') return this.reply(`503 5.5.1 Error: send ${this.options.lmtp ? 'LHLO' : 'EHLO'} first\r\n`);
-    if (this.authenticated) return this.reply('503 5.5.1 Error: already authenticated\r\n');
-    if (this.tx) return this.reply('503 5.5.1 Error: MAIL transaction in progress\r\n');
-    if (!this.authOffered()) return this.reply('538 5.7.11 Encryption required for requested authentication mechanism\r\n');
-    const [mechanism, initial, extra] = args.split(/\s+/);
-    const name = (mechanism ?? '').toUpperCase();
-    if (!SINK_MECHANISMS.includes(name as SinkMechanism)) return this.reply('504 5.5.4 Unrecognized authentication type\r\n');
-    if (extra !== undefined) return this.reply('501 5.5.4 Syntax: AUTH mechanism [initial-response]\r\n');
-    this.auth = new AuthExchange(name as SinkMechanism, this.options.auth);
-    this.authStep(this.auth.start(initial));
-  }
-
-  private authLine(line: string): void {
-    if (this.auth) this.authStep(this.auth.respond(line.trim()));
-  }
-
-  private authStep(step: AuthStep): void {
-    if (step.kind === 'challenge') {
-      this.state = 'AUTH';
-      return this.reply(`334 ${step.text}\r\n`);
-    }
-    this.state = 'COMMAND';
-    this.auth = undefined;
-    if (step.kind === 'error') return this.reply(`${step.reply}\r\n`);
-    if (step.ok) {
-      this.authenticated = true;
-      return this.reply('235 2.7.0 Authentication successful\r\n');
-    }
-    this.context.stats.authFailed++;
-    this.reply('535 5.7.8 Error: authentication failed\r\n');
+  private authReply({ reply, awaiting }: AuthReply): void {
+    this.state = awaiting ? 'AUTH' : 'COMMAND';
+    this.reply(reply);
   }
 
   // ---- The mail transaction ----
