@@ -1,7 +1,7 @@
-// One client connection to the sink: an explicit state machine over the bytes it sends.
+// One client connection to the sink: the socket and an explicit state machine over how its
+// bytes are read. What the commands mean is the session's (session.ts).
 //
-//   GREETING ──220──▶ COMMAND ◀──────────────┐
-//                      │ AUTH ─334─▶ AUTH ───┤ (235 / 535 / 501)
+//   GREETING ──220──▶ LINES ◀───────────────┐   (commands, and AUTH responses)
 //                      │ DATA ─354─▶ DATA ───┤ (CRLF.CRLF)
 //                      │ BDAT n ───▶ BDAT ───┤ (n bytes)
 //                      │ STARTTLS ─▶ STARTTLS┘ (TLS handshake on the same socket)
@@ -12,106 +12,74 @@
 // reading stops while the outbox, the socket or the disk is behind.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { SINK_MECHANISMS, SinkLogin, type AuthReply } from './auth.js';
-import { parseBdat, splitCommand } from './commands.js';
+import type { BdatChunk } from './bdatChunk.js';
+import { CommandLines } from './commandLines.js';
 import { DotDecoder } from './dotDecoder.js';
-import type { FaultPlan } from './faults.js';
 import { DiskBudget } from './messageFile.js';
-import { MAX_COMMAND_LINE, type ResolvedSinkOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import type { MessageStore } from './save.js';
-import type { SinkStats } from './stats.js';
-import { SinkTransaction } from './transaction.js';
+import { SHUTDOWN, SinkSession, type SinkContext, type SinkWire } from './session.js';
 
-export type SinkState = 'GREETING' | 'COMMAND' | 'AUTH' | 'DATA' | 'BDAT' | 'STARTTLS' | 'CLOSED';
+export type { SinkContext } from './session.js';
 
-/** What every connection of one sink shares. */
-export interface SinkContext {
-  readonly options: ResolvedSinkOptions;
-  readonly stats: SinkStats;
-  readonly faults: FaultPlan;
-  readonly store?: MessageStore;
-  readonly secureContext?: SecureContext;
-  nextId(): string;
-  /** The sink is shutting down: no new transactions. */
-  closing: boolean;
-}
-
-interface Chunk {
-  left: number;
-  size: number;
-  last: boolean;
-  /** The reply for a chunk that has no transaction to go to (its bytes are still read). */
-  error?: string;
-}
+export type SinkState = 'GREETING' | 'LINES' | 'DATA' | 'BDAT' | 'STARTTLS' | 'CLOSED';
 
 const EMPTY: Buffer = Buffer.alloc(0);
-const LF = 0x0a;
-const CR = 0x0d;
 const IDLE_TIMEOUT_MS = 300_000;
 /** Stop reading a client that pipelines faster than the replies can go out. */
 const MAX_BACKLOG = 256;
 
-const SHUTDOWN = '421 4.3.2 Service shutting down, closing transmission channel\r\n';
-
-function multiline(code: number, lines: string[]): string {
-  return lines.map((line, i) => `${code}${i === lines.length - 1 ? ' ' : '-'}${line}\r\n`).join('');
-}
-
-export class SinkConnection {
+export class SinkConnection implements SinkWire {
   state: SinkState = 'GREETING';
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>;
+  readonly disk?: DiskBudget;
   private socket: Socket;
   private input: Buffer = EMPTY;
-  private hello: 'none' | 'HELO' | 'EHLO' | 'LHLO' = 'none';
-  private tls = false;
-  private readonly login: SinkLogin;
-  private tx?: SinkTransaction;
-  private chunk?: Chunk;
+  private chunk?: BdatChunk;
   private readonly dot = new DotDecoder();
-  /** The rest of an overlong command line, already answered, is being skipped. */
-  private skippingLine = false;
+  private readonly lines = new CommandLines();
   private processing = false;
   private paused = false;
   private readonly outbox: Outbox;
-  private readonly options: ResolvedSinkOptions;
-  /** With --save: this connection's bytes waiting for the disk. */
-  private readonly disk?: DiskBudget;
+  private readonly session: SinkSession;
 
   constructor(
     socket: Socket,
     private readonly context: SinkContext,
   ) {
     this.socket = socket;
-    this.options = context.options;
-    this.login = new SinkLogin(this.options.auth, () => context.stats.authFailed++);
+    this.session = new SinkSession(this, context);
     this.outbox = new Outbox(
       (text) => {
         if (!this.socket.destroyed) this.socket.write(text);
       },
-      this.options.delayMs,
+      context.options.delayMs,
       () => this.socket.destroy(),
       () => this.resume(),
     );
     if (context.store) this.disk = new DiskBudget(() => this.resume());
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
-        this.endTransaction(); // a message cut off mid-way leaves no file
+        this.session.closed();
         resolve();
       }),
     );
     socket.setNoDelay(true);
     socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('421 4.4.2 Idle timeout, closing transmission channel\r\n'));
     socket.on('error', () => {}); // a reset is normal for a sink; 'close' follows
-    socket.on('drain', () => this.resume());
-    socket.on('data', this.onData);
-    this.outbox.reply(`220 ${this.options.hostname} ${this.options.lmtp ? 'LMTP' : 'ESMTP'} mailprobe sink ready\r\n`);
+    this.listen(socket);
+    this.outbox.reply(this.session.greeting());
     this.outbox.then(() => {
       if (this.state !== 'GREETING') return;
-      this.state = 'COMMAND';
+      this.state = 'LINES';
       this.process();
     });
+  }
+
+  /** Reading from `socket` (the TCP one, then the TLS one over it), paused while writes are behind. */
+  private listen(socket: Socket): void {
+    socket.on('drain', () => this.resume());
+    socket.on('data', this.onData);
   }
 
   /** The sink is stopping: say so after the pending replies, then hang up. */
@@ -130,10 +98,6 @@ export class SinkConnection {
     this.process();
   };
 
-  private reply(text: string): void {
-    this.outbox.reply(text);
-  }
-
   /**
    * Reads whatever whole units (lines, content, chunks) the input holds. The replies to
    * everything read leave in one write, not one write each.
@@ -146,15 +110,14 @@ export class SinkConnection {
       let progress = true;
       while (progress && this.input.length > 0) {
         switch (this.state) {
-          case 'COMMAND':
-          case 'AUTH':
+          case 'LINES':
             progress = this.readLine();
             break;
           case 'DATA':
-            progress = this.readData();
+            progress = this.readContent();
             break;
           case 'BDAT':
-            progress = this.readChunk();
+            progress = this.readChunkBytes();
             break;
           default:
             progress = false;
@@ -180,104 +143,59 @@ export class SinkConnection {
     this.input = length >= this.input.length ? EMPTY : this.input.subarray(length);
   }
 
-  // ---- COMMAND and AUTH: lines ----
-
   private readLine(): boolean {
-    const lf = this.input.indexOf(LF);
-    if (lf < 0) {
-      // No line end yet: hold at most one line's worth.
-      if (this.input.length > MAX_COMMAND_LINE + 1) {
-        if (!this.skippingLine) this.lineTooLong();
-        this.skippingLine = true;
-        this.input = EMPTY;
-      }
-      return false;
-    }
-    const end = lf > 0 && this.input[lf - 1] === CR ? lf - 1 : lf;
-    const skipped = this.skippingLine;
-    const tooLong = !skipped && end > MAX_COMMAND_LINE;
-    const line = skipped || tooLong ? '' : this.input.toString('utf8', 0, end);
-    this.take(lf + 1);
-    this.skippingLine = false;
-    if (tooLong) this.lineTooLong();
-    else if (!skipped) {
-      if (this.state === 'AUTH') this.authReply(this.login.response(line));
-      else this.command(line);
-    }
+    const { consumed, ended, line, tooLong } = this.lines.read(this.input);
+    this.take(consumed);
+    if (tooLong) this.session.lineTooLong();
+    else if (line !== undefined) this.session.line(line);
+    return ended;
+  }
+
+  private readContent(): boolean {
+    const { consumed, done } = this.dot.feed(this.input, this.session.content);
+    this.take(consumed);
+    if (!done) return false;
+    this.state = 'LINES';
+    this.session.dataEnded();
     return true;
   }
 
-  private lineTooLong(): void {
-    if (this.state === 'AUTH') {
-      this.login.abort();
-      this.state = 'COMMAND';
-    }
-    this.reply(`500 5.5.2 Error: line too long (over ${MAX_COMMAND_LINE} bytes)\r\n`);
+  private readChunkBytes(): boolean {
+    const chunk = this.chunk;
+    if (!chunk) return false;
+    this.take(chunk.read(this.input, this.session.content));
+    if (!chunk.complete) return false;
+    this.chunk = undefined;
+    this.state = 'LINES';
+    this.session.chunkEnded(chunk);
+    return true;
   }
 
-  private command(line: string): void {
-    const { verb, args } = splitCommand(line);
-    switch (verb) {
-      case 'EHLO':
-      case 'HELO':
-      case 'LHLO':
-        return this.greet(verb, args.trim());
-      case 'STARTTLS':
-        return this.startTls(args.trim());
-      case 'AUTH':
-        return this.authReply(
-          this.login.command(args.trim(), { greeted: this.hello === 'EHLO' || this.hello === 'LHLO', lmtp: this.options.lmtp, inTransaction: !!this.tx, offered: this.authOffered() }),
-        );
-      case 'MAIL':
-        return this.mail(args);
-      case 'RCPT':
-        return this.rcpt(args);
-      case 'DATA':
-        return this.data(args.trim());
-      case 'BDAT':
-        return this.bdat(args);
-      case 'RSET':
-        this.endTransaction();
-        return this.reply('250 2.0.0 Ok\r\n');
-      case 'NOOP':
-        return this.reply('250 2.0.0 Ok\r\n');
-      case 'VRFY':
-        return this.reply('252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery\r\n');
-      case 'QUIT':
-        return this.close('221 2.0.0 Bye\r\n');
-      case '':
-        return this.reply('500 5.5.2 Error: empty command\r\n');
-      default:
-        return this.reply('502 5.5.2 Error: command not recognized\r\n');
-    }
+  // ---- The Wire: what the session asks ----
+
+  reply(text: string): void {
+    this.outbox.reply(text);
   }
 
-  private greet(verb: 'EHLO' | 'HELO' | 'LHLO', name: string): void {
-    if (this.options.lmtp && verb !== 'LHLO') return this.reply('500 5.5.1 Error: this is LMTP, say LHLO\r\n');
-    if (!this.options.lmtp && verb === 'LHLO') return this.reply('500 5.5.1 Error: this is SMTP, say EHLO or HELO\r\n');
-    if (name === '') return this.reply(`501 5.5.4 Syntax: ${verb} hostname\r\n`);
-    this.endTransaction();
-    this.hello = verb;
-    if (verb === 'HELO') return this.reply(`250 ${this.options.hostname}\r\n`);
-    const keywords = ['PIPELINING', `SIZE ${this.options.maxSize}`, '8BITMIME', 'ENHANCEDSTATUSCODES', 'CHUNKING'];
-    if (this.context.secureContext && !this.tls) keywords.push('STARTTLS');
-    if (this.authOffered()) keywords.push(`AUTH ${SINK_MECHANISMS.join(' ')}`);
-    this.reply(multiline(250, [`${this.options.hostname} greets ${name}`, ...keywords]));
+  replyLater(make: () => Promise<string>): void {
+    this.outbox.replyLater(make);
   }
 
-  /** With a certificate, AUTH waits for TLS; without one there is no TLS to wait for. */
-  private authOffered(): boolean {
-    return !this.context.secureContext || this.tls;
+  then(action: () => void | Promise<void>): void {
+    this.outbox.then(action);
   }
 
-  // ---- STARTTLS ----
+  readData(): void {
+    this.dot.reset();
+    this.state = 'DATA';
+  }
 
-  private startTls(args: string): void {
-    const secureContext = this.context.secureContext;
-    if (!secureContext) return this.reply('502 5.5.1 Error: STARTTLS not available\r\n');
-    if (this.tls) return this.reply('503 5.5.1 Error: TLS already active\r\n');
-    if (args !== '') return this.reply('501 5.5.4 Syntax: STARTTLS\r\n');
-    this.reply('220 2.0.0 Ready to start TLS\r\n');
+  readChunk(chunk: BdatChunk): void {
+    this.chunk = chunk;
+    this.state = 'BDAT';
+  }
+
+  startTls(secureContext: SecureContext): void {
     // Whatever was pipelined after STARTTLS is plaintext injection (RFC 3207 §6): dropped.
     this.state = 'STARTTLS';
     this.input = EMPTY;
@@ -290,134 +208,14 @@ export class SinkConnection {
     raw.removeListener('data', this.onData);
     const secure = new TLSSocket(raw, { isServer: true, secureContext });
     secure.on('error', () => secure.destroy());
-    secure.on('drain', () => this.resume());
-    secure.on('data', this.onData);
+    this.listen(secure);
     this.socket = secure;
-    this.tls = true;
-    // Forget everything said in plaintext (RFC 3207 §4.2).
-    this.hello = 'none';
-    this.endTransaction();
-    this.login.forget();
+    this.session.tlsStarted();
     this.input = EMPTY;
-    this.state = 'COMMAND';
+    this.state = 'LINES';
   }
 
-  // ---- AUTH ----
-
-  private authReply({ reply, awaiting }: AuthReply): void {
-    this.state = awaiting ? 'AUTH' : 'COMMAND';
-    this.reply(reply);
-  }
-
-  // ---- The mail transaction ----
-
-  private mail(args: string): void {
-    if (this.hello === 'none') return this.reply(`503 5.5.1 Error: send ${this.options.lmtp ? 'LHLO' : 'HELO/EHLO'} first\r\n`);
-    if (this.tx) return this.reply('503 5.5.1 Error: nested MAIL command\r\n');
-    if (this.context.closing) return this.close(SHUTDOWN);
-    const begun = SinkTransaction.begin(args, this.context);
-    if (typeof begun === 'string') return this.reply(begun);
-    this.tx = begun;
-    this.reply('250 2.1.0 Ok\r\n');
-  }
-
-  private rcpt(args: string): void {
-    const tx = this.tx;
-    if (!tx) return this.reply('503 5.5.1 Error: need MAIL command\r\n');
-    this.reply(tx.addRecipient(args));
-  }
-
-  private data(args: string): void {
-    const tx = this.tx;
-    if (!tx) return this.reply('503 5.5.1 Error: need MAIL command\r\n');
-    if (tx.chunked) return this.reply('503 5.5.1 Error: DATA after BDAT\r\n');
-    if (tx.recipients.length === 0) return this.reply('554 5.5.1 Error: no valid recipients\r\n');
-    if (args !== '') return this.reply('501 5.5.4 Syntax: DATA\r\n');
-    this.reply('354 End data with <CR><LF>.<CR><LF>\r\n');
-    if (tx.fault.drop) return this.drop();
-    tx.startFile(this.disk);
-    this.dot.reset();
-    this.state = 'DATA';
-  }
-
-  /** Forgets the transaction; a message file not yet kept is removed. */
-  private endTransaction(): void {
-    this.tx?.discard();
-    this.tx = undefined;
-  }
-
-  /** Message bytes, to the transaction under way (none: a refused BDAT's bytes are read and dropped). */
-  private readonly content = (buffer: Buffer, start: number, end: number): void => this.tx?.content(buffer, start, end);
-
-  private readData(): boolean {
-    const { consumed, done } = this.dot.feed(this.input, this.content);
-    this.take(consumed);
-    if (!done) return false;
-    this.finishMessage();
-    return true;
-  }
-
-  private bdat(args: string): void {
-    const parsed = parseBdat(args.trim());
-    if (!parsed) return this.reply('501 5.5.4 Syntax: BDAT size [LAST]\r\n');
-    const tx = this.tx;
-    let error: string | undefined;
-    if (!tx) error = '503 5.5.1 Error: need MAIL command\r\n';
-    else if (tx.recipients.length === 0) error = '554 5.5.1 Error: no valid recipients\r\n';
-    else if (tx.fault.drop) return this.drop();
-    else {
-      tx.chunked = true;
-      tx.startFile(this.disk);
-    }
-    this.chunk = { left: parsed.size, size: parsed.size, last: parsed.last, error };
-    this.state = 'BDAT';
-    if (parsed.size === 0) this.endChunk();
-  }
-
-  private readChunk(): boolean {
-    const chunk = this.chunk;
-    if (!chunk) return false;
-    const take = Math.min(chunk.left, this.input.length);
-    if (!chunk.error) this.content(this.input, 0, take);
-    this.take(take);
-    chunk.left -= take;
-    if (chunk.left > 0) return false;
-    this.endChunk();
-    return true;
-  }
-
-  private endChunk(): void {
-    const chunk = this.chunk;
-    this.chunk = undefined;
-    this.state = 'COMMAND';
-    if (!chunk) return;
-    if (chunk.error) {
-      this.endTransaction();
-      return this.reply(chunk.error);
-    }
-    if (this.tx?.tooBig || chunk.last) return this.finishMessage();
-    this.reply(`250 2.0.0 ${chunk.size} octets received\r\n`);
-  }
-
-  /** The final reply (LMTP: one per recipient) for the message just read. */
-  private finishMessage(): void {
-    const tx = this.tx;
-    this.tx = undefined;
-    this.state = 'COMMAND';
-    if (!tx) return;
-    const ending = tx.finish();
-    if ('later' in ending) this.outbox.replyLater(ending.later);
-    else this.reply(ending.reply);
-    const { message } = ending;
-    const onMessage = this.options.onMessage;
-    // A message saved with --save is told of once its file is kept (not when keeping failed).
-    if (message && onMessage) this.outbox.then(() => (message.file !== undefined || !this.context.store ? onMessage(message) : undefined));
-  }
-
-  // ---- Ending ----
-
-  /** Sends `last`, after every reply before it, then closes. */
-  private close(last: string): void {
+  close(last: string): void {
     if (this.state === 'CLOSED') return;
     this.state = 'CLOSED';
     this.input = EMPTY;
@@ -427,8 +225,7 @@ export class SinkConnection {
     });
   }
 
-  /** --disconnect-rate: the 354 (or the replies before BDAT) go out, then the connection is cut. */
-  private drop(): void {
+  drop(): void {
     this.state = 'CLOSED';
     this.input = EMPTY;
     this.outbox.then(async () => {

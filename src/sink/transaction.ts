@@ -5,7 +5,7 @@ import { parsePath } from './commands.js';
 import type { FaultDecision } from './faults.js';
 import type { DiskBudget, MessageFile } from './messageFile.js';
 import { MAX_RECIPIENTS } from './options.js';
-import type { SinkContext } from './connection.js';
+import type { SinkContext } from './session.js';
 import type { SinkMessage } from './options.js';
 
 /** How a message ends: its final reply now, or (with --save) once the file is kept. */
@@ -60,6 +60,13 @@ export class SinkTransaction {
     }
     this.recipients.push(path.address);
     return '250 2.1.5 Ok\r\n';
+  }
+
+  /** Why DATA or BDAT cannot start this transaction's content; undefined when it can. */
+  refuseContent(command: 'DATA' | 'BDAT'): string | undefined {
+    if (command === 'DATA' && this.chunked) return '503 5.5.1 Error: DATA after BDAT\r\n';
+    if (this.recipients.length === 0) return '554 5.5.1 Error: no valid recipients\r\n';
+    return undefined;
   }
 
   /** With --save, the message's file is opened as its content starts (not for a message bound to fail). */
