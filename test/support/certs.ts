@@ -9,6 +9,7 @@
  * "localhost" leaves (and wrongHost, sha1, selfSigned) share one RSA-2048 key to
  * keep the whole PKI fast (~0.3 s). weakRsa1024 and ecdsa have their own keys.
  */
+import { atProcessEnd } from './processEnd.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,17 +143,7 @@ const ownDirs: string[] = [];
 function removeOwnDirs(): void {
   for (const d of ownDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
-process.once('exit', removeOwnDirs);
-// Vitest ends its worker processes with SIGTERM, which skips 'exit' handlers: clean up,
-// then let the signal do what it would have done (unless someone else handles it).
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  const onSignal = (): void => {
-    removeOwnDirs();
-    process.removeListener(sig, onSignal);
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  };
-  process.on(sig, onSignal);
-}
+atProcessEnd(removeOwnDirs);
 
 /**
  * Makes the whole PKI (about 0.5-1 s). Without `dir`, a fresh temp dir is used and

@@ -44,6 +44,8 @@
  * 0.5-1 s on two busy shared cores (2 s at worst seen); it is returned as setupMs. Most of
  * it is NSD reading its zones and forking. Neither server needs root.
  */
+import { bindFailed, PortRaceError, retryPortRace } from './portRace.js';
+import { atProcessEnd } from './processEnd.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -409,20 +411,7 @@ function killAllSync(): void {
   }
   running.clear();
 }
-process.once('exit', killAllSync);
-// Vitest ends its workers with SIGTERM, which skips 'exit' handlers: clean up, then let
-// the signal do what it would have done (unless someone else handles it).
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  const onSignal = (): void => {
-    killAllSync();
-    process.removeListener(sig, onSignal);
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  };
-  process.on(sig, onSignal);
-}
-
-/** A probed port was taken before a server bound it; the caller retries with new ports. */
-class PortRaceError extends Error {}
+atProcessEnd(killAllSync);
 
 /** Polls until `ready` says yes; throws (with the logs) on a server's exit or the deadline. */
 async function waitFor(
@@ -438,7 +427,7 @@ async function waitFor(
     if (dead) {
       const text = logs(dir);
       const msg = `${dead.spawnfile} exited (${dead.exitCode ?? dead.signalCode}) while waiting for ${what}:\n${text}`;
-      throw /address already in use|can't bind/i.test(text) ? new PortRaceError(msg) : new Error(msg);
+      throw bindFailed(text) ? new PortRaceError(msg) : new Error(msg);
     }
     const r = await ready();
     if (r === true) return;
@@ -451,13 +440,7 @@ async function waitFor(
 /** Signs `zones` under a signed test. and serves them (NSD) behind a validating Unbound. */
 export async function startDns(zones: ZoneSpec[]): Promise<DnsInstance> {
   checkZones(zones);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDnsOnce(zones);
-    } catch (err) {
-      if (attempt >= 3 || !(err instanceof PortRaceError)) throw err;
-    }
-  }
+  return retryPortRace(() => startDnsOnce(zones));
 }
 
 async function startDnsOnce(zones: ZoneSpec[]): Promise<DnsInstance> {

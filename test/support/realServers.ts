@@ -9,6 +9,8 @@
  *   pre-TLS behaviour (LOGINDISABLED, no AUTH=PLAIN) is real.
  * - Both servers need root to start (Postfix refuses otherwise; Dovecot switches users).
  */
+import { bindFailed, PortRaceError, retryPortRace } from './portRace.js';
+import { atProcessEnd } from './processEnd.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
@@ -255,21 +257,7 @@ function killAllSync(): void {
   }
   running.clear();
 }
-process.once('exit', killAllSync);
-// Vitest ends its worker processes with SIGTERM, which skips 'exit' handlers: clean up,
-// then let the signal do what it would have done (unless someone else handles it).
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  const onSignal = (): void => {
-    killAllSync();
-    process.removeListener(sig, onSignal);
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  };
-  process.on(sig, onSignal);
-}
-
-/** A probed port was taken before the daemon bound it; the caller retries with new ports. */
-class PortRaceError extends Error {}
-const bindFailed = (log: string): boolean => /address already in use/i.test(log);
+atProcessEnd(killAllSync);
 
 // ---------------------------------------------------------------- Dovecot
 
@@ -412,14 +400,7 @@ interface DovecotPorts {
 /** Starts a private Dovecot (imap, imaps, pop3, pop3s, managesieve, lmtp) using pki.leaf. */
 export async function startDovecot(pki: Pki, opts: DovecotOptions = {}): Promise<DovecotInstance> {
   const host = opts.host ?? '127.0.0.2';
-  // A port can be taken between probing and binding; retry with fresh ports then.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDovecotOnce(pki, host);
-    } catch (err) {
-      if (attempt >= 3 || !(err instanceof PortRaceError)) throw err;
-    }
-  }
+  return retryPortRace(() => startDovecotOnce(pki, host));
 }
 
 async function startDovecotOnce(pki: Pki, host: string): Promise<DovecotInstance> {
@@ -651,13 +632,7 @@ function makePostfixDirs(dir: string): void {
 
 /** Starts a private Postfix with smtp, submission and submissions services on 127.0.0.1, using pki.leaf. */
 export async function startPostfix(pki: Pki, opts: PostfixOptions = {}): Promise<PostfixInstance> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startPostfixOnce(pki, opts.dovecot, opts.misconfigured);
-    } catch (err) {
-      if (attempt >= 3 || !(err instanceof PortRaceError)) throw err;
-    }
-  }
+  return retryPortRace(() => startPostfixOnce(pki, opts.dovecot, opts.misconfigured));
 }
 
 async function startPostfixOnce(pki: Pki, dovecot: DovecotInstance | undefined, misconfigured = false): Promise<PostfixInstance> {

@@ -3,6 +3,7 @@
  * certificates, log), spawned as a child in a process group of its own, polled until it
  * answers, and stopped (the whole group) afterwards. Shared by inn.ts and inspircd.ts.
  */
+import { atProcessEnd } from '../processEnd.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -106,8 +107,9 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** Groups still running when the test process ends (a test forgot stop()). */
 const live = new Set<number>();
-process.once('exit', () => {
+atProcessEnd(() => {
   for (const pid of live) signalGroup(pid, 'SIGKILL');
+  live.clear();
 });
 
 /**

@@ -8,6 +8,7 @@
  * host, "plain.localhost", has mod_tls disabled and no encryption required, so its stream
  * features offer no STARTTLS — the refusal to test.
  */
+import { atProcessEnd } from '../processEnd.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -93,8 +94,9 @@ async function waitForPort(port: number, ms: number, child: ChildProcess, log: (
 }
 
 const running = new Set<ChildProcess>();
-process.once('exit', () => {
+atProcessEnd(() => {
   for (const child of running) child.kill('SIGKILL');
+  running.clear();
 });
 
 export async function startProsody(pki: Pki): Promise<ProsodyInstance> {

@@ -11,6 +11,7 @@
  * - Without TLSCertificateFile it answers StartTLS with protocolError (2),
  *   "unsupported extended operation".
  */
+import { atProcessEnd } from '../processEnd.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -40,11 +41,12 @@ export interface SlapdInstance {
 
 /** Instances still running when the test process exits (a suite that forgot stop()): killed. */
 const running = new Map<ChildProcess, string>();
-process.once('exit', () => {
+atProcessEnd(() => {
   for (const [child, dir] of running) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+  running.clear();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
