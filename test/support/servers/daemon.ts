@@ -1,7 +1,8 @@
 /**
  * A real server run in the foreground for one test file: its own temp dir (config, data,
  * certificates, log), spawned as a child in a process group of its own, polled until it
- * answers, and stopped (the whole group) afterwards. Shared by inn.ts and inspircd.ts.
+ * answers (or its log says it is ready), and stopped (the whole group) afterwards. Shared by
+ * inn.ts, inspircd.ts, mariadb.ts and postgres.ts.
  */
 import { atProcessEnd } from '../processEnd.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -78,7 +79,11 @@ export interface Daemon {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Spawns `cmd` in a process group of its own, output to `logFile`. */
-export function spawnDaemon(cmd: string, args: string[], opts: { logFile: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number }): Daemon {
+export function spawnDaemon(
+  cmd: string,
+  args: string[],
+  opts: { logFile: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number; /** How it is asked to stop (PostgreSQL: SIGINT, its fast shutdown). */ stopSignal?: NodeJS.Signals },
+): Daemon {
   const fd = openSync(opts.logFile, 'a');
   const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: true, env: opts.env ?? process.env, uid: opts.uid, gid: opts.gid });
   closeSync(fd);
@@ -88,7 +93,7 @@ export function spawnDaemon(cmd: string, args: string[], opts: { logFile: string
   const pid = child.pid;
   const stop = async (): Promise<void> => {
     if (pid === undefined || ended !== undefined) return;
-    signalGroup(pid, 'SIGTERM');
+    signalGroup(pid, opts.stopSignal ?? 'SIGTERM');
     for (let i = 0; i < 100 && ended === undefined; i++) await sleep(20);
     signalGroup(pid, 'SIGKILL'); // children forked per connection (nnrpd) too
     live.delete(pid);
@@ -159,6 +164,24 @@ export async function waitUntilReady(daemon: Daemon, what: string, check: () => 
     }
     await sleep(50);
   }
+}
+
+/** Waits until the daemon's log says `ready`; the milliseconds from `spawned` to then. */
+export async function waitForLogLine(daemon: Daemon, what: string, ready: RegExp, spawned: number, timeoutMs = 20_000): Promise<number> {
+  await waitUntilReady(
+    daemon,
+    what,
+    async () => {
+      if (!ready.test(readLog(daemon.logFile))) throw new Error(`no ${ready} in its log yet`);
+    },
+    timeoutMs,
+  );
+  return Math.round(performance.now() - spawned);
+}
+
+/** A log file's text so far ('' before it exists). */
+export function readLog(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 
 function logTail(file: string): string {

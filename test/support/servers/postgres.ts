@@ -7,11 +7,12 @@
  *
  * initdb takes about 1.5 s here with --no-sync; the server is ready about 0.3 s after spawn.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pki } from '../certs.js';
 import { freePort, type ServerAvailability } from '../realServers.js';
+import { idsOf, readLog, spawnDaemon, waitForLogLine } from './daemon.js';
 
 /** The newest installed PostgreSQL's bin directory (Debian: /usr/lib/postgresql/15/bin). */
 function binDir(): string | undefined {
@@ -22,20 +23,10 @@ function binDir(): string | undefined {
   return dir;
 }
 
-function postgresUser(): { uid: number; gid: number } | undefined {
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    return { uid, gid };
-  } catch {
-    return undefined;
-  }
-}
-
 export function postgresAvailability(): ServerAvailability {
   if (!binDir()) return { ok: false, reason: 'PostgreSQL is not installed (Debian package postgresql: /usr/lib/postgresql/N/bin/postgres)' };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'the PostgreSQL tests need root (to run the server as the postgres user)' };
-  if (!postgresUser()) return { ok: false, reason: 'no postgres system user' };
+  if (!idsOf('postgres')) return { ok: false, reason: 'no postgres system user' };
   return { ok: true };
 }
 
@@ -65,7 +56,7 @@ host    all      all      127.0.0.1/32   scram-sha-256
 
 export function makePostgresCluster(pki: Pki): PostgresCluster {
   const bin = binDir() as string;
-  const user = postgresUser() as { uid: number; gid: number };
+  const user = idsOf('postgres') as { uid: number; gid: number };
   const dir = mkdtempSync('/tmp/mailprobe-pg-');
   chownSync(dir, user.uid, user.gid);
   chmodSync(dir, 0o700);
@@ -90,8 +81,6 @@ export function makePostgresCluster(pki: Pki): PostgresCluster {
   const start = async ({ ssl }: { ssl: boolean }): Promise<PostgresInstance> => {
     const port = await freePort();
     const logFile = join(dir, `server-${port}.log`);
-    const fd = openSync(logFile, 'a');
-    chownSync(logFile, user.uid, user.gid);
     const settings = {
       listen_addresses: '127.0.0.1',
       port: String(port),
@@ -106,36 +95,10 @@ export function makePostgresCluster(pki: Pki): PostgresCluster {
     };
     const args = ['-D', data, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
     const spawned = performance.now();
-    const child: ChildProcess = spawn(join(bin, 'postgres'), args, { ...asPostgres, stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-    let exited = false;
-    child.once('exit', () => (exited = true));
-    const deadline = Date.now() + 20_000;
-    while (!/ready to accept connections/.test(log())) {
-      if (exited || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`postgres did not start (${exited ? 'it exited' : 'no "ready" within 20 s'}):\n${log().slice(-2000)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const readyMs = Math.round(performance.now() - spawned);
-    return {
-      port,
-      readyMs,
-      log,
-      stop: () =>
-        new Promise<void>((resolve) => {
-          if (exited) return resolve();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          // SIGINT: "fast shutdown", no waiting for clients.
-          child.kill('SIGINT');
-        }),
-    };
+    // SIGINT to stop: its "fast shutdown", no waiting for clients.
+    const daemon = spawnDaemon(join(bin, 'postgres'), args, { logFile, ...asPostgres, stopSignal: 'SIGINT' });
+    const readyMs = await waitForLogLine(daemon, 'postgres', /ready to accept connections/, spawned);
+    return { port, readyMs, log: () => readLog(logFile), stop: () => daemon.stop() };
   };
 
   return { dir, initdbMs, start, remove: () => rmSync(dir, { recursive: true, force: true }) };
