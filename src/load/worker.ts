@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { MailprobeError, messageOf } from '../errors.js';
 import { login } from '../client/login.js';
 import { connectUnobserved } from '../client/establish.js';
+import { closeAfterGoodbye, goodbye } from '../client/goodbye.js';
 import type { Established } from '../client/establish.js';
 import { dialTcp } from '../transport/connect.js';
 import type { SessionOptions } from '../client/options.js';
@@ -116,7 +117,10 @@ async function runFull(plan: WorkerPlan, stats: LoadStats, watchdog: Watchdog, d
     if (plan.user) await authenticate(established, plan);
   } catch (error) {
     stats.connectionFailed(messageOf(error));
-    await quitSession(connection);
+    // The protocol's goodbye, and a second at most for the server to close.
+    goodbye(connection, established.context);
+    await closeAfterGoodbye(connection, 1000);
+    connection.close();
     return done();
   }
   const detached = connection.detach();
@@ -130,16 +134,4 @@ export function runWorker(plan: WorkerPlan, stats: LoadStats, watchdog: Watchdog
     if (plan.session.mode === 'plain' && !plan.user) runPlain(plan, stats, watchdog, resolve);
     else void runFull(plan, stats, watchdog, resolve);
   });
-}
-
-/** QUIT on a connection still in the session's hands, a second at most for its reply. */
-async function quitSession(connection: Established['connection']): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const goodbye = new Promise((resolve) => (timer = setTimeout(resolve, 1000)));
-  if (!connection.closed) {
-    connection.send('QUIT');
-    await Promise.race([connection.reply('QUIT').catch(() => undefined), goodbye]);
-  }
-  connection.close();
-  clearTimeout(timer);
 }

@@ -89,6 +89,8 @@ describe('load', () => {
     expect(result.stderr).toMatch(/login as bob with PLAIN was refused/);
     expect(result.stderr).toMatch(/535 5\.7\.8 Error: authentication failed/);
     expect(server.received.filter((line) => /^MAIL/.test(line))).toHaveLength(0);
+    // The refused connection still ends with the protocol's goodbye.
+    expect(server.received.filter((line) => /^QUIT/.test(line))).toHaveLength(1);
     expect(result.code).toBe(2);
   });
 
