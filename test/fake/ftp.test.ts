@@ -6,10 +6,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FtpFramer } from '../../src/protocols/ftp/framer.js';
 import { recogniseGreeting } from '../../src/protocols/registry.js';
-import { expectLine, fakeServer, sleep, type FakeClient } from '../support/fakeServer.js';
+import { expectLine, type FakeClient, fakeServersOfFile, sleep } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 
@@ -18,16 +18,7 @@ const FEAT = '211-Features:\r\n AUTH TLS\r\n EPRT\r\n PBSZ\r\n PROT\r\n SIZE\r\n
 const FEAT_OVER_TLS = '211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n MLST type*;size*;\r\n211 End\r\n';
 const SECRET = 's3cret-ftp-pw';
 
-const servers: Array<{ close(): Promise<void> }> = [];
-afterAll(async () => {
-  for (const server of servers) await server.close();
-});
-
-async function serve(handler: (client: FakeClient) => Promise<void>, options: { implicitTls?: ReturnType<typeof tlsOf> } = {}) {
-  const server = await fakeServer(handler, options);
-  servers.push(server);
-  return server;
-}
+const serve = fakeServersOfFile();
 
 /** Writes `text` one byte at a time, so every reply arrives in pieces. */
 async function trickle(client: FakeClient, text: string): Promise<void> {

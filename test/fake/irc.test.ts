@@ -4,24 +4,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { expectLine, fakeServer, type FakeClient } from '../support/fakeServer.js';
+import { describe, expect, it } from 'vitest';
+import { expectLine, type FakeClient, fakeServersOfFile } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 
 const HOST = ':irc.example.net';
 const NOTICES = `${HOST} NOTICE * :*** Looking up your hostname...\r\n${HOST} NOTICE * :*** Found your hostname\r\n`;
 
-const servers: Array<{ close(): Promise<void> }> = [];
-afterAll(async () => {
-  for (const server of servers) await server.close();
-});
-
-async function serve(handler: (client: FakeClient) => Promise<void>) {
-  const server = await fakeServer(handler);
-  servers.push(server);
-  return server;
-}
+const serve = fakeServersOfFile();
 
 /** NOTICEs first, then the client's CAP LS and STARTTLS, answered with `answer`. */
 async function upToStartTls(client: FakeClient, answer: string, caps = `${HOST} CAP * LS * :multi-prefix sasl=PLAIN,EXTERNAL\r\n${HOST} CAP * LS :tls\r\n`): Promise<void> {
@@ -132,7 +123,7 @@ describe('IRC STARTTLS (IRCv3)', () => {
   });
 
   it('-tls with a server that says nothing first: the typed lines go out, no wait for a greeting', async () => {
-    const server = await fakeServer(async (client) => {
+    const server = await serve(async (client) => {
       await expectLine(client, /^NICK alice$/);
       await expectLine(client, /^USER alice 0 \* :Alice$/);
       client.send(`${HOST} 001 alice :Welcome over implicit TLS\r\n`);
@@ -140,7 +131,6 @@ describe('IRC STARTTLS (IRCv3)', () => {
       client.send('ERROR :bye\r\n');
       client.end();
     }, { implicitTls: tlsOf(testPki().leaf) });
-    servers.push(server);
     const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-tls', '-proto', 'irc', '-CAfile', testPki().ca.cert, '-timeout', '20'], {
       input: 'NICK alice\nUSER alice 0 * :Alice\n',
     });

@@ -5,9 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
-import { fakeServer, sleep, type FakeClient } from '../support/fakeServer.js';
+import { type FakeClient, fakeServersOfFile, sleep } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 import { octetString, readHeader, tlv, unsigned } from '../../src/protocols/ldap/ber.js';
@@ -112,16 +112,7 @@ async function rootDseAndUnbind(client: FakeClient, log: LdapMessage[]): Promise
   client.end();
 }
 
-const servers: Array<{ close(): Promise<void> }> = [];
-afterAll(async () => {
-  for (const server of servers) await server.close();
-});
-
-async function serve(handler: (client: FakeClient) => Promise<void>, options?: Parameters<typeof fakeServer>[1]) {
-  const server = await fakeServer(handler, options);
-  servers.push(server);
-  return server;
-}
+const serve = fakeServersOfFile();
 
 const starttls = (port: number, ...more: string[]) => ['-connect', `localhost:${port}`, '-starttls', 'ldap', '-CAfile', testPki().ca.cert, '-verify_return_error', '-timeout', '5', ...more];
 

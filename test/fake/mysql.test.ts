@@ -3,9 +3,9 @@
 // without authenticating; refusals (no CLIENT_SSL, an ERR greeting), bytes after the
 // handshake (in the same packet, and instead of the TLS handshake), a handshake in 1-byte
 // chunks, malformed and oversized packets, check and cert.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../support/byteReader.js';
-import { fakeServer, sleep, type FakeClient } from '../support/fakeServer.js';
+import { type FakeClient, fakeServersOfFile, sleep } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 import { classifyPacket, sslRequestPacket } from '../../src/protocols/mysql/packets.js';
@@ -51,15 +51,11 @@ function errPacket(code: number, message: string): Buffer {
   return packet(0, Buffer.concat([head, Buffer.from(message, 'utf8')]));
 }
 
-const servers: Array<{ close(): Promise<void> }> = [];
-afterAll(async () => {
-  for (const server of servers) await server.close();
-});
+const startServer = fakeServersOfFile();
 
-async function serve(handler: (client: FakeClient, reader: ByteReader) => Promise<void>) {
-  const server = await fakeServer(async (client) => handler(client, new ByteReader(client.socket)));
-  servers.push(server);
-  return server;
+/** A fake server whose handler reads the client's bytes through a ByteReader. */
+function serve(handler: (client: FakeClient, reader: ByteReader) => Promise<void>) {
+  return startServer(async (client) => handler(client, new ByteReader(client.socket)));
 }
 
 /** Reads the 36-byte SSL request and checks it; then takes the TLS handshake. */

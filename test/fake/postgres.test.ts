@@ -3,9 +3,9 @@
 // startup got to; refusals (N, an ErrorResponse from a server older than SSL), bytes after
 // the S (in the same packet and instead of the TLS handshake), answers in 1-byte chunks,
 // malformed and oversized messages, direct TLS with ALPN "postgresql", check and cert.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../support/byteReader.js';
-import { fakeServer, sleep, type FakeClient } from '../support/fakeServer.js';
+import { type FakeClient, fakeServer, fakeServersOfFile, sleep } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 import { PostgresFramer } from '../../src/protocols/postgres/framer.js';
@@ -36,15 +36,11 @@ const READY = Buffer.concat([
   message('Z', Buffer.from('I')),
 ]);
 
-const servers: Array<{ close(): Promise<void> }> = [];
-afterAll(async () => {
-  for (const server of servers) await server.close();
-});
+const startServer = fakeServersOfFile();
 
-async function serve(handler: (client: FakeClient, reader: ByteReader) => Promise<void>, options: Parameters<typeof fakeServer>[1] = {}) {
-  const server = await fakeServer(async (client) => handler(client, new ByteReader(client.socket)), options);
-  servers.push(server);
-  return server;
+/** A fake server whose handler reads the client's bytes through a ByteReader. */
+function serve(handler: (client: FakeClient, reader: ByteReader) => Promise<void>, options: Parameters<typeof fakeServer>[1] = {}) {
+  return startServer(async (client) => handler(client, new ByteReader(client.socket)), options);
 }
 
 /** Reads the SSLRequest, answers `answer`, and (for S) takes the TLS handshake. */

@@ -3,8 +3,8 @@
 // XML in any chunking (a byte at a time, no line endings at all); refusals (not offered,
 // <failure/>, a stream error); injection after <proceed/> and a <proceed/> sent unasked;
 // the credential guard for a typed <auth>; check and cert over the same dialogue.
-import { afterAll, describe, expect, it } from 'vitest';
-import { expectLine, fakeServer, type FakeClient } from '../support/fakeServer.js';
+import { describe, expect, it } from 'vitest';
+import { expectLine, type FakeClient, fakeServersOfFile } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
 
@@ -18,16 +18,7 @@ const PROCEED = `<proceed xmlns='${TLS_NS}'/>`;
 const HEADER_SENT = /^<\?xml version='1\.0'\?><stream:stream to='localhost' version='1\.0' xmlns='jabber:client' xmlns:stream='http:\/\/etherx\.jabber\.org\/streams'>$/;
 const STARTTLS_SENT = /^<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'\/>$/;
 
-const servers: Array<{ close(): Promise<void> }> = [];
-afterAll(async () => {
-  for (const server of servers) await server.close();
-});
-
-async function serve(handler: (client: FakeClient) => Promise<void>) {
-  const server = await fakeServer(handler);
-  servers.push(server);
-  return server;
-}
+const serve = fakeServersOfFile();
 
 /** Sends `data` in pieces of `size` bytes, each its own write (and, on loopback, its own segment mostly). */
 async function dribble(client: FakeClient, data: string, size: number): Promise<void> {
@@ -313,8 +304,7 @@ describe('XMPP: wrong-port diagnoses', () => {
   });
 
   it('-starttls xmpp to an implicit-TLS port that hangs up on the header: exit 9, the hint says -tls', async () => {
-    const server = await fakeServer(async () => {}, { implicitTls: tlsOf(testPki().leaf) });
-    servers.push(server);
+    const server = await serve(async () => {}, { implicitTls: tlsOf(testPki().leaf) });
     const result = await runMailprobe(starttls(server.port));
     expect(result.code).toBe(9);
     expect(result.stderr).toMatch(/closed the connection .*instead of answering the stream header/);

@@ -1,5 +1,6 @@
 // In-process fake mail servers on 127.0.0.1, port 0: each test scripts only the bytes it
 // needs, and can switch the same socket to TLS as a real STARTTLS server does.
+import { afterAll } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket, createSecureContext, type SecureContextOptions } from 'node:tls';
 
@@ -134,6 +135,22 @@ export async function expectLine(client: FakeClient, pattern: RegExp): Promise<s
   const line = await client.line();
   if (!pattern.test(line)) throw new Error(`expected ${pattern}, client sent ${JSON.stringify(line)}`);
   return line;
+}
+
+/**
+ * fakeServer for one test file: every server started through it is closed once the file's
+ * tests are done.
+ */
+export function fakeServersOfFile(): (handler: Handler, options?: Parameters<typeof fakeServer>[1]) => Promise<FakeServer> {
+  const servers: FakeServer[] = [];
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+  });
+  return async (handler, options) => {
+    const server = await fakeServer(handler, options);
+    servers.push(server);
+    return server;
+  };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
