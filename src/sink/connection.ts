@@ -24,7 +24,6 @@ export type { SinkContext } from './session.js';
 export type SinkState = 'GREETING' | 'LINES' | 'DATA' | 'BDAT' | 'STARTTLS' | 'CLOSED';
 
 const EMPTY: Buffer = Buffer.alloc(0);
-const IDLE_TIMEOUT_MS = 300_000;
 /** Stop reading a client that pipelines faster than the replies can go out. */
 const MAX_BACKLOG = 256;
 
@@ -65,7 +64,7 @@ export class SinkConnection implements SinkWire {
       }),
     );
     socket.setNoDelay(true);
-    socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('421 4.4.2 Idle timeout, closing transmission channel\r\n'));
+    socket.setTimeout(context.options.idleTimeoutMs, () => this.close('421 4.4.2 Idle timeout, closing transmission channel\r\n'));
     socket.on('error', () => {}); // a reset is normal for a sink; 'close' follows
     this.listen(socket);
     this.outbox.reply(this.session.greeting());

@@ -40,6 +40,8 @@ export interface SinkOptions {
   maxSize?: number;
   /** Wait this long before every reply. */
   delayMs?: number;
+  /** A client silent this long gets 421 and is closed. Default 300000 (5 minutes). */
+  idleTimeoutMs?: number;
   /** Fraction (0..1) of transactions that get failCode. */
   failRate?: number;
   /** Default 451. */
@@ -87,6 +89,7 @@ export function resolveSinkOptions(options: SinkOptions): ResolvedSinkOptions {
     lmtp: options.lmtp ?? false,
     maxSize,
     delayMs: Math.max(0, options.delayMs ?? 0),
+    idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
     failRate: fraction(options.failRate, 'failRate'),
     failCode,
     failAt: options.failAt ?? 'data',

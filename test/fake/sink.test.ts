@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatSinkSummary, sinkCommand } from '../../src/cli/sink.js';
 import type { MainIo } from '../../src/cli/main.js';
+import { sleep } from '../support/fakeServer.js';
 import { DotDecoder } from '../../src/sink/dotDecoder.js';
 import { FaultPlan } from '../../src/sink/faults.js';
 import { RateMeter, SinkStats, startSink, type SinkHandle, type SinkMessage, type SinkOptions } from '../../src/sink/index.js';
@@ -544,6 +545,24 @@ describe('sink: shutdown', () => {
     await closing;
     const d = LineClient.connect(handle.port);
     await expect(d).rejects.toThrow();
+  });
+
+  it('a client silent past the idle limit gets 421 and is closed; one that keeps talking is not', async () => {
+    const handle = await sink({ idleTimeoutMs: 1500 });
+    const silent = await client(handle);
+    const talking = await client(handle);
+    const started = performance.now();
+    for (let i = 0; i < 6; i++) {
+      await sleep(400);
+      expect(await talking.command('NOOP')).toMatch(/^250 /);
+    }
+    expect(await silent.line()).toBe('421 4.4.2 Idle timeout, closing transmission channel');
+    await silent.ended;
+    const seconds = (performance.now() - started) / 1000;
+    // Never before the limit; within the watchdog's two ticks (1 s each) after it.
+    expect(seconds).toBeGreaterThanOrEqual(1.5);
+    expect(seconds).toBeLessThan(6);
+    expect(await talking.command('NOOP')).toMatch(/^250 /);
   });
 });
 
