@@ -262,6 +262,8 @@ async function otherSections(): Promise<string[]> {
   // (start-up and a cold JIT included), and one server kept running, as a sink is used.
   const perSecond = (ms: number) => (N / (ms / 1000)).toFixed(0);
   const feed = (port: number) => timed(['/usr/sbin/smtp-source', '-d', '-s', C, '-m', String(N), '-l', '4096', `127.0.0.1:${port}`]);
+  // One message per connection: smtp-source without -d.
+  const feedOnePer = (port: number) => timed(['/usr/sbin/smtp-source', '-s', C, '-m', String(N), '-l', '4096', `127.0.0.1:${port}`]);
   // Times: mailprobe sink, smtp-sink, the bare-Node floor.
   const fresh: number[][] = [[], [], []];
   for (let i = 0; i < runs; i++) {
@@ -276,6 +278,7 @@ async function otherSections(): Promise<string[]> {
     await floor.stop();
   }
   const running: number[][] = [[], [], []];
+  const onePer: number[][] = [[], [], []];
   const ours = await startMailprobeSink(ROOT, []);
   const theirs = await startSmtpSink();
   const floor = await startSinkFloor(ROOT);
@@ -285,6 +288,11 @@ async function otherSections(): Promise<string[]> {
       running[0].push((await feed(ours.port)).ms);
       running[1].push((await feed(theirs.port)).ms);
       running[2].push((await feed(floor.port)).ms);
+    }
+    for (let i = 0; i < runs; i++) {
+      onePer[0].push((await feedOnePer(ours.port)).ms);
+      onePer[1].push((await feedOnePer(theirs.port)).ms);
+      onePer[2].push((await feedOnePer(floor.port)).ms);
     }
   } finally {
     await ours.stop();
@@ -301,12 +309,13 @@ async function otherSections(): Promise<string[]> {
   };
   lines.push(
     '',
-    `## mailprobe sink vs Postfix smtp-sink, fed by smtp-source (${N} messages of 4 KiB, ${C} connections reused, ${runs} runs)`,
+    `## mailprobe sink vs Postfix smtp-sink, fed by smtp-source (${N} messages of 4 KiB, ${C} parallel connections, ${runs} runs)`,
     '',
     '| server | receiver | msg/s | ÷ smtp-sink (throughput) | ÷ bare Node floor (throughput) |',
     '| --- | --- | ---: | ---: | ---: |',
-    ...sinkRow('started fresh for each run', fresh),
-    ...sinkRow('kept running (after one untimed run)', running),
+    ...sinkRow('connections reused (-d), started fresh for each run', fresh),
+    ...sinkRow('connections reused (-d), kept running (after one untimed run)', running),
+    ...sinkRow('one message per connection, kept running', onePer),
     '',
     'Target: mailprobe sink at least 1.0× smtp-sink.',
   );
