@@ -32,9 +32,8 @@ export function greeting(options: ResolvedSinkOptions): string {
   return `220 ${options.hostname} ${options.lmtp ? 'LMTP' : 'ESMTP'} mailprobe sink ready\r\n`;
 }
 
-/** Why STARTTLS cannot start here; undefined when it can. */
-export function startTlsRefusal(offered: boolean, tls: boolean, args: string): string | undefined {
-  if (!offered) return '502 5.5.1 Error: STARTTLS not available\r\n';
+/** Why STARTTLS (offered: the sink has a certificate) cannot start now; undefined when it can. */
+export function startTlsRefusal(tls: boolean, args: string): string | undefined {
   if (tls) return '503 5.5.1 Error: TLS already active\r\n';
   if (args !== '') return '501 5.5.4 Syntax: STARTTLS\r\n';
   return undefined;

@@ -154,8 +154,9 @@ export class SinkSession {
 
   private startTls(args: string): void {
     const secureContext = this.context.secureContext;
-    const refusal = startTlsRefusal(!!secureContext, this.tls, args);
-    if (refusal !== undefined || !secureContext) return this.wire.reply(refusal ?? '');
+    if (!secureContext) return this.wire.reply('502 5.5.1 Error: STARTTLS not available\r\n');
+    const refusal = startTlsRefusal(this.tls, args);
+    if (refusal) return this.wire.reply(refusal);
     this.wire.reply('220 2.0.0 Ready to start TLS\r\n');
     this.wire.startTls(secureContext);
   }
