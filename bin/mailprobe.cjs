@@ -30,8 +30,11 @@ if (require.main === module) {
   } catch {
     cachedData = undefined;
   }
-  const { main, processIo } = runBundle(compileBundle(readFileSync(BUNDLE, 'utf8'), cachedData));
-  main(process.argv.slice(2), processIo()).then((code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
+  const cli = runBundle(compileBundle(readFileSync(BUNDLE, 'utf8'), cachedData));
+  // The same file starts the threads of `load --workers N`.
+  const thread = require('node:worker_threads');
+  if (!thread.isMainThread) cli.threadMain(thread.workerData, thread.parentPort);
+  else cli.main(process.argv.slice(2), cli.processIo(__filename)).then((code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
 } else {
   module.exports = { BUNDLE, CACHE, compileBundle, runBundle };
 }

@@ -13,4 +13,6 @@ export interface MainIo {
   onFatal?(handler: (error: unknown) => void): void;
   /** Registers a handler for standard output or error being closed by the reader (EPIPE). */
   onOutputClosed?(handler: () => void): void;
+  /** The file a worker thread runs to take part in a command (the bin); absent in-process. */
+  threadEntry?: string;
 }

@@ -13,7 +13,9 @@ import { Transcript } from '../terminal/transcript.js';
 import { SESSION_FLAGS } from './flags.js';
 import { certCommand, checkCommand } from './check.js';
 import { demoCommand } from './demo.js';
-import { loadCommand } from './load.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { LoadThreadData } from '../load/threads.js';
+import { loadCommand, loadThreadMain } from './load.js';
 import { sinkCommand } from './sink.js';
 import { sendCommand } from './send.js';
 import { helpText } from './help.js';
@@ -39,9 +41,10 @@ function standardInput(): Readable & { isTTY?: boolean } {
   return process.stdin;
 }
 
-export function processIo(): MainIo {
+export function processIo(threadEntry?: string): MainIo {
   let stdin: (Readable & { isTTY?: boolean }) | undefined;
   return {
+    threadEntry,
     get stdin() {
       return (stdin ??= standardInput());
     },
@@ -176,4 +179,14 @@ async function lookedUpSession(flags: SessionFlags, positional: string[], io: Ma
   const targets = flags.mx ? await mxTargets(domain, port, options, resolver, note) : await srvTargets(domain, service, options, resolver, note);
   const fatal = new Promise<never>((_, reject) => io.onFatal?.(reject));
   return await Promise.race([runFirstAnswering(targets, sessionPrinter, io), fatal]);
+}
+
+/**
+ * A worker thread's start (bin/mailprobe.cjs calls it when it runs as one): the part of a
+ * command the thread was started for, told by its workerData.
+ */
+export function threadMain(data: unknown, port: MessagePort | null): void {
+  const known = data as { mailprobeThread?: string } | null;
+  if (known?.mailprobeThread !== 'load' || !port) throw new Error('mailprobe was started as a worker thread without a task');
+  loadThreadMain(data as LoadThreadData, port, process.env);
 }

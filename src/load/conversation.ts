@@ -16,7 +16,7 @@ import type { LoadStats } from './stats.js';
 import { defaultClientName } from '../client/clientName.js';
 import type { SessionOptions } from '../client/options.js';
 import type { Watchdog, Watched } from './watchdog.js';
-import type { WorkerPlan } from './worker.js';
+import type { LoadPlan } from './connection.js';
 
 /** How a connection sends its messages, from the flags and what the server offers. */
 interface Dialogue {
@@ -56,7 +56,7 @@ export function helloCommand(session: SessionOptions, name: string): string {
 }
 
 export interface ConversationParts {
-  plan: WorkerPlan;
+  plan: LoadPlan;
   stats: LoadStats;
   watchdog: Watchdog;
   /** Called once, when the connection is closed. */
@@ -69,7 +69,7 @@ export class Conversation implements ReplyHandler, Watched {
   private socket!: Socket;
   private reader!: ReplyReader;
   private dialogue!: Dialogue;
-  private readonly plan: WorkerPlan;
+  private readonly plan: LoadPlan;
   private readonly stats: LoadStats;
   private readonly watchdog: Watchdog;
   private readonly done: () => void;

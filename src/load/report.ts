@@ -21,6 +21,8 @@ export interface LoadSummary {
   mode: string;
   protocol: string;
   connections: number;
+  /** Threads the connections ran on (--workers). */
+  workers: number;
   accepted: number;
   tempFailed: number;
   rejected: number;
@@ -51,7 +53,7 @@ export interface LoadAsked {
   rset: boolean;
 }
 
-export function loadSummary(stats: LoadStats, target: string, mode: string, protocol: string, connections: number, asked: LoadAsked, interrupted = false): LoadSummary {
+export function loadSummary(stats: LoadStats, target: string, mode: string, protocol: string, connections: number, asked: LoadAsked, interrupted = false, workers = 1): LoadSummary {
   const elapsedMs = stats.elapsedMs();
   const perSecond = (n: number) => Math.round((n / (elapsedMs / 1000)) * 10) / 10;
   return {
@@ -59,6 +61,7 @@ export function loadSummary(stats: LoadStats, target: string, mode: string, prot
     mode,
     protocol,
     connections,
+    workers,
     accepted: stats.accepted,
     tempFailed: stats.tempFailed,
     rejected: stats.rejected,
@@ -94,7 +97,7 @@ export function formatLoadReport(summary: LoadSummary): SafeText[] {
   const row = (name: string, l: LatencySummary) =>
     `  ${name.padEnd(8)} ${[l.p50, l.p90, l.p99, l.max].map((n) => n.toFixed(2).padStart(9)).join('')}   (${l.count})`;
   const lines = [
-    `load: ${summary.target} (${summary.mode} ${summary.protocol}), ${counted(summary.connections, 'concurrent connection')}`,
+    `load: ${summary.target} (${summary.mode} ${summary.protocol}), ${counted(summary.connections, 'concurrent connection')}${summary.workers > 1 ? ` over ${summary.workers} threads` : ''}`,
     ...(summary.interrupted ? ['interrupted  by Ctrl-C: the counts cover the run until then'] : []),
     `messages     ${summary.accepted + summary.tempFailed + summary.rejected} sent: ${summary.accepted} accepted, ${summary.tempFailed} temp-failed, ${summary.rejected} rejected`,
     ...refusals,

@@ -5,8 +5,9 @@ import type { MailprobeError } from '../errors.js';
 import type { SessionOptions } from '../client/options.js';
 import { HeaderMaker, makeBody } from './message.js';
 import { LoadStats } from './stats.js';
-import { makeEnvelope, runWorker } from './worker.js';
+import { makeEnvelope, runConnection } from './connection.js';
 import { Watchdog } from './watchdog.js';
+import { localBudget, type Budget } from './budget.js';
 
 export interface LoadOptions {
   session: SessionOptions;
@@ -23,6 +24,10 @@ export interface LoadOptions {
   rset: boolean;
   user?: string;
   password?: string;
+  /** Shared with other threads' runs (--workers); else made from messages and durationMs. */
+  budget?: Budget;
+  /** No connection opens before this settles (another thread's first login, with --workers). */
+  startAfter?: Promise<void>;
 }
 
 export interface LoadRun {
@@ -32,16 +37,14 @@ export interface LoadRun {
   /** Stop taking new messages (Ctrl-C); the promise of run() then settles. */
   stop(): void;
   done: Promise<LoadStats>;
+  /** Settles once the first connection has had its try at logging in (at once without a login). */
+  firstLogin: Promise<void>;
 }
 
 export function startLoad(options: LoadOptions): LoadRun {
   const stats = new LoadStats();
   const watchdog = new Watchdog();
-  let remaining = options.messages ?? Number.POSITIVE_INFINITY;
-  const deadline = options.durationMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + options.durationMs;
-  // The clock is read only when the run has a duration.
-  const timeIsUp = options.durationMs === undefined ? () => false : () => performance.now() >= deadline;
-  let stopped = false;
+  const budget = options.budget ?? localBudget(options);
   let aborted: MailprobeError | undefined;
   const domain = options.from.split('@')[1] ?? 'mailprobe.invalid';
   const plan = {
@@ -55,22 +58,15 @@ export function startLoad(options: LoadOptions): LoadRun {
     password: options.password,
     body: makeBody(options.size),
     headers: new HeaderMaker(options.from, options.to, domain),
-    take: () => {
-      if (stopped || remaining <= 0 || timeIsUp()) return false;
-      remaining--;
-      return true;
-    },
-    giveBack: () => {
-      remaining++;
-    },
+    take: budget.take,
+    giveBack: budget.giveBack,
     abort: (error: MailprobeError) => {
-      stopped = true;
+      budget.stop();
       aborted ??= error;
       loggedIn();
     },
     loginSucceeded: () => {},
   };
-  const hasBudget = () => !stopped && remaining > 0 && !timeIsUp();
   // With a login, one connection logs in before the others start: a wrong password is then
   // refused once, not once per connection.
   let loggedIn!: () => void;
@@ -78,10 +74,11 @@ export function startLoad(options: LoadOptions): LoadRun {
   if (options.user === undefined) loggedIn();
   plan.loginSucceeded = () => loggedIn();
   const lane = async (_: unknown, index: number) => {
+    if (options.startAfter) await options.startAfter;
     if (index > 0) await firstLogin;
-    while (hasBudget()) {
+    while (budget.has()) {
       const before = stats.connectionsOpened + stats.connectionsFailed;
-      await runWorker(plan, stats, watchdog);
+      await runConnection(plan, stats, watchdog);
       // A lane whose connections all fail would spin: give up after a refused connect.
       if (stats.connectionsOpened + stats.connectionsFailed === before) break;
       if (stats.connectionsFailed > 0 && stats.connectionsOpened === 0) break;
@@ -97,9 +94,8 @@ export function startLoad(options: LoadOptions): LoadRun {
   return {
     stats,
     aborted: () => aborted,
-    stop: () => {
-      stopped = true;
-    },
+    stop: budget.stop,
     done,
+    firstLogin,
   };
 }

@@ -57,4 +57,75 @@ export class LoadStats {
   elapsedMs(): number {
     return performance.now() - this.started;
   }
+
+  /** The counters the progress line shows, as another thread posts them. */
+  progress(): LoadProgress {
+    return { accepted: this.accepted, tempFailed: this.tempFailed, rejected: this.rejected, connectionsOpened: this.connectionsOpened, connectionsFailed: this.connectionsFailed };
+  }
+
+  /** Everything the report needs, cloneable to another thread (the samples as transferable arrays). */
+  part(): LoadPart {
+    return {
+      ...this.progress(),
+      pipelinedConnections: this.pipelinedConnections,
+      chunkedConnections: this.chunkedConnections,
+      bytesSent: this.bytesSent,
+      failureCodes: [...this.failureCodes],
+      failureReplies: [...this.failureReplies],
+      connectionErrors: [...this.connectionErrors],
+      connectMs: Float64Array.from(this.connectMs),
+      tlsMs: Float64Array.from(this.tlsMs),
+      messageMs: Float64Array.from(this.messageMs),
+    };
+  }
+
+  /** Adds another thread's part: counts summed, samples joined (so percentiles stay exact). */
+  add(part: LoadPart): void {
+    this.accepted += part.accepted;
+    this.tempFailed += part.tempFailed;
+    this.rejected += part.rejected;
+    this.connectionsOpened += part.connectionsOpened;
+    this.connectionsFailed += part.connectionsFailed;
+    this.pipelinedConnections += part.pipelinedConnections;
+    this.chunkedConnections += part.chunkedConnections;
+    this.bytesSent += part.bytesSent;
+    for (const [code, n] of part.failureCodes) this.failureCodes.set(code, (this.failureCodes.get(code) ?? 0) + n);
+    for (const [code, reply] of part.failureReplies) if (!this.failureReplies.has(code)) this.failureReplies.set(code, reply);
+    for (const [reason, n] of part.connectionErrors) this.connectionErrors.set(reason, (this.connectionErrors.get(reason) ?? 0) + n);
+    for (const sample of part.connectMs) this.connectMs.push(sample);
+    for (const sample of part.tlsMs) this.tlsMs.push(sample);
+    for (const sample of part.messageMs) this.messageMs.push(sample);
+  }
+
+  /** The progress counters set to the sum of every thread's latest. */
+  showProgress(parts: Iterable<LoadProgress>): void {
+    this.accepted = this.tempFailed = this.rejected = this.connectionsOpened = this.connectionsFailed = 0;
+    for (const part of parts) {
+      this.accepted += part.accepted;
+      this.tempFailed += part.tempFailed;
+      this.rejected += part.rejected;
+      this.connectionsOpened += part.connectionsOpened;
+      this.connectionsFailed += part.connectionsFailed;
+    }
+  }
+}
+
+export interface LoadProgress {
+  accepted: number;
+  tempFailed: number;
+  rejected: number;
+  connectionsOpened: number;
+  connectionsFailed: number;
+}
+
+export interface LoadPart extends LoadProgress {
+  pipelinedConnections: number;
+  chunkedConnections: number;
+  bytesSent: number;
+  failureCodes: [number, number][];
+  failureReplies: [number, string][];
+  connectionErrors: [string, number][];
+  connectMs: Float64Array;
+  tlsMs: Float64Array;
+  messageMs: Float64Array;
 }

@@ -1,68 +1,9 @@
 // mailprobe load against an in-process SMTP server that counts what arrives.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { fakeServer, sleep, type FakeClient, type FakeServer } from '../support/fakeServer.js';
+import { fakeServer, sleep } from '../support/fakeServer.js';
+import { countingServer, fresh, readMessage, type Seen } from '../support/countingSmtp.js';
 import { BIN, runMailprobe } from '../support/runMailprobe.js';
-
-interface Seen {
-  messages: { headers: string[]; bodyBytes: number }[];
-  commands: string[];
-  quits: number;
-  connections: number;
-}
-
-/** Reads a message's lines (headers, blank line, body): up to the dot, or `size` bytes (BDAT). */
-async function readMessage(client: FakeClient, size?: number): Promise<{ headers: string[]; bodyBytes: number }> {
-  const headers: string[] = [];
-  let bodyBytes = 0;
-  let bytes = 0;
-  let inBody = false;
-  while (size === undefined || bytes < size) {
-    const l = await client.line();
-    if (size === undefined && l === '.') break;
-    bytes += l.length + 2;
-    if (!inBody && l === '') inBody = true;
-    else if (inBody) bodyBytes += l.length + 2;
-    else headers.push(l);
-  }
-  return { headers, bodyBytes };
-}
-
-/**
- * An SMTP server (PIPELINING, replies in order, CHUNKING when asked) that rejects RCPT to
- * "bad" and 451s "busy".
- */
-async function countingServer(seen: Seen, offerPipelining = true, offerChunking = false): Promise<FakeServer> {
-  return fakeServer(async (client: FakeClient) => {
-    seen.connections++;
-    client.send('220 counting ESMTP\r\n');
-    for (;;) {
-      const line = await client.line();
-      const verb = line.split(/[ :]/)[0].toUpperCase();
-      seen.commands.push(verb);
-      if (verb === 'EHLO') client.send(`250-counting\r\n${offerPipelining ? '250-PIPELINING\r\n' : ''}${offerChunking ? '250-CHUNKING\r\n' : ''}250 SIZE 100000\r\n`);
-      else if (verb === 'MAIL' || verb === 'RSET') client.send('250 ok\r\n');
-      else if (verb === 'RCPT') client.send(line.includes('bad') ? '550 5.1.1 no such user\r\n' : line.includes('busy') ? '451 4.3.0 try later\r\n' : line.includes('evil') ? '554 5.7.1 \x1b[2Jdenied\r\n' : '250 ok\r\n');
-      else if (verb === 'DATA') {
-        client.send('354 go\r\n');
-        seen.messages.push(await readMessage(client));
-        client.send('250 2.0.0 Ok: queued\r\n');
-      } else if (verb === 'BDAT' && offerChunking) {
-        // The load run's messages are CRLF lines, so the chunk can be read line by line.
-        const size = Number(/^BDAT (\d+) LAST$/i.exec(line)?.[1]);
-        seen.messages.push(await readMessage(client, size));
-        client.send('250 2.0.0 Ok: chunked\r\n');
-      } else if (verb === 'QUIT') {
-        seen.quits++;
-        client.send('221 bye\r\n');
-        client.end();
-        return;
-      } else client.send('502 what\r\n');
-    }
-  });
-}
-
-const fresh = (): Seen => ({ messages: [], commands: [], quits: 0, connections: 0 });
 
 describe('mailprobe load', () => {
   it('sends the messages over the connections asked for, with unique headers and a shared body size', async () => {

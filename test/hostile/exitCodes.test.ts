@@ -13,6 +13,8 @@ afterAll(async () => {
 
 interface Behaviour {
   auth?: 'refuse' | 'accept';
+  /** How long AUTH waits for its answer (a login other connections could race). */
+  authDelayMs?: number;
   /** What DATA is answered with. */
   data?: string;
   /** Commands after which the server says nothing more. */
@@ -27,8 +29,10 @@ function smtp(behaviour: Behaviour): (client: FakeClient) => Promise<void> {
       if (behaviour.silentAfter?.test(line)) return void (await client.line().catch(() => undefined));
       const verb = line.split(' ')[0].toUpperCase();
       if (verb === 'EHLO') client.send('250-mx\r\n250 AUTH PLAIN\r\n');
-      else if (verb === 'AUTH') client.send(behaviour.auth === 'accept' ? '235 2.7.0 ok\r\n' : '535 5.7.8 Error: authentication failed: bad password\r\n');
-      else if (verb === 'DATA') {
+      else if (verb === 'AUTH') {
+        if (behaviour.authDelayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.authDelayMs));
+        client.send(behaviour.auth === 'accept' ? '235 2.7.0 ok\r\n' : '535 5.7.8 Error: authentication failed: bad password\r\n');
+      } else if (verb === 'DATA') {
         client.send(behaviour.data ?? '354 go\r\n');
         if (behaviour.data) continue;
         while ((await client.line()) !== '.');
@@ -82,9 +86,10 @@ describe('load', () => {
     expect(summary.rejected).toBeGreaterThan(0);
   });
 
-  it('stops at the first refused login: one AUTH in all, the reply shown, exit 2', async () => {
-    const server = await start({ auth: 'refuse' });
-    const result = await runMailprobe(['load', `localhost:${server.port}`, '-plain', '--allow-plaintext-auth', '-n', '50', '-c', '4', '--user', 'bob', '--password', 'wrong']);
+  it.each([1, 2])('stops at the first refused login: one AUTH in all, the reply shown, exit 2 (--workers %i)', async (workers) => {
+    // The refusal takes 300 ms: time enough for every other connection (and thread) to try too, were they not held back.
+    const server = await start({ auth: 'refuse', authDelayMs: 300 });
+    const result = await runMailprobe(['load', `localhost:${server.port}`, '-plain', '--allow-plaintext-auth', '-n', '50', '-c', '4', '--workers', String(workers), '--user', 'bob', '--password', 'wrong']);
     expect(server.received.filter((line) => /^AUTH/.test(line))).toHaveLength(1);
     expect(result.stderr).toMatch(/login as bob with PLAIN was refused/);
     expect(result.stderr).toMatch(/535 5\.7\.8 Error: authentication failed/);
@@ -94,9 +99,9 @@ describe('load', () => {
     expect(result.code).toBe(2);
   });
 
-  it('a good login lets every connection run', async () => {
+  it.each([1, 2])('a good login lets every connection run (--workers %i)', async (workers) => {
     const server = await start({ auth: 'accept' });
-    const result = await runMailprobe(['load', `localhost:${server.port}`, '-plain', '--allow-plaintext-auth', '-n', '8', '-c', '4', '--per-conn', '2', '--user', 'bob', '--password', 'good', '--json']);
+    const result = await runMailprobe(['load', `localhost:${server.port}`, '-plain', '--allow-plaintext-auth', '-n', '8', '-c', '4', '--per-conn', '2', '--workers', String(workers), '--user', 'bob', '--password', 'good', '--json']);
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(summary.accepted).toBe(8);

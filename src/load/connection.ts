@@ -15,7 +15,7 @@ import { Conversation, helloCommand } from './conversation.js';
 import type { Watchdog } from './watchdog.js';
 
 
-export interface WorkerPlan {
+export interface LoadPlan {
   session: SessionOptions;
   perConnection: number;
   envelope: Envelope;
@@ -45,7 +45,7 @@ export interface WorkerPlan {
  * server — stops the whole run: a wrong password tried once per connection would fail
  * hundreds of logins and get the tester banned (fail2ban).
  */
-async function authenticate(established: Established, plan: WorkerPlan): Promise<void> {
+async function authenticate(established: Established, plan: LoadPlan): Promise<void> {
   const { connection, context, capabilities } = established;
   const target = { connection, protocol: connection.protocol, context, capabilities };
   const { session } = plan;
@@ -83,7 +83,7 @@ export function makeEnvelope(from: string, to: string[]): Envelope {
  * Plaintext without AUTH needs none of the session's machinery (framer, printer, per-reply
  * timers): the socket, and the conversation from the connect on.
  */
-function runPlain(plan: WorkerPlan, stats: LoadStats, watchdog: Watchdog, done: () => void): void {
+function runPlain(plan: LoadPlan, stats: LoadStats, watchdog: Watchdog, done: () => void): void {
   let socket: Socket;
   try {
     socket = dialTcp(plan.session);
@@ -95,7 +95,7 @@ function runPlain(plan: WorkerPlan, stats: LoadStats, watchdog: Watchdog, done: 
 }
 
 /** TLS, STARTTLS or AUTH: the session's own set-up, then the socket handed to the conversation. */
-async function runFull(plan: WorkerPlan, stats: LoadStats, watchdog: Watchdog, done: () => void): Promise<void> {
+async function runFull(plan: LoadPlan, stats: LoadStats, watchdog: Watchdog, done: () => void): Promise<void> {
   let established: Established;
   try {
     established = await connectUnobserved(plan.session);
@@ -128,7 +128,7 @@ async function runFull(plan: WorkerPlan, stats: LoadStats, watchdog: Watchdog, d
 }
 
 /** One connection: resolves once it is closed, whatever came of it. */
-export function runWorker(plan: WorkerPlan, stats: LoadStats, watchdog: Watchdog): Promise<void> {
+export function runConnection(plan: LoadPlan, stats: LoadStats, watchdog: Watchdog): Promise<void> {
   if (!plan.take()) return Promise.resolve();
   return new Promise((resolve) => {
     if (plan.session.mode === 'plain' && !plan.user) runPlain(plan, stats, watchdog, resolve);
