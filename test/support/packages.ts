@@ -1,7 +1,7 @@
 // Debian packages a real-server suite needs: present, or (as root) installed with apt-get
 // the way .ci/run does; otherwise the answer says what is missing.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 export type ServerAvailability = { ok: true } | { ok: false; reason: string };
 
@@ -32,3 +32,55 @@ export function ensurePackages(required: Required, options: { debconf?: string }
   missing = missingPackages(required);
   return missing.length ? { ok: false, reason: `still missing after apt-get: ${missing.join(' ')}` } : { ok: true };
 }
+
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+
+/** A packaged service whose daemon may have been started by its installation. */
+export interface SystemService {
+  name: string;
+  pidFile: string;
+}
+
+/** The process in a pid file is alive. */
+function pidFileAlive(file: string): boolean {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (!(pid > 0)) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * ensurePackages, with the packaged services kept from starting: a policy-rc.d that
+ * forbids it is in place while apt-get runs (made here only if absent, removed again),
+ * and a service that started all the same is stopped.
+ */
+export function ensurePackagesNoStart(required: Required, services: readonly SystemService[]): ServerAvailability {
+  if (missingPackages(required).length === 0 || process.getuid?.() !== 0) return ensurePackages(required);
+  let madePolicy = false;
+  if (!existsSync(POLICY_RC_D)) {
+    try {
+      writeFileSync(POLICY_RC_D, '#!/bin/sh\nexit 101\n', { mode: 0o755, flag: 'wx' });
+      madePolicy = true;
+    } catch {
+      /* made by someone else meanwhile: theirs */
+    }
+  }
+  try {
+    return ensurePackages(required);
+  } finally {
+    if (madePolicy) rmSync(POLICY_RC_D, { force: true });
+    for (const service of services) {
+      if (!pidFileAlive(service.pidFile)) continue;
+      try {
+        execFileSync('service', [service.name, 'stop'], { stdio: 'ignore', timeout: 30_000 });
+      } catch {
+        /* the suite's own instances use other ports */
+      }
+    }
+  }
+}
+
