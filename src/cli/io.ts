@@ -2,6 +2,7 @@
 // environment, and hooks for Ctrl-C and for errors that escaped every handler. Its own file,
 // so the subcommands need not import main.ts (which imports them).
 import type { Readable, Writable } from 'node:stream';
+import type { ParentChannel } from '../sink/workers.js';
 
 export interface MainIo {
   stdin: Readable & { isTTY?: boolean };
@@ -15,4 +16,6 @@ export interface MainIo {
   onOutputClosed?(handler: () => void): void;
   /** The file a worker thread runs to take part in a command (the bin); absent in-process. */
   threadEntry?: string;
+  /** The process that started this one as a worker of its command (sink --workers), if one did. */
+  parent?: ParentChannel;
 }

@@ -23,6 +23,7 @@ import { editDistance, normaliseArgv } from './normalise.js';
 import { parseSessionArgs } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';
 import type { MainIo } from './io.js';
+import type { ParentChannel } from '../sink/workers.js';
 
 export type { MainIo } from './io.js';
 
@@ -41,10 +42,21 @@ function standardInput(): Readable & { isTTY?: boolean } {
   return process.stdin;
 }
 
+/** process.send and its events, for a worker process of `sink --workers`. */
+function parentChannel(): ParentChannel {
+  return {
+    send: (message) => process.send?.(message),
+    onMessage: (handler) => process.on('message', handler),
+    onDisconnect: (handler) => process.once('disconnect', handler),
+    disconnect: () => process.disconnect?.(),
+  };
+}
+
 export function processIo(threadEntry?: string): MainIo {
   let stdin: (Readable & { isTTY?: boolean }) | undefined;
   return {
     threadEntry,
+    parent: process.send && process.env.MAILPROBE_SINK_WORKER === '1' ? parentChannel() : undefined,
     get stdin() {
       return (stdin ??= standardInput());
     },

@@ -2,7 +2,7 @@
 // is sent, counts it, and optionally saves it: the other end for `mailprobe load`, for
 // testing a relay's retries, or for a client under development.
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
 import { DEFAULT_MAX_SIZE, DEFAULT_PORT, RateMeter, startSink, type SinkHandle, type SinkOptions, type SinkSummary } from '../sink/index.js';
@@ -13,6 +13,7 @@ import type { Printer } from '../terminal/printer.js';
 import type { SafeText } from '../terminal/safeText.js';
 import { formatHostPort } from '../transport/address.js';
 import { selfSignedCertificate } from '../transport/selfSigned.js';
+import { runSinkWorker, startSinkWorkers } from '../sink/workers.js';
 import type { FlagSpec } from './flags.js';
 import { commandHelp, flagName } from './help.js';
 import type { MainIo } from './io.js';
@@ -36,6 +37,7 @@ export const SINK_FLAGS: FlagSpec[] = [
   { name: 'max_size', value: 'bytes', help: `SIZE advertised; bigger messages get 552 (default ${DEFAULT_MAX_SIZE}; k and m suffixes)` },
   { name: 'duration', value: 'time', help: 'stop after this long (10s, 2m, 500ms; a bare number is seconds)' },
   { name: 'count', value: 'N', help: 'stop after N accepted messages' },
+  { name: 'workers', value: 'N', help: 'accept in N processes on the one port (default: one per two cores, at most 8)' },
   { name: 'json', help: 'print the final summary as one JSON object' },
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
@@ -128,9 +130,21 @@ interface SinkRun {
   options: SinkOptions;
   durationMs?: number;
   count?: number;
+  workers: number;
 }
 
-function sinkRun(flags: Flags): SinkRun {
+/**
+ * --workers N, or one per two cores (the clients under test need cores too), at most 8; one
+ * where the sink runs in-process (no command to start again).
+ */
+function sinkWorkers(flags: Flags, io: MainIo): number {
+  const given = parseWhole(text(flags, 'workers'), 'workers', 1);
+  if (given !== undefined && given > 1 && !io.threadEntry) throw usageError('--workers needs mailprobe run as a command (bin/mailprobe.cjs)', 'use --workers 1');
+  return given ?? (io.threadEntry ? Math.max(1, Math.min(Math.floor(availableParallelism() / 2), 8)) : 1);
+}
+
+/** The flags read into what to run; a worker is sent its certificate, so it makes none. */
+function sinkRun(flags: Flags, io: MainIo, worker = false): SinkRun {
   const { host, port } = parseListen(text(flags, 'listen') ?? `127.0.0.1:${DEFAULT_PORT}`);
   const auth = text(flags, 'auth');
   const colon = auth?.indexOf(':') ?? -1;
@@ -146,7 +160,7 @@ function sinkRun(flags: Flags): SinkRun {
       host,
       port,
       lmtp: !!flags.lmtp,
-      ...tlsOf(flags, host),
+      ...(worker ? {} : tlsOf(flags, host)),
       auth: auth === undefined ? undefined : { user: auth.slice(0, colon), password: auth.slice(colon + 1) },
       failRate: parseFraction(text(flags, 'fail_rate'), 'fail_rate'),
       failCode,
@@ -159,6 +173,7 @@ function sinkRun(flags: Flags): SinkRun {
     },
     durationMs: duration === undefined ? undefined : parseTime(duration, 'duration', 's'),
     count: parseWhole(text(flags, 'count'), 'count', 1),
+    workers: worker ? 1 : sinkWorkers(flags, io),
   };
 }
 
@@ -167,9 +182,9 @@ function statusLine(sink: SinkHandle, rate: number): string {
   return `accepted ${s.accepted}  temp-failed ${s.tempFailed}  rejected ${s.rejected}  dropped ${s.dropped}  ${rate} accepted/s  ${s.open} open`;
 }
 
-export function formatSinkSummary(where: string, sink: SinkHandle, summary: SinkSummary): SafeText[] {
+export function formatSinkSummary(where: string, sink: SinkHandle, summary: SinkSummary, workers = 1): SafeText[] {
   const lines = [
-    `sink summary (${where}, ${sink.protocol}):`,
+    `sink summary (${where}, ${sink.protocol}${workers > 1 ? `, ${workers} worker processes` : ''}):`,
     `  connections   ${grouped(summary.connections)}`,
     `  accepted      ${counted(summary.accepted, 'message')}, ${counted(summary.recipients, 'recipient')}`,
     `  temp-failed   ${grouped(summary.tempFailed)}`,
@@ -189,15 +204,21 @@ export async function sinkCommand(argv: string[], io: MainIo, printer: Printer):
       return EXIT_CODES.OK;
     }
     if (positional.length > 0) throw usageError(`unexpected argument ${positional[0]}`, 'mailprobe sink takes flags only; see --help');
-    const run = sinkRun(flags);
+    if (io.parent) {
+      // Ctrl-C reaches every process of the terminal's group: the first process decides, and tells the workers.
+      io.onInterrupt?.(() => {});
+      return await runSinkWorker(sinkRun(flags, io, true).options, io.parent);
+    }
+    const run = sinkRun(flags, io);
     let stop: (reason: StopReason) => void = () => {};
     const stopped = new Promise<StopReason>((resolve) => (stop = resolve));
     let sink: SinkHandle | undefined;
     const count = run.count;
-    sink = await startSink({
-      ...run.options,
-      onMessage: count === undefined ? undefined : () => (sink && sink.stats.accepted >= count ? stop('count') : undefined),
-    });
+    const counted = count === undefined ? undefined : () => (sink && sink.stats.accepted >= count ? stop('count') : undefined);
+    sink =
+      run.workers > 1
+        ? await startSinkWorkers({ entry: io.threadEntry as string, argv: ['sink', ...argv], workers: run.workers, options: run.options, onProgress: counted })
+        : await startSink({ ...run.options, onMessage: counted });
     const where = formatHostPort(sink.host, sink.port);
     printer.lines([escapeText(`listening on ${where} (${[sink.protocol, ...(sink.starttls ? ['STARTTLS'] : [])].join(', ')})`)]);
     const removeInterrupt = io.onInterrupt?.(() => stop('interrupt'));
@@ -215,8 +236,8 @@ export async function sinkCommand(argv: string[], io: MainIo, printer: Printer):
       io.stdout.write('\r\x1b[K');
     }
     const summary = sink.stats.summary();
-    if (flags.json) io.stdout.write(jsonDocument({ listen: where, protocol: sink.protocol, starttls: sink.starttls, stoppedBy: reason, ...summary }, 0) + '\n');
-    else printer.lines(formatSinkSummary(where, sink, summary));
+    if (flags.json) io.stdout.write(jsonDocument({ listen: where, protocol: sink.protocol, starttls: sink.starttls, stoppedBy: reason, workers: run.workers, ...summary }, 0) + '\n');
+    else printer.lines(formatSinkSummary(where, sink, summary, run.workers));
     return EXIT_CODES.OK;
   } catch (error) {
     if (!(error instanceof MailprobeError)) throw error;

@@ -59,6 +59,33 @@ export class SinkStats {
     return this.accepted + this.tempFailed + this.rejected;
   }
 
+  /** What another process needs to add this sink's counts to its own (the traffic window in wall-clock time). */
+  part(): SinkPart {
+    const wall = (t: number | undefined) => (t === undefined ? undefined : performance.timeOrigin + t);
+    const { connections, open, accepted, tempFailed, rejected, dropped, recipients, bytes, authFailed } = this;
+    return { connections, open, accepted, tempFailed, rejected, dropped, recipients, bytes, authFailed, firstMail: wall(this.firstMail), lastFinal: wall(this.lastFinal) };
+  }
+
+  /** The counts set to the sum of these parts (the latest of each worker), the traffic window their union. */
+  setToSum(parts: Iterable<SinkPart>): void {
+    this.connections = this.open = this.accepted = this.tempFailed = this.rejected = this.dropped = this.recipients = this.bytes = this.authFailed = 0;
+    this.firstMail = this.lastFinal = undefined;
+    const local = (t: number) => t - performance.timeOrigin;
+    for (const part of parts) {
+      this.connections += part.connections;
+      this.open += part.open;
+      this.accepted += part.accepted;
+      this.tempFailed += part.tempFailed;
+      this.rejected += part.rejected;
+      this.dropped += part.dropped;
+      this.recipients += part.recipients;
+      this.bytes += part.bytes;
+      this.authFailed += part.authFailed;
+      if (part.firstMail !== undefined) this.firstMail = Math.min(this.firstMail ?? Infinity, local(part.firstMail));
+      if (part.lastFinal !== undefined) this.lastFinal = Math.max(this.lastFinal ?? -Infinity, local(part.lastFinal));
+    }
+  }
+
   summary(): SinkSummary {
     const now = performance.now();
     const active = this.firstMail !== undefined && this.lastFinal !== undefined ? Math.max(0, this.lastFinal - this.firstMail) / 1000 : 0;
@@ -76,6 +103,21 @@ export class SinkStats {
       messagesPerSecond: active > 0 ? round(this.accepted / active, 1) : 0,
     };
   }
+}
+
+export interface SinkPart {
+  connections: number;
+  open: number;
+  accepted: number;
+  tempFailed: number;
+  rejected: number;
+  dropped: number;
+  recipients: number;
+  bytes: number;
+  authFailed: number;
+  /** Wall-clock milliseconds (performance.timeOrigin based), comparable across processes. */
+  firstMail?: number;
+  lastFinal?: number;
 }
 
 /** Accepted messages per second between two looks, for a status line redrawn every so often. */
