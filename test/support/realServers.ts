@@ -136,8 +136,11 @@ function runDaemonStarter(cmd: string, args: string[], outFile: string): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Connects once and resolves with what arrived when `expect` matched; rejects on close/error/timeout. */
-function readGreeting(host: string, port: number, tls: boolean, expect: RegExp, timeoutMs: number): Promise<string> {
+/**
+ * Connects once, writes `send` (if any) and resolves with what arrived when `expect`
+ * matched; rejects on close/error/timeout.
+ */
+function readGreeting(host: string, port: number, tls: boolean, expect: RegExp, timeoutMs: number, send?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
     const sock: Socket = tls
@@ -150,6 +153,7 @@ function readGreeting(host: string, port: number, tls: boolean, expect: RegExp, 
       else resolve(text);
     };
     const timer = setTimeout(() => done(new Error(`no greeting within ${timeoutMs} ms`)), timeoutMs);
+    if (send !== undefined) sock.write(send);
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       text += chunk;
@@ -165,6 +169,8 @@ interface GreetingCheck {
   port: number;
   tls: boolean;
   expect: RegExp;
+  /** Written on connect, before the greeting (a PROXY protocol header). */
+  send?: string;
 }
 
 /**
@@ -185,7 +191,7 @@ async function waitForGreetings(
     let lastErr = '';
     for (;;) {
       try {
-        await readGreeting(host, c.port, c.tls, c.expect, Math.max(500, Math.min(3000, deadline - Date.now())));
+        await readGreeting(host, c.port, c.tls, c.expect, Math.max(500, Math.min(3000, deadline - Date.now())), c.send);
         break;
       } catch (err) {
         lastErr = (err as Error).message;
@@ -485,12 +491,22 @@ function gidOf(group: string): number {
 export interface PostfixInstance {
   /** "127.0.0.1": all three smtpd services are bound there. */
   host: string;
-  /** Port-25-like: STARTTLS offered (may); AUTH only after STARTTLS (if dovecot given). */
+  /**
+   * Port-25-like: STARTTLS offered (may); AUTH only after STARTTLS (if dovecot given).
+   * TLS 1.2 and 1.3 sessions resume from tickets (Postfix's defaults: keys from tlsmgr,
+   * no session cache database).
+   */
   smtp: number;
   /** Port-587-like: STARTTLS required (encrypt), AUTH after STARTTLS, relay only when authenticated. */
   submission: number;
   /** Port-465-like: implicit TLS (wrapper mode), AUTH, relay only when authenticated. */
   submissions: number;
+  /** With opts.haproxy: smtp behind a PROXY protocol (v1 or v2) header; syslog name postfix/haproxy. */
+  haproxy?: number;
+  /** With opts.xclient: smtp offering XCLIENT and XFORWARD to 127.0.0.0/8; syslog name postfix/xclient. */
+  xclient?: number;
+  /** With opts.clientCert: smtp whose STARTTLS asks for a client certificate (verified against pki.ca); syslog name postfix/ccert. */
+  ccert?: number;
   /** Temp dir holding etc/ (main.cf, master.cf), spool/, data/ and maillog. */
   dir: string;
   logFile: string;
@@ -502,12 +518,21 @@ export interface PostfixOptions {
   dovecot?: DovecotInstance;
   /** Badly configured on purpose: relays for any loopback client and offers AUTH before TLS. */
   misconfigured?: boolean;
+  /** Also a port expecting a PROXY protocol header first (instance.haproxy). */
+  haproxy?: boolean;
+  /** Also a port where loopback clients may use XCLIENT and XFORWARD (instance.xclient). */
+  xclient?: boolean;
+  /** Also a port that asks for a client certificate (instance.ccert). */
+  clientCert?: boolean;
 }
 
 interface PostfixPorts {
   smtp: number;
   submission: number;
   submissions: number;
+  haproxy?: number;
+  xclient?: number;
+  ccert?: number;
 }
 
 function postfixMainCf(dir: string, pki: Pki, dovecot: DovecotInstance | undefined, misconfigured = false): string {
@@ -563,7 +588,44 @@ smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_u
 `;
 }
 
-function postfixMasterCf(ports: PostfixPorts, sasl: boolean): string {
+/**
+ * The opt-in smtpd services.
+ * - haproxy: a v1 or v2 PROXY header must come first (Postfix 3.5 and later read both).
+ *   Anything else gets "421 4.3.0 localhost Server local error" at once, and silence gets
+ *   it when smtpd_upstream_proxy_timeout (5 s by default, 3 s here) expires; then the
+ *   connection is closed.
+ * - xclient: after XCLIENT, EHLO no longer offers XCLIENT (the forged client is not in
+ *   127.0.0.0/8) but still offers XFORWARD.
+ * - ccert: the client certificate is verified against smtpd_tls_CAfile (Trusted/Untrusted
+ *   in the log); smtpd_tls_received_header = yes (main.cf) puts its CN into Received.
+ */
+function postfixExtraServices(ports: PostfixPorts, pki: Pki): string {
+  let out = '';
+  if (ports.haproxy) {
+    out += `127.0.0.1:${ports.haproxy} inet n - n - - smtpd
+  -o syslog_name=postfix/haproxy
+  -o smtpd_upstream_proxy_protocol=haproxy
+  -o smtpd_upstream_proxy_timeout=3s
+`;
+  }
+  if (ports.xclient) {
+    out += `127.0.0.1:${ports.xclient} inet n - n - - smtpd
+  -o syslog_name=postfix/xclient
+  -o smtpd_authorized_xclient_hosts=127.0.0.0/8
+  -o smtpd_authorized_xforward_hosts=127.0.0.0/8
+`;
+  }
+  if (ports.ccert) {
+    out += `127.0.0.1:${ports.ccert} inet n - n - - smtpd
+  -o syslog_name=postfix/ccert
+  -o smtpd_tls_ask_ccert=yes
+  -o smtpd_tls_CAfile=${pki.ca.cert}
+`;
+  }
+  return out;
+}
+
+function postfixMasterCf(ports: PostfixPorts, sasl: boolean, pki: Pki): string {
   const auth = sasl ? 'yes' : 'no';
   return `# generated by test/support/realServers.ts (nothing chrooted)
 # service type  private unpriv  chroot  wakeup  maxproc command + args
@@ -579,7 +641,7 @@ function postfixMasterCf(ports: PostfixPorts, sasl: boolean): string {
   -o smtpd_tls_wrappermode=yes
   -o smtpd_sasl_auth_enable=${auth}
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
-pickup     unix  n - n 60   1 pickup
+${postfixExtraServices(ports, pki)}pickup     unix  n - n 60   1 pickup
 cleanup    unix  n - n -    0 cleanup
 qmgr       unix  n - n 300  1 qmgr
 tlsmgr     unix  - - n 1000? 1 tlsmgr
@@ -630,12 +692,16 @@ function makePostfixDirs(dir: string): void {
   writeFileSync(join(spool, 'quick-start'), '');
 }
 
-/** Starts a private Postfix with smtp, submission and submissions services on 127.0.0.1, using pki.leaf. */
+/**
+ * Starts a private Postfix with smtp, submission and submissions services on 127.0.0.1,
+ * using pki.leaf, plus the haproxy, xclient and ccert services when asked for.
+ */
 export async function startPostfix(pki: Pki, opts: PostfixOptions = {}): Promise<PostfixInstance> {
-  return retryPortRace(() => startPostfixOnce(pki, opts.dovecot, opts.misconfigured));
+  return retryPortRace(() => startPostfixOnce(pki, opts));
 }
 
-async function startPostfixOnce(pki: Pki, dovecot: DovecotInstance | undefined, misconfigured = false): Promise<PostfixInstance> {
+async function startPostfixOnce(pki: Pki, opts: PostfixOptions): Promise<PostfixInstance> {
+  const { dovecot, misconfigured = false } = opts;
   const host = '127.0.0.1';
   const dir = makeRunDir('mailprobe-postfix-');
   const etc = join(dir, 'etc');
@@ -646,8 +712,11 @@ async function startPostfixOnce(pki: Pki, dovecot: DovecotInstance | undefined, 
     submission: await freePort(host),
     submissions: await freePort(host),
   };
+  if (opts.haproxy) ports.haproxy = await freePort(host);
+  if (opts.xclient) ports.xclient = await freePort(host);
+  if (opts.clientCert) ports.ccert = await freePort(host);
   writeFileSync(join(etc, 'main.cf'), postfixMainCf(dir, pki, dovecot, misconfigured));
-  writeFileSync(join(etc, 'master.cf'), postfixMasterCf(ports, dovecot !== undefined));
+  writeFileSync(join(etc, 'master.cf'), postfixMasterCf(ports, dovecot !== undefined, pki));
   // Postfix sleeps (300 ms steps, ~2 s here) while a config file's mtime is not yet in
   // the past, to avoid reading a half-written file: backdate them.
   const past = new Date(Date.now() - 60_000);
@@ -674,14 +743,22 @@ async function startPostfixOnce(pki: Pki, dovecot: DovecotInstance | undefined, 
   }
   running.set(dir, { pidFile, group: true });
 
+  const greet = /^220 .*\r\n/;
+  const checks: GreetingCheck[] = [
+    { name: 'postfix smtp', port: ports.smtp, tls: false, expect: greet },
+    { name: 'postfix submission', port: ports.submission, tls: false, expect: greet },
+    { name: 'postfix submissions', port: ports.submissions, tls: true, expect: greet },
+  ];
+  if (ports.haproxy) {
+    const send = `PROXY TCP4 127.0.0.1 127.0.0.1 1024 ${ports.haproxy}\r\n`;
+    checks.push({ name: 'postfix haproxy', port: ports.haproxy, tls: false, expect: greet, send });
+  }
+  if (ports.xclient) checks.push({ name: 'postfix xclient', port: ports.xclient, tls: false, expect: greet });
+  if (ports.ccert) checks.push({ name: 'postfix ccert', port: ports.ccert, tls: false, expect: greet });
   try {
     await waitForGreetings(
       host,
-      [
-        { name: 'postfix smtp', port: ports.smtp, tls: false, expect: /^220 .*\r\n/ },
-        { name: 'postfix submission', port: ports.submission, tls: false, expect: /^220 .*\r\n/ },
-        { name: 'postfix submissions', port: ports.submissions, tls: true, expect: /^220 .*\r\n/ },
-      ],
+      checks,
       logFile,
       /\b(fatal|panic): |TLS context initialization failed/,
     );
