@@ -22,6 +22,8 @@ export const EXIT_CODES = {
   PROTOCOL: 11,
   AUTH_FAILED: 12,
   CREDENTIALS_REFUSED: 13,
+  /** The proxy (-proxy, --socks5) refused the tunnel, or did not speak its protocol. */
+  PROXY: 14,
   INTERRUPTED: 130,
   /** Standard output closed by its reader (`| head`): 128 + SIGPIPE, as Unix tools end. */
   OUTPUT_CLOSED: 141,

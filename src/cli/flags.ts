@@ -1,6 +1,7 @@
 // The session's flags, in the spelling `openssl s_client` users already type. Each flag is
 // accepted as -name and --name; `aliases` are GNU-style spellings that mean the same.
 import { PROTOCOLS } from '../protocols/registry.js';
+import { ROUTE_FLAGS } from './routeFlags.js';
 
 /** The -starttls names, from the registry: a new protocol appears here by itself. */
 export const STARTTLS_NAMES = [...PROTOCOLS.values()].flatMap((spec) => (spec.startTlsName ? [spec.startTlsName] : []));
@@ -14,6 +15,11 @@ export interface FlagSpec {
   aliases?: string[];
   /** May be given more than once: every value is kept, in order (a list). */
   repeatable?: boolean;
+  /**
+   * A further value the flag may take (--haproxy v2 192.0.2.7:4242): the next argument, when
+   * it matches and is not the only server given (joined to the value with a space).
+   */
+  optional?: RegExp;
   help: string;
 }
 
@@ -51,6 +57,7 @@ export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'timeout', value: 'seconds', help: 'give up on connect, greeting, TLS and each dialogue step after this (default 30)' },
   { name: 'ipv4', aliases: ['4'], help: 'use IPv4 only' },
   { name: 'ipv6', aliases: ['6'], help: 'use IPv6 only' },
+  ...ROUTE_FLAGS,
   { name: 'raw', help: 'no helper commands: lines starting with ":" go to the server too' },
   { name: 'allow_plaintext_auth', aliases: ['allow-plaintext-auth'], help: 'let credentials (:auth, typed, --user) go over a cleartext connection' },
   { name: 'insecure', help: 'let credentials (:auth, typed, --user) go although the certificate did not verify' },
@@ -63,7 +70,7 @@ export const SESSION_FLAGS: FlagSpec[] = [
 ];
 
 /** Flags shared by every command that connects: where, how, and which TLS. */
-const CONNECTION = ['starttls', 'tls', 'plain', 'proto', 'servername', 'noservername', 'name', 'xmpphost', 'CAfile', 'CApath', 'dane_tlsa_rrdata', 'dane_tlsa_domain', 'timeout', 'ipv4', 'ipv6', 'help'];
+const CONNECTION = ['starttls', 'tls', 'plain', 'proto', 'servername', 'noservername', 'name', 'xmpphost', 'CAfile', 'CApath', 'dane_tlsa_rrdata', 'dane_tlsa_domain', 'timeout', 'ipv4', 'ipv6', ...ROUTE_FLAGS.map((flag) => flag.name), 'help'];
 
 /** The credential policy's opt-ins, the same for every command that can log in. */
 export const CREDENTIAL_FLAGS = SESSION_FLAGS.filter((flag) => flag.name === 'allow_plaintext_auth' || flag.name === 'insecure');

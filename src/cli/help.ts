@@ -70,6 +70,7 @@ const EXIT_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   PROTOCOL: 'the server broke the protocol or refused the dialogue (e.g. EHLO)',
   AUTH_FAILED: 'authentication failed, or the server could not prove itself (SCRAM)',
   CREDENTIALS_REFUSED: 'mailprobe refused to send credentials (cleartext or unverified TLS)',
+  PROXY: 'the proxy (-proxy, --socks5) refused the tunnel or its login, or did not speak its protocol',
   INTERRUPTED: 'interrupted with Ctrl-C',
   OUTPUT_CLOSED: 'standard output was closed by its reader (e.g. | head): mailprobe stopped quietly',
 };

@@ -13,13 +13,14 @@ import { formatLoadReport, loadJson, loadSummary, progressLine } from '../load/r
 import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { CREDENTIAL_FLAGS, SESSION_FLAGS, type FlagSpec } from './flags.js';
+import { ROUTE_FLAGS } from './routeFlags.js';
 import { commandHelp } from './help.js';
 import type { MainIo } from './io.js';
 import { commandContext, normaliseArgv } from './normalise.js';
 import { parseArgs, type ParsedFlags } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';
 
-const CONNECTION = ['starttls', 'tls', 'plain', 'servername', 'noservername', 'name', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', 'help'];
+const CONNECTION = ['starttls', 'tls', 'plain', 'servername', 'noservername', 'name', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', ...ROUTE_FLAGS.map((flag) => flag.name), 'help'];
 
 export const LOAD_FLAGS: FlagSpec[] = [
   ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),
@@ -102,7 +103,7 @@ function parseLoad(argv: string[], env: NodeJS.ProcessEnv): ParsedLoad | 'help' 
   if (flags.help) return 'help';
   if (positional.length !== 1) throw usageError('give one HOST[:PORT]', 'usage: mailprobe load HOST[:PORT] (see --help)');
   const lmtp = !!flags.lmtp;
-  const { options: session } = resolveSession({ ...(flags as SessionFlags), connect: positional[0], proto: lmtp ? 'lmtp' : 'smtp' }, []);
+  const { options: session } = resolveSession({ ...(flags as SessionFlags), connect: positional[0], proto: lmtp ? 'lmtp' : 'smtp' }, [], env);
   const messages = flags.duration === undefined ? count(flags.messages, 'messages', 100) : undefined;
   const durationMs = typeof flags.duration === 'string' ? parseDuration(flags.duration) : undefined;
   if (!isLoopback(session.host) && !flags.yes && (durationMs !== undefined || (messages ?? 0) > 1000)) {

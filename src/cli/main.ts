@@ -147,7 +147,7 @@ async function dispatch(argv: string[], io: MainIo): Promise<number> {
     }
     if (flags.mx || flags.srv) return await lookedUpSession(flags, positional, io, printer, (next) => (printer = next));
     if (flags.port !== undefined || flags.resolver !== undefined) throw usageError('-port and -resolver go with --mx DOMAIN or --srv DOMAIN SERVICE', 'give the port in -connect host:port');
-    const { options, modeNote } = resolveSession(flags, positional);
+    const { options, modeNote } = resolveSession(flags, positional, io.env);
     const sessionPrinter = new Printer(io.stdout, io.stderr, printer.palette, options.quiet);
     if (options.log) sessionPrinter.transcript = new Transcript(options.log);
     printer = sessionPrinter; // failures from here on reach the transcript too

@@ -62,9 +62,24 @@ const SESSION_CONTEXT: FlagContext = { help: 'mailprobe -help', dash: '-' };
 /** The context of a subcommand: `mailprobe NAME --help`, GNU double dashes. */
 export const commandContext = (name: string): FlagContext => ({ help: `mailprobe ${name} --help`, dash: '--' });
 
+/** Whether argv from `from` on holds a positional argument (an argument no flag takes as its value), or -connect. */
+function serverFollows(argv: string[], from: number, table: Map<string, FlagSpec>): boolean {
+  for (let i = from; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('-') || arg === '-') return true;
+    const body = arg.replace(/^--?/, '');
+    const spec = table.get(body.split('=')[0]) ?? table.get(body.split('=')[0].replace(/-/g, '_'));
+    if (spec?.name === 'connect' || spec?.name === 'unix') return true;
+    if (spec?.value && !body.includes('=')) i += spec.count ?? 1;
+  }
+  return false;
+}
+
 export function normaliseArgv(argv: string[], flags: FlagSpec[], context: FlagContext = SESSION_CONTEXT): string[] {
   const table = lookupTable(flags);
   const out: string[] = [];
+  /** A server was given before this point (a positional, -connect or -unix). */
+  let serverGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
@@ -73,6 +88,7 @@ export function normaliseArgv(argv: string[], flags: FlagSpec[], context: FlagCo
     }
     if (!arg.startsWith('-') || arg === '-') {
       out.push(arg);
+      serverGiven = true;
       continue;
     }
     const body = arg.replace(/^--?/, '');
@@ -86,6 +102,7 @@ export function normaliseArgv(argv: string[], flags: FlagSpec[], context: FlagCo
       throw usageError(`unknown flag ${arg}` + (spelled ? ` (did you mean ${context.dash}${spelled}?)` : ''), `run ${context.help} for the list of flags`);
     }
     out.push(`--${spec.name}`);
+    if (spec.name === 'connect' || spec.name === 'unix') serverGiven = true;
     if (spec.value) {
       const count = spec.count ?? 1;
       // An inline value (--send=a@x b@y) is the first of the values; the rest follow.
@@ -94,6 +111,11 @@ export function normaliseArgv(argv: string[], flags: FlagSpec[], context: FlagCo
       i += following;
       if (values.length < count || values.some((v) => v === undefined)) {
         throw usageError(`-${spec.name} needs ${count > 1 ? `${count} values` : 'a value'} (${spec.value})`);
+      }
+      const next = argv[i + 1];
+      if (spec.optional && next !== undefined && spec.optional.test(next) && (serverGiven || serverFollows(argv, i + 2, table))) {
+        values.push(next);
+        i++;
       }
       out.push(values.join(' '));
     } else if (inline !== undefined) {

@@ -8,8 +8,9 @@ import type { SessionOptions } from '../client/options.js';
 import { parseTarget } from './target.js';
 import { parseTlsaRrdata, type TlsaRecord } from '../transport/dane.js';
 import { QUIT_STAGES, type QuitStage } from '../session/script.js';
+import { resolveRoute, type RouteFlags } from './routeFlags.js';
 
-export interface SessionFlags {
+export interface SessionFlags extends RouteFlags {
   connect?: string;
   starttls?: string;
   tls?: boolean;
@@ -87,12 +88,15 @@ function parseQuitAfter(stage: string | undefined): QuitStage | undefined {
   return found;
 }
 
-export function resolveSession(flags: SessionFlags, positional: string[]): Resolved {
+export function resolveSession(flags: SessionFlags, positional: string[], env: NodeJS.ProcessEnv = process.env): Resolved {
   if (positional.length > 1) throw usageError(`unexpected argument "${positional[1]}"`, 'give one server, as -connect host:port');
   if (flags.connect && positional[0] && flags.connect !== positional[0]) {
     throw usageError(`two servers given: -connect ${flags.connect} and ${positional[0]}`);
   }
-  const targetText = flags.connect ?? positional[0];
+  const route = resolveRoute(flags, env);
+  const unix = route?.hop.kind === 'unix';
+  // Over a Unix socket the server has no host name: "localhost" is what SNI and the certificate are checked against (or -servername).
+  const targetText = flags.connect ?? positional[0] ?? (unix ? 'localhost' : undefined);
   if (!targetText) throw usageError('no server given', 'use mailprobe -connect host:port (e.g. -connect mail.example.com:587)');
   exclusive(flags, ['starttls', 'tls', 'plain']);
   exclusive(flags, ['tls1_2', 'tls1_3']);
@@ -114,7 +118,9 @@ export function resolveSession(flags: SessionFlags, positional: string[]): Resol
     protocol = starttls;
     port ??= starttls.defaultPort;
   } else {
-    const chosen = flags.tls ? 'tls' : flags.plain ? 'plain' : undefined;
+    const chosen = flags.tls ? 'tls' : flags.plain || (unix && !flags.tls) ? 'plain' : undefined;
+    if (unix && !flags.tls && !flags.plain) modeNote = 'Unix socket: plaintext (-tls or -starttls PROTO choose otherwise)';
+    if (port === undefined && unix) port = proto?.defaultPort ?? 0;
     if (port === undefined) {
       if (!proto) throw usageError(`no port given for ${target.host}`, 'write host:port, e.g. mail.example.com:587, or give -starttls PROTO');
       port = chosen === 'tls' && proto.implicitTlsPort ? proto.implicitTlsPort : proto.defaultPort;
@@ -122,6 +128,7 @@ export function resolveSession(flags: SessionFlags, positional: string[]): Resol
     const byPort = PORT_DEFAULTS.get(port);
     protocol = proto ?? (byPort ? (protocolByName(byPort.protocol) as ProtocolSpec) : raw);
     if (chosen) mode = chosen;
+    else if (unix) mode = 'plain';
     else if (byPort && (!proto || proto === protocolByName(byPort.protocol))) {
       mode = byPort.mode;
       modeNote = `port ${port}: ${mode === 'tls' ? 'implicit TLS' : `STARTTLS ${protocol.name}`} (chosen by the port; -tls, -plain or -starttls choose otherwise)`;
@@ -135,6 +142,7 @@ export function resolveSession(flags: SessionFlags, positional: string[]): Resol
     host: target.host,
     port,
     family: flags.ipv4 ? 4 : flags.ipv6 ? 6 : undefined,
+    route,
     mode,
     protocol,
     tls: {

@@ -6,7 +6,9 @@ import { MailprobeError, serverClosed } from '../errors.js';
 import { recogniseGreeting } from '../protocols/registry.js';
 import { raw } from '../protocols/raw/index.js';
 import type { Capabilities, DialogueContext, ProtocolSpec } from '../protocols/types.js';
-import { connectTcp, describeNetError } from '../transport/connect.js';
+import { describeNetError } from '../transport/connect.js';
+import { openRoute } from '../transport/route/open.js';
+import { describeHop } from '../transport/route/types.js';
 import { handshake, NotTlsError, type TlsInfo } from '../transport/handshake.js';
 import { tlsConnectionOptions } from '../transport/tlsOptions.js';
 import { formatHostPort } from '../transport/address.js';
@@ -72,15 +74,14 @@ export async function establish(options: SessionOptions, observer: ConnectionObs
   const where = formatHostPort(options.host, options.port);
   // A bad -CAfile/-CApath is a usage error before anything touches the network.
   tlsConnectionOptions(options.tls);
-  observer.event({ kind: 'connecting', where, mode: describeMode(options) });
+  const via = options.route && describeHop(options.route.hop);
+  observer.event({ kind: 'connecting', where: via ? `${where} ${via}` : where, mode: describeMode(options) });
   const started = performance.now();
   const since = () => Math.round((performance.now() - started) * 10) / 10;
-  let socket: ServerConnection['socket'] = await connectTcp(
-    { host: options.host, port: options.port, family: options.family, timeoutMs: options.timeoutMs },
-    where,
-  );
+  const opened = await openRoute({ host: options.host, port: options.port, family: options.family }, options.route, options.timeoutMs);
+  let socket: ServerConnection['socket'] = opened.socket;
   const timings: Established['timings'] = { connectMs: since() };
-  observer.event({ kind: 'connected', address: formatHostPort(socket.remoteAddress ?? options.host, socket.remotePort ?? options.port) });
+  observer.event({ kind: 'connected', address: opened.reached });
   let tag = 0;
   const context: DialogueContext = {
     clientName: options.clientName ?? defaultClientName(socket),

@@ -2,6 +2,7 @@
 import type { ModeName } from '../protocols/registry.js';
 import type { ProtocolSpec } from '../protocols/types.js';
 import type { TlsSettings } from '../transport/tlsOptions.js';
+import type { Route } from '../transport/route/types.js';
 
 import type { QuitStage } from '../protocols/types.js';
 
@@ -11,6 +12,8 @@ export interface SessionOptions {
   host: string;
   port: number;
   family?: 4 | 6;
+  /** How the bytes get there (proxy, Unix socket, source address, PROXY header); direct TCP when absent. */
+  route?: Route;
   mode: ModeName;
   protocol: ProtocolSpec;
   tls: TlsSettings;

@@ -8,6 +8,7 @@ import { connectUnobserved } from '../client/establish.js';
 import { closeAfterGoodbye, goodbye } from '../client/goodbye.js';
 import type { Established } from '../client/establish.js';
 import { dialTcp } from '../transport/connect.js';
+import { isDirect } from '../transport/route/types.js';
 import type { SessionOptions } from '../client/options.js';
 import type { HeaderMaker } from './message.js';
 import type { LoadStats } from './stats.js';
@@ -86,7 +87,7 @@ export function makeEnvelope(from: string, to: string[]): Envelope {
 function runPlain(plan: LoadPlan, stats: LoadStats, watchdog: Watchdog, done: () => void): void {
   let socket: Socket;
   try {
-    socket = dialTcp(plan.session);
+    socket = dialTcp({ ...plan.session, bind: plan.session.route?.bind });
   } catch (error) {
     stats.connectionFailed(messageOf(error));
     return done();
@@ -131,7 +132,7 @@ async function runFull(plan: LoadPlan, stats: LoadStats, watchdog: Watchdog, don
 export function runConnection(plan: LoadPlan, stats: LoadStats, watchdog: Watchdog): Promise<void> {
   if (!plan.take()) return Promise.resolve();
   return new Promise((resolve) => {
-    if (plan.session.mode === 'plain' && !plan.user) runPlain(plan, stats, watchdog, resolve);
+    if (plan.session.mode === 'plain' && !plan.user && isDirect(plan.session.route)) runPlain(plan, stats, watchdog, resolve);
     else void runFull(plan, stats, watchdog, resolve);
   });
 }

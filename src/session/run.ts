@@ -7,8 +7,7 @@ import { establish } from '../client/establish.js';
 import type { SessionOptions } from '../client/options.js';
 import { EXIT_CODES, MailprobeError } from '../errors.js';
 import type { Printer } from '../terminal/printer.js';
-import { formatHostPort } from '../transport/address.js';
-import { connectTcp } from '../transport/connect.js';
+import { openRoute } from '../transport/route/open.js';
 import { sessionObserver } from './observer.js';
 import { Session, type SessionIo } from './session.js';
 import type { MxTarget } from './mx.js';
@@ -20,9 +19,8 @@ const FAREWELL_MS = 2_000;
 
 export async function runSession(options: SessionOptions, printer: Printer, io: SessionIo): Promise<number> {
   if (options.quitAfter === 'connect') {
-    const where = formatHostPort(options.host, options.port);
-    const socket = await connectTcp({ host: options.host, port: options.port, family: options.family, timeoutMs: options.timeoutMs }, where);
-    printer.note(`connected to ${where}; quitting after connect as asked`);
+    const { socket, reached } = await openRoute({ host: options.host, port: options.port, family: options.family }, options.route, options.timeoutMs);
+    printer.note(`connected to ${reached}; quitting after connect as asked`);
     socket.destroy();
     return EXIT_CODES.OK;
   }

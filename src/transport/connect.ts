@@ -37,39 +37,14 @@ export function describeNetError(err: NodeJS.ErrnoException, where: string): Mai
 
 /**
  * Starts a TCP connection and returns its socket at once, still connecting: the caller
- * listens for 'connect' and 'error' (errors through describeNetError). For callers that
- * bound the time themselves; connectTcp below does it with a timer.
+ * listens for 'connect' and 'error' (errors through describeNetError) and bounds the time
+ * (route/open.ts, and the load run's watchdog).
  */
-export function dialTcp(options: Omit<TcpOptions, 'timeoutMs'>): Socket {
-  const { host, port, family } = options;
+export function dialTcp(options: Omit<TcpOptions, 'timeoutMs'> & { bind?: { address: string; port?: number } }): Socket {
+  const { host, port, family, bind } = options;
   const literal = isIP(host);
   if (family && literal && literal !== family) throw usageError(`-${family} was given but ${host} is an IPv${literal} address`);
-  return netConnect({ host, port, family: family ?? 0, noDelay: true });
-}
-
-export function connectTcp(options: TcpOptions, where: string): Promise<Socket> {
-  const { timeoutMs } = options;
-  let socket: Socket;
-  try {
-    socket = dialTcp(options);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(connectTimeout(where, timeoutMs));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(describeNetError(err, where));
-    });
-  });
+  return netConnect({ host, port, family: family ?? 0, noDelay: true, localAddress: bind?.address, localPort: bind?.port });
 }
 
 export function connectTimeout(where: string, timeoutMs: number): MailprobeError {
