@@ -24,6 +24,10 @@ await build({
   define: { MAILPROBE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': 'mailprobeBundleUrl' },
   banner: { js: 'var mailprobeBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
+  // The ASN.1 schemas (OCSP responses, certificate extensions) are required from
+  // node_modules when a flag needs them, not compiled into every start: they would add
+  // ~430 KB to the bundle and ~8 ms to each run.
+  external: ['@peculiar/*'],
 });
 
 // Running the bundle's top level before making the cache puts the functions it compiles on

@@ -49,6 +49,35 @@ function chainCompleteness(info: TlsInfo): CheckResult {
   };
 }
 
+/** The stapled OCSP response: none is information; revoked, stale or badly signed fails. */
+function stapleCheck(info: TlsInfo): CheckResult {
+  const { ocsp } = info;
+  const id = 'certificate.ocsp_staple';
+  if (!info.ocspStapled) return { id, verdict: 'info', summary: 'no OCSP response stapled', details: { stapled: false } };
+  if (!ocsp) return { id, verdict: 'info', summary: 'an OCSP response was stapled (not read)', details: { stapled: true } };
+  const details = {
+    stapled: true,
+    responseStatus: ocsp.responseStatus,
+    certStatus: ocsp.status?.kind ?? null,
+    revokedAt: ocsp.status?.kind === 'revoked' ? ocsp.status.at.toISOString() : undefined,
+    revocationReason: ocsp.status?.kind === 'revoked' ? ocsp.status.reason : undefined,
+    producedAt: ocsp.producedAt?.toISOString(),
+    thisUpdate: ocsp.thisUpdate?.toISOString(),
+    nextUpdate: ocsp.nextUpdate?.toISOString(),
+    signatureVerified: ocsp.signature.verified,
+    signer: ocsp.signature.signer,
+    responder: ocsp.responder,
+  };
+  const fail = (summary: string): CheckResult => ({ id, verdict: 'fail', summary, details });
+  if (ocsp.responseStatus !== 'successful') return fail(`the stapled OCSP response is an error: ${ocsp.responseStatus}`);
+  if (!ocsp.signature.verified) return fail(`the stapled OCSP response is not to be trusted: ${ocsp.signature.problem}`);
+  if (!ocsp.status) return fail('the stapled OCSP response has no entry for this certificate');
+  if (ocsp.status.kind === 'revoked') return fail(`the certificate is REVOKED (stapled OCSP response${ocsp.status.reason ? `: ${ocsp.status.reason}` : ''}, since ${ocsp.status.at.toISOString()})`);
+  if (ocsp.stale) return fail(`the stapled OCSP response is stale: ${ocsp.stale}`);
+  if (ocsp.status.kind === 'unknown') return { id, verdict: 'warn', summary: 'the stapled OCSP response says the responder does not know this certificate', details };
+  return { id, verdict: 'ok', summary: `a good OCSP response was stapled, signed by ${ocsp.signature.signer}, valid until ${ocsp.nextUpdate?.toISOString() ?? 'further notice (no nextUpdate)'}`, details };
+}
+
 export function certificateChecks(info: TlsInfo, thresholds: ExpiryThresholds): CheckResult[] {
   const leaf = info.chain[0];
   if (!leaf) return [{ id: 'certificate.chain', verdict: 'fail', summary: 'the server sent no certificate' }];
@@ -97,11 +126,6 @@ export function certificateChecks(info: TlsInfo, thresholds: ExpiryThresholds): 
     details: { algorithm: leaf.signatureAlgorithm },
   });
   results.push(chainCompleteness(info));
-  results.push({
-    id: 'certificate.ocsp_staple',
-    verdict: 'info',
-    summary: info.ocspStapled ? 'an OCSP response was stapled' : 'no OCSP response stapled',
-    details: { stapled: info.ocspStapled },
-  });
+  results.push(stapleCheck(info));
   return results;
 }

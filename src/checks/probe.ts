@@ -15,7 +15,7 @@ export async function probeVersions(options: SessionOptions): Promise<VersionPro
   return Promise.all(
     TLS_VERSIONS.map(async (version): Promise<VersionProbe> => {
       try {
-        const { connection } = await connectUnobserved({ ...options, noEhlo: true, tls: { ...options.tls, onlyVersion: version, tls12Only: false, tls13Only: false } }, { recognise: false });
+        const { connection } = await connectUnobserved({ ...options, noEhlo: true, tls: { ...options.tls, onlyVersion: version, versions: undefined } }, { recognise: false });
         connection.close();
         return { version, accepted: true };
       } catch (error) {

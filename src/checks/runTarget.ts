@@ -120,7 +120,8 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
   const versionProbe = options.mode !== 'plain' && check.versions ? probeVersions(options) : undefined;
   let established: Established;
   try {
-    established = await connectUnobserved(options);
+    // The staple is read and verified: a revoked or stale one fails the certificate.
+    established = await connectUnobserved({ ...options, tls: { ...options.tls, status: true } });
   } catch (error) {
     const failure = error instanceof MailprobeError ? error : new MailprobeError('INTERNAL', String(error));
     // Not reaching the server at all means the checks could not run; a server that

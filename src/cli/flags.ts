@@ -2,6 +2,7 @@
 // accepted as -name and --name; `aliases` are GNU-style spellings that mean the same.
 import { PROTOCOLS } from '../protocols/registry.js';
 import { ROUTE_FLAGS } from './routeFlags.js';
+import { CONNECTION_TLS_FLAGS, TLS_FLAGS } from './tlsFlags.js';
 
 /** The -starttls names, from the registry: a new protocol appears here by itself. */
 export const STARTTLS_NAMES = [...PROTOCOLS.values()].flatMap((spec) => (spec.startTlsName ? [spec.startTlsName] : []));
@@ -41,11 +42,10 @@ export const SESSION_FLAGS: FlagSpec[] = [
   { name: 'CApath', value: 'dir', aliases: ['capath', 'ca-path'], help: 'directory of PEM CA certificates (added to the system roots)' },
   { name: 'verify_return_error', aliases: ['verify-return-error', 'strict'], help: 'stop when the certificate does not verify' },
   { name: 'showcerts', aliases: ['show-certs'], help: 'print the PEM of every certificate the server sent' },
-  { name: 'tls1_2', aliases: ['tls1.2'], help: 'use TLS 1.2 only' },
-  { name: 'tls1_3', aliases: ['tls1.3'], help: 'use TLS 1.3 only' },
   { name: 'cipher', value: 'list', help: 'TLS 1.2 cipher list (OpenSSL syntax)' },
   { name: 'ciphersuites', value: 'list', help: 'TLS 1.3 cipher suites (OpenSSL syntax)' },
   { name: 'alpn', value: 'list', help: 'comma-separated ALPN protocols to offer' },
+  ...TLS_FLAGS,
   { name: 'dane_tlsa_rrdata', value: 'U S M hex', aliases: ['dane-tlsa-rrdata'], repeatable: true, help: 'authenticate the server by this TLSA record (DANE, RFC 7672) instead of the CA chain; repeatable' },
   { name: 'dane_tlsa_domain', value: 'name', aliases: ['dane-tlsa-domain'], help: 'the TLSA base domain a DANE-TA(2) certificate must name (default: the host)' },
   { name: 'mx', value: 'domain', help: 'connect to the first MX of DOMAIN that answers, as a sending server would (STARTTLS smtp), with its DNSSEC, DANE and MTA-STS verdicts' },
@@ -70,7 +70,7 @@ export const SESSION_FLAGS: FlagSpec[] = [
 ];
 
 /** Flags shared by every command that connects: where, how, and which TLS. */
-const CONNECTION = ['starttls', 'tls', 'plain', 'proto', 'servername', 'noservername', 'name', 'xmpphost', 'CAfile', 'CApath', 'dane_tlsa_rrdata', 'dane_tlsa_domain', 'timeout', 'ipv4', 'ipv6', ...ROUTE_FLAGS.map((flag) => flag.name), 'help'];
+const CONNECTION = ['starttls', 'tls', 'plain', 'proto', 'servername', 'noservername', 'name', 'xmpphost', 'CAfile', 'CApath', 'dane_tlsa_rrdata', 'dane_tlsa_domain', 'timeout', 'ipv4', 'ipv6', ...ROUTE_FLAGS.map((flag) => flag.name), ...CONNECTION_TLS_FLAGS, 'help'];
 
 /** The credential policy's opt-ins, the same for every command that can log in. */
 export const CREDENTIAL_FLAGS = SESSION_FLAGS.filter((flag) => flag.name === 'allow_plaintext_auth' || flag.name === 'insecure');

@@ -14,13 +14,14 @@ import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { CREDENTIAL_FLAGS, SESSION_FLAGS, type FlagSpec } from './flags.js';
 import { ROUTE_FLAGS } from './routeFlags.js';
+import { CONNECTION_TLS_FLAGS } from './tlsFlags.js';
 import { commandHelp } from './help.js';
 import type { MainIo } from './io.js';
 import { commandContext, normaliseArgv } from './normalise.js';
 import { parseArgs, type ParsedFlags } from './program.js';
 import { resolveSession, type SessionFlags } from './resolve.js';
 
-const CONNECTION = ['starttls', 'tls', 'plain', 'servername', 'noservername', 'name', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', ...ROUTE_FLAGS.map((flag) => flag.name), 'help'];
+const CONNECTION = ['starttls', 'tls', 'plain', 'servername', 'noservername', 'name', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', ...ROUTE_FLAGS.map((flag) => flag.name), ...CONNECTION_TLS_FLAGS, 'help'];
 
 export const LOAD_FLAGS: FlagSpec[] = [
   ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),

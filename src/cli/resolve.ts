@@ -9,8 +9,9 @@ import { parseTarget } from './target.js';
 import { parseTlsaRrdata, type TlsaRecord } from '../transport/dane.js';
 import { QUIT_STAGES, type QuitStage } from '../session/script.js';
 import { resolveRoute, type RouteFlags } from './routeFlags.js';
+import { resolveTlsFlags, type TlsFlags } from './tlsFlags.js';
 
-export interface SessionFlags extends RouteFlags {
+export interface SessionFlags extends RouteFlags, TlsFlags {
   connect?: string;
   starttls?: string;
   tls?: boolean;
@@ -34,8 +35,6 @@ export interface SessionFlags extends RouteFlags {
   CApath?: string;
   verify_return_error?: boolean;
   showcerts?: boolean;
-  tls1_2?: boolean;
-  tls1_3?: boolean;
   cipher?: string;
   ciphersuites?: string;
   alpn?: string;
@@ -99,7 +98,6 @@ export function resolveSession(flags: SessionFlags, positional: string[], env: N
   const targetText = flags.connect ?? positional[0] ?? (unix ? 'localhost' : undefined);
   if (!targetText) throw usageError('no server given', 'use mailprobe -connect host:port (e.g. -connect mail.example.com:587)');
   exclusive(flags, ['starttls', 'tls', 'plain']);
-  exclusive(flags, ['tls1_2', 'tls1_3']);
   exclusive(flags, ['ipv4', 'ipv6']);
   exclusive(flags, ['servername', 'noservername']);
   exclusive(flags, ['crlf', 'lf']);
@@ -138,6 +136,7 @@ export function resolveSession(flags: SessionFlags, positional: string[], env: N
     }
   }
 
+  if (flags.reconnect && mode === 'plain') throw usageError('-reconnect resumes a TLS session, and this connection has no TLS', 'give -starttls PROTO or -tls');
   const options: SessionOptions = {
     host: target.host,
     port,
@@ -151,8 +150,7 @@ export function resolveSession(flags: SessionFlags, positional: string[], env: N
       noServername: flags.noservername,
       caFile: flags.CAfile,
       caPath: flags.CApath,
-      tls12Only: flags.tls1_2,
-      tls13Only: flags.tls1_3,
+      ...resolveTlsFlags(flags, env),
       cipher: flags.cipher,
       ciphersuites: flags.ciphersuites,
       alpn: flags.alpn ? flags.alpn.split(',').map((p) => p.trim()).filter(Boolean) : undefined,
@@ -175,6 +173,7 @@ export function resolveSession(flags: SessionFlags, positional: string[], env: N
     log: flags.log,
     script: flags.script,
     quitAfter: parseQuitAfter(flags.quit_after),
+    reconnect: !!flags.reconnect,
   };
   return { options, modeNote };
 }

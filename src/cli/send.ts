@@ -15,6 +15,7 @@ import { SEND_EXIT_LINES } from '../send/stages.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { ROUTE_FLAGS } from './routeFlags.js';
+import { CONNECTION_TLS_FLAGS } from './tlsFlags.js';
 import { SESSION_FLAGS, type FlagSpec } from './flags.js';
 import type { MainIo } from './io.js';
 import { commandContext, normaliseArgv } from './normalise.js';
@@ -23,7 +24,7 @@ import { resolveSession, type SessionFlags } from './resolve.js';
 import { parseTarget } from './target.js';
 
 /** The connection flags every mailprobe command takes, as the session spells them. */
-const CONNECTION = ['servername', 'noservername', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', ...ROUTE_FLAGS.map((flag) => flag.name), 'allow_plaintext_auth', 'insecure', 'pass_file', 'resolver'];
+const CONNECTION = ['servername', 'noservername', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', ...ROUTE_FLAGS.map((flag) => flag.name), ...CONNECTION_TLS_FLAGS, 'allow_plaintext_auth', 'insecure', 'pass_file', 'resolver'];
 
 export const SEND_FLAGS: FlagSpec[] = [
   { name: 'to', value: 'address[,address...]', aliases: ['t'], repeatable: true, help: 'recipient (required); repeat, or separate with commas' },

@@ -41,6 +41,8 @@ export interface SessionOptions {
   script?: string;
   /** End the session politely once this stage is done (as swaks --quit-after). */
   quitAfter?: QuitStage;
+  /** -reconnect: five more connections resuming the TLS session, each said resumed or not. */
+  reconnect?: boolean;
 }
 
 /** One server to try, for --mx and --srv: its options, and a label for notes. */

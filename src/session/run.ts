@@ -9,6 +9,7 @@ import { EXIT_CODES, MailprobeError } from '../errors.js';
 import type { Printer } from '../terminal/printer.js';
 import { openRoute } from '../transport/route/open.js';
 import { sessionObserver } from './observer.js';
+import { reconnect } from './reconnect.js';
 import { Session, type SessionIo } from './session.js';
 import type { MxTarget } from './mx.js';
 
@@ -33,6 +34,7 @@ export async function runSession(options: SessionOptions, printer: Printer, io: 
   const observer = sessionObserver(printer, options);
   const established = await establish({ ...options, quiet: false }, observer);
   const { connection, context } = established;
+  if (options.reconnect && connection.tls) await reconnect(options, connection.tls, printer);
   const closing = connection.protocol.closingDialogue;
   if (closing) {
     // No line session in this protocol: its own dialogue takes the session's place (shown

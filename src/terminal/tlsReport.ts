@@ -23,6 +23,41 @@ function validity(cert: CertificateInfo, p: Palette): SafeText {
   return safe`${range} ${cert.daysLeft < 14 ? p.warn(left) : left}`;
 }
 
+const when = (date: Date | undefined) => (date ? day(date) : safe`none given`);
+
+/** The staple: whether there was one, and with -status what it says and whether it holds. */
+function ocspLines(info: TlsInfo, p: Palette, e: (text: string) => SafeText): SafeText[] {
+  const head = p.bold(safe`OCSP stapling`);
+  const { ocsp } = info;
+  if (!ocsp) return [safe`${head} ${info.ocspStapled ? safe`a response was stapled` : safe`no response stapled`}`];
+  if (ocsp.responseStatus !== 'successful') return [safe`${head} ${p.error(safe`the responder answered ${e(ocsp.responseStatus)}`)}${ocsp.signature.problem ? safe` (${e(ocsp.signature.problem)})` : safe``}`];
+  const status = ocsp.status;
+  const statusText = !status
+    ? p.error(safe`the response has no entry for this certificate`)
+    : status.kind === 'good'
+      ? p.good(safe`good`)
+      : status.kind === 'revoked'
+        ? p.error(safe`REVOKED since ${day(status.at)}${status.reason ? safe` (${e(status.reason)})` : safe``}`)
+        : p.warn(safe`unknown to the responder`);
+  const signature = ocsp.signature.verified ? p.good(safe`verified: signed by ${e(ocsp.signature.signer ?? '')}`) : p.error(safe`NOT verified: ${e(ocsp.signature.problem ?? '')}`);
+  return [
+    safe`${head} a response was stapled`,
+    safe`  cert status  ${statusText}`,
+    safe`  signature    ${signature}`,
+    safe`  responder    ${e(ocsp.responder ?? 'not named')}`,
+    safe`  produced at  ${when(ocsp.producedAt)}`,
+    safe`  this update  ${when(ocsp.thisUpdate)}`,
+    safe`  next update  ${when(ocsp.nextUpdate)}${ocsp.stale ? safe` ${p.error(safe`(STALE: ${e(ocsp.stale)})`)}` : safe``}`,
+  ];
+}
+
+/** New, or resumed: what s_client calls "New" and "Reused". */
+function sessionText(info: TlsInfo, p: Palette): SafeText {
+  if (info.session.resumed) return p.good(safe`resumed (the saved session was accepted)`);
+  if (info.session.offered) return p.warn(safe`new: the server did not resume the session offered`);
+  return safe`new`;
+}
+
 function verdictLines(info: TlsInfo, p: Palette, e: (text: string) => SafeText): SafeText[] {
   const { verdict } = info;
   if (verdict.verified && verdict.by) return [p.good(safe`verified by ${e(verdict.by)}`)];
@@ -40,7 +75,9 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
     safe`  key exchange ${e(info.keyExchange ?? 'not reported')}`,
     safe`  ALPN         ${info.alpn ? e(info.alpn) : safe`none`}`,
     safe`  SNI sent     ${info.sni ? e(info.sni) : safe`none`}`,
+    safe`  session      ${sessionText(info, p)}`,
   ];
+  if (info.clientCertificate) lines.push(safe`  client cert  ${e(info.clientCertificate)} (offered if the server asks for one)`);
   if (leaf) {
     const weakKey = leaf.keyType === 'RSA' && (leaf.keyBits ?? 0) < 2048;
     const signature = e(leaf.signatureAlgorithm ?? 'unknown');
@@ -62,7 +99,7 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
       }),
     );
   }
-  lines.push(safe`${p.bold(safe`OCSP stapling`)} ${info.ocspStapled ? safe`a response was stapled` : safe`no response stapled`}`);
+  lines.push(...ocspLines(info, p, e));
   if (info.sourceDomain) {
     const { name, matches } = info.sourceDomain;
     lines.push(safe`${p.bold(safe`SRV domain`)}    ${matches ? safe`the certificate is valid for ${e(name)} too` : safe`the certificate is not valid for ${e(name)}, the domain the SRV record came from (a client without DNSSEC for the SRV answer may refuse it)`}`);
@@ -95,5 +132,6 @@ export function formatBriefTls(info: TlsInfo, p: Palette): SafeText {
   const leaf = info.chain[0];
   const cert = leaf ? safe`cert ${e(leaf.subject)}, ${leaf.daysLeft} days left` : safe`no certificate`;
   const verdict = info.verdict.verified ? p.good(safe`verified`) : p.error(safe`NOT verified (${e(info.verdict.reasons[0] ?? '')})`);
-  return safe`TLS ${e(info.protocol)} ${e(info.cipher)}${info.keyExchange ? safe` ${e(info.keyExchange)}` : safe``}, ${cert}, ${verdict}`;
+  const resumed = info.session.resumed ? safe`, session resumed` : safe``;
+  return safe`TLS ${e(info.protocol)} ${e(info.cipher)}${info.keyExchange ? safe` ${e(info.keyExchange)}` : safe``}${resumed}, ${cert}, ${verdict}`;
 }

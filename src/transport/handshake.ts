@@ -1,9 +1,13 @@
 // Runs the TLS handshake over a connected socket (implicit TLS, or after a STARTTLS
 // go-ahead) and gathers everything the report shows.
+import { X509Certificate } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { MailprobeError, timeoutError } from '../errors.js';
-import { describeCertificate, type CertificateInfo } from './certificate.js';
+import { describeCertificate, joinDn, type CertificateInfo } from './certificate.js';
+import { saveSession } from './session.js';
+import { readOcspResponse, type OcspFacts } from './ocsp.js';
 import { TlsRecordGuard } from './tlsGuard.js';
 import { identityName, sniName, tlsConnectionOptions, type TlsSettings } from './tlsOptions.js';
 import { chainAnchor, type Anchor } from './anchor.js';
@@ -20,6 +24,19 @@ export interface TlsInfo {
   /** How many of `chain` the server sent; the rest were found in the local trust store. */
   sentCount: number;
   ocspStapled: boolean;
+  /** The stapled OCSP response (DER), when the server sent one. */
+  ocspResponse?: Buffer;
+  /** With -status (and in `check`): that response read and verified. */
+  ocsp?: OcspFacts;
+  /** Whether a saved session was offered (-sess_in, -reconnect) and whether the server resumed it. */
+  session: { offered: boolean; resumed: boolean };
+  /**
+   * The newest session the server handed out (with TLS 1.3 its tickets come after the
+   * handshake, so this field is set again as they arrive): what -reconnect resumes.
+   */
+  latestSession?: Buffer;
+  /** The subject of the client certificate offered (-cert, -pkcs12), if one was configured. */
+  clientCertificate?: string;
   verdict: Verdict;
   /** OpenSSL's own verification code, when the chain did not verify. */
   authorizationError?: string;
@@ -53,7 +70,7 @@ export class NotTlsError extends MailprobeError {
   }
 }
 
-function peerChain(socket: TLSSocket): { peer?: PeerCertificate; chain: CertificateInfo[] } {
+function peerChain(socket: TLSSocket, now?: Date): { peer?: PeerCertificate; chain: CertificateInfo[] } {
   const peer = socket.getPeerCertificate(true);
   if (!peer || !peer.raw) return { chain: [] };
   const chain: CertificateInfo[] = [];
@@ -61,7 +78,7 @@ function peerChain(socket: TLSSocket): { peer?: PeerCertificate; chain: Certific
   for (let cert: PeerCertificate | undefined = peer; cert?.raw; cert = (cert as { issuerCertificate?: PeerCertificate }).issuerCertificate) {
     if (seen.has(cert.fingerprint256)) break;
     seen.add(cert.fingerprint256);
-    chain.push(describeCertificate(cert.raw));
+    chain.push(describeCertificate(cert.raw, now));
   }
   return { peer, chain };
 }
@@ -88,12 +105,40 @@ function keyExchangeOf(socket: TLSSocket): string | undefined {
   return [name ?? type, size ? `${size} bits` : undefined].filter(Boolean).join(', ');
 }
 
+/** The staple read against the server's certificate and its issuer (the next in the chain). */
+async function stapleFacts(der: Buffer, chain: CertificateInfo[], at?: Date): Promise<OcspFacts> {
+  const [leaf, issuer] = chain.map((cert) => new X509Certificate(cert.pem));
+  return readOcspResponse(der, leaf, issuer, at);
+}
+
+/** The subject of the client certificate configured, for the report (a PKCS#12 file says it once opened). */
+function clientSubject(settings: TlsSettings): string | undefined {
+  const client = settings.clientCertificate;
+  if (!client) return undefined;
+  if ('pfx' in client) return 'from the PKCS#12 file';
+  try {
+    return joinDn(new X509Certificate(client.cert).subject);
+  } catch {
+    return 'from the -cert file';
+  }
+}
+
 export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number): Promise<{ socket: TLSSocket; info: TlsInfo }> {
   const options = tlsConnectionOptions(settings);
   const guard = new TlsRecordGuard(raw);
   return new Promise((resolve, reject) => {
-    let ocspStapled = false;
+    let ocspResponse: Buffer | undefined;
+    let latestSession: Buffer | undefined;
+    let info: TlsInfo | undefined;
     const socket = tlsConnect({ ...options, socket: guard as unknown as Socket });
+    const { keylogFile, sessionOut } = settings;
+    if (keylogFile) socket.on('keylog', (line: Buffer) => appendFileSync(keylogFile, line, { mode: 0o600 }));
+    // Every session the server hands out (TLS 1.3 tickets come after the handshake).
+    socket.on('session', (session: Buffer) => {
+      latestSession = session;
+      if (info) info.latestSession = session;
+      if (sessionOut) saveSession(sessionOut, session);
+    });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(timeoutError('TLS_TIMEOUT', `the TLS handshake did not finish within ${timeoutMs / 1000} s`, {
@@ -101,39 +146,50 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
       }));
     }, timeoutMs);
     socket.on('OCSPResponse', (response: Buffer | null) => {
-      ocspStapled = !!response && response.length > 0;
+      ocspResponse = response && response.length > 0 ? response : undefined;
     });
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
-      const { peer, chain } = peerChain(socket);
+      const { peer, chain } = peerChain(socket, settings.atTime);
       const name = identityName(settings);
       const authorizationError = socket.authorizationError ? String(socket.authorizationError) : undefined;
       const anchor = authorizationError ? chainAnchor(chain, settings) : undefined;
       const cipher = socket.getCipher();
-      const pkix = judgeCertificate(authorizationError, peer, chain, name, anchor);
+      const pkix = judgeCertificate(authorizationError, peer, chain, name, anchor, { atTime: settings.atTime, depth: settings.verifyDepth });
       const daneName = settings.dane?.domain ?? name;
       const sent = sentChain(socket);
       const dane = settings.dane && matchDane(settings.dane.records, sent, daneName);
-      resolve({
-        socket,
-        info: {
-          protocol: socket.getProtocol() ?? 'unknown',
-          cipher: cipher.standardName || cipher.name,
-          keyExchange: keyExchangeOf(socket),
-          alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined,
-          sni: sniName(settings),
-          chain,
-          sentCount: Math.min(sent.length, chain.length),
-          ocspStapled,
-          authorizationError,
-          anchor,
-          verdict: dane ? daneVerdict(dane, daneName) : pkix,
-          ...(dane ? { dane, pkix } : {}),
-          ...(settings.sourceDomain ? { sourceDomain: { name: settings.sourceDomain, matches: !!peer && !checkServerIdentity(settings.sourceDomain, peer) } } : {}),
-          ...(settings.mtaSts ? { mtaSts: { ...settings.mtaSts, certificateValid: pkix.verified } } : {}),
-        },
-      });
+      info = {
+        protocol: socket.getProtocol() ?? 'unknown',
+        cipher: cipher.standardName || cipher.name,
+        keyExchange: keyExchangeOf(socket),
+        alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined,
+        sni: sniName(settings),
+        chain,
+        sentCount: Math.min(sent.length, chain.length),
+        ocspStapled: ocspResponse !== undefined,
+        ocspResponse,
+        session: { offered: settings.session !== undefined, resumed: socket.isSessionReused() },
+        latestSession,
+        clientCertificate: clientSubject(settings),
+        authorizationError,
+        anchor,
+        verdict: dane ? daneVerdict(dane, daneName) : pkix,
+        ...(dane ? { dane, pkix } : {}),
+        ...(settings.sourceDomain ? { sourceDomain: { name: settings.sourceDomain, matches: !!peer && !checkServerIdentity(settings.sourceDomain, peer) } } : {}),
+        ...(settings.mtaSts ? { mtaSts: { ...settings.mtaSts, certificateValid: pkix.verified } } : {}),
+      };
+      if (!settings.status || !ocspResponse) return resolve({ socket, info });
+      // Reading the staple loads the ASN.1 library: only when asked (-status, check).
+      const done = info;
+      const settle = (ocsp: OcspFacts) => {
+        done.ocsp = ocsp;
+        resolve({ socket, info: done });
+      };
+      stapleFacts(ocspResponse, chain, settings.atTime).then(settle, (error: unknown) =>
+        settle({ responseStatus: 'unreadable', signature: { verified: false, problem: `the response is not valid OCSP: ${(error as Error).message}` } }),
+      );
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

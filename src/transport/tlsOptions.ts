@@ -17,8 +17,28 @@ export interface TlsSettings {
   noServername?: boolean;
   caFile?: string;
   caPath?: string;
-  tls12Only?: boolean;
-  tls13Only?: boolean;
+  /** The protocol versions offered (-tls1 … -tls1_3, -no_tls1 …, -min/-max_protocol); Node's default (1.2 to 1.3) when absent. */
+  versions?: { min: TlsVersion; max: TlsVersion };
+  /** -groups / -curves: key exchange groups, colon-separated (X25519:P-256). */
+  groups?: string;
+  /** -sigalgs: signature algorithms offered, colon-separated. */
+  sigalgs?: string;
+  /** -keylogfile: where the session keys are appended (NSS key log format). */
+  keylogFile?: string;
+  /** -cert/-key/-pass or -pkcs12: the client certificate offered when the server asks. */
+  clientCertificate?: ClientCertificate;
+  /** -verify_hostname: the name the certificate must hold, instead of the server's. */
+  verifyHostname?: string;
+  /** -verify N / -verify_depth N: at most N intermediate CA certificates. */
+  verifyDepth?: number;
+  /** -attime: the moment the certificates' validity is judged at. */
+  atTime?: Date;
+  /** -sess_in: a saved session (DER) to resume. */
+  session?: Buffer;
+  /** -sess_out: where the session (and each new ticket) is saved, as PEM. */
+  sessionOut?: string;
+  /** -status: show the OCSP response the server staples, verified. */
+  status?: boolean;
   cipher?: string;
   ciphersuites?: string;
   alpn?: string[];
@@ -31,6 +51,10 @@ export interface TlsSettings {
   /** Exactly this protocol version (for probing which versions a server accepts). */
   onlyVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 }
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+export type ClientCertificate = { cert: string; key: string; passphrase?: string } | { pfx: Buffer; passphrase?: string };
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -76,7 +100,7 @@ export function sniName(settings: TlsSettings): string | undefined {
 
 /** The name the certificate is checked against. */
 export function identityName(settings: TlsSettings): string {
-  return settings.servername ?? settings.host;
+  return settings.verifyHostname ?? settings.servername ?? settings.host;
 }
 
 type TlsConnectionOptions = ConnectionOptions & { requestOCSP?: boolean };
@@ -116,18 +140,40 @@ function makeOptions(settings: TlsSettings): TlsConnectionOptions {
     requestOCSP: true,
   };
   const context: tls.SecureContextOptions = {};
-  if (settings.tls12Only) Object.assign(context, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
-  if (settings.tls13Only) Object.assign(context, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' });
-  if (settings.onlyVersion) Object.assign(context, { minVersion: settings.onlyVersion, maxVersion: settings.onlyVersion });
-  // Node takes TLS 1.2 ciphers and TLS 1.3 suites in one list. Probing old versions needs
-  // OpenSSL's security level 0, or TLS 1.0/1.1 are never even offered.
-  const lowSecurity = settings.onlyVersion === 'TLSv1' || settings.onlyVersion === 'TLSv1.1' ? 'DEFAULT:@SECLEVEL=0' : undefined;
-  const ciphers = [settings.ciphersuites, settings.cipher ?? lowSecurity].filter(Boolean).join(':');
+  const versions = settings.onlyVersion ? { min: settings.onlyVersion, max: settings.onlyVersion } : settings.versions;
+  if (versions) Object.assign(context, { minVersion: versions.min, maxVersion: versions.max });
+  // Node takes TLS 1.2 ciphers and TLS 1.3 suites in one list. TLS 1.0/1.1 need OpenSSL's
+  // security level 0, or they are never even offered.
+  const old = versions?.min === 'TLSv1' || versions?.min === 'TLSv1.1';
+  const cipher = settings.cipher ?? (old ? 'DEFAULT' : undefined);
+  const ciphers = [settings.ciphersuites, cipher && old && !/@SECLEVEL/i.test(cipher) ? `${cipher}:@SECLEVEL=0` : cipher].filter(Boolean).join(':');
   if (ciphers) context.ciphers = ciphers;
+  if (settings.groups) context.ecdhCurve = settings.groups;
+  if (settings.sigalgs) context.sigalgs = settings.sigalgs;
+  const client = settings.clientCertificate;
+  if (client && 'pfx' in client) Object.assign(context, { pfx: client.pfx, passphrase: client.passphrase });
+  else if (client) Object.assign(context, { cert: client.cert, key: client.key, passphrase: client.passphrase });
   Object.assign(options, context);
   if (extra.length > 0) options.secureContext = withExtraCas(context, extra);
+  else if (Object.keys(context).length > 0) options.secureContext = checkedContext(context);
   if (settings.alpn?.length) options.ALPNProtocols = settings.alpn;
+  if (settings.session) options.session = settings.session;
   return options;
+}
+
+/** OpenSSL's refusal of a group, signature algorithm, cipher or key, as one line a user can act on. */
+function contextError(error: unknown): Error {
+  const message = (error as Error).message ?? String(error);
+  const which = /curve|group/i.test(message) ? '-groups' : /sigalg/i.test(message) ? '-sigalgs' : /cipher/i.test(message) ? '-cipher/-ciphersuites' : /decrypt|passphrase|bad password|mac verify/i.test(message) ? '-pass (the key or PKCS#12 file does not open with it)' : /key values mismatch/i.test(message) ? '-cert and -key (the key is not the certificate\'s)' : /PEM|asn1|no start line|header too long/i.test(message) ? '-cert/-key/-pkcs12 (not a PEM certificate and key, or a PKCS#12 file)' : 'the TLS flags';
+  return usageError(`OpenSSL refused ${which}: ${message}`);
+}
+
+function checkedContext(options: tls.SecureContextOptions): tls.SecureContext {
+  try {
+    return tls.createSecureContext(options);
+  } catch (error) {
+    throw contextError(error);
+  }
 }
 
 /**
@@ -137,7 +183,7 @@ function makeOptions(settings: TlsSettings): TlsConnectionOptions {
  * root store costs about 1 ms.
  */
 function withExtraCas(options: tls.SecureContextOptions, cas: string[]): tls.SecureContext {
-  const context = tls.createSecureContext(options);
+  const context = checkedContext(options);
   const native = (context as unknown as { context: { addCACert(pem: string): void } }).context;
   for (const pem of cas) native.addCACert(pem);
   return context;

@@ -57,21 +57,58 @@ function chainReason(code: string, leaf: CertificateInfo | undefined): string {
  * where the chain ends (`anchor`, worked out when it did not verify) adds the trust reason
  * an expired or weak certificate from an unknown CA would otherwise hide.
  */
+/** -attime and -verify_depth: the moment validity is judged at, and the most intermediate CA certificates allowed. */
+export interface JudgeLimits {
+  atTime?: Date;
+  depth?: number;
+}
+
+/** OpenSSL judged dates at the current time: with -attime its date errors are not the verdict. */
+const TIME_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/** Every certificate not valid at `at` (Node's TLS cannot verify at another time, so mailprobe judges the dates). */
+function datesAt(chain: CertificateInfo[], at: Date): string[] {
+  const when = at.toISOString().replace('.000Z', 'Z');
+  return chain.flatMap((cert, i) => {
+    const which = i === 0 ? 'the certificate' : `"${cert.subject}" (chain ${i})`;
+    if (at < cert.validFrom) return [`${which} is not yet valid at -attime ${when}: valid from ${day(cert.validFrom)}`];
+    if (at > cert.validTo) return [`${which} had expired at -attime ${when}: valid until ${day(cert.validTo)}`];
+    return [];
+  });
+}
+
+/** Intermediate CA certificates: neither the leaf nor a self-signed root at the end. */
+function intermediates(chain: CertificateInfo[]): number {
+  const root = chain.length > 1 && chain[chain.length - 1].selfIssued ? 1 : 0;
+  return Math.max(0, chain.length - 1 - root);
+}
+
+/**
+ * Every reason the certificate is not to be trusted: OpenSSL stops at its first error, so
+ * where the chain ends (`anchor`, worked out when it did not verify) adds the trust reason
+ * an expired or weak certificate from an unknown CA would otherwise hide.
+ */
 export function judgeCertificate(
   authorizationError: string | undefined,
   peer: PeerCertificate | undefined,
   chain: CertificateInfo[],
   name: string,
   anchor?: Anchor,
+  limits: JudgeLimits = {},
 ): Verdict {
   const leaf = chain[0];
   if (!peer || !leaf) return { verified: false, name, reasons: ['the server sent no certificate'] };
   const reasons: string[] = [];
   const trust = anchor && anchorReason(anchor, chain.length);
-  if (authorizationError) reasons.push(TRUST_CODES.has(authorizationError) && trust ? trust : chainReason(authorizationError, leaf));
+  const error = limits.atTime && authorizationError && TIME_CODES.has(authorizationError) ? undefined : authorizationError;
+  if (error) reasons.push(TRUST_CODES.has(error) && trust ? trust : chainReason(error, leaf));
   if (authorizationError && !TRUST_CODES.has(authorizationError) && trust) reasons.push(trust);
-  if (leaf.daysLeft < 0 && authorizationError !== 'CERT_HAS_EXPIRED') {
+  if (limits.atTime) reasons.push(...datesAt(chain, limits.atTime));
+  else if (leaf.daysLeft < 0 && authorizationError !== 'CERT_HAS_EXPIRED') {
     reasons.push(`expired on ${day(leaf.validTo)} (${-leaf.daysLeft} days ago)`);
+  }
+  if (limits.depth !== undefined && intermediates(chain) > limits.depth) {
+    reasons.push(`the chain holds ${intermediates(chain)} intermediate CA certificate${intermediates(chain) === 1 ? '' : 's'}; -verify_depth ${limits.depth} allows ${limits.depth}`);
   }
   const identity = checkServerIdentity(name, peer);
   if (identity) {

@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { formatSinkSummary, sinkCommand } from '../../src/cli/sink.js';
 import type { MainIo } from '../../src/cli/main.js';
 import { sleep } from '../support/fakeServer.js';
+import { BIN } from '../support/runMailprobe.js';
 import { DotDecoder } from '../../src/sink/dotDecoder.js';
 import { FaultPlan } from '../../src/sink/faults.js';
 import { RateMeter, SinkStats, startSink, type SinkHandle, type SinkMessage, type SinkOptions } from '../../src/sink/index.js';
@@ -716,32 +715,11 @@ describe('mailprobe sink (in-process)', () => {
   });
 });
 
-// ---- The command as its own process (until `mailprobe sink` is wired into main) ----
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-let entry: string;
-
-beforeAll(async () => {
-  const dir = tempDir();
-  const source = join(dir, 'entry.ts');
-  writeFileSync(
-    source,
-    [
-      `import { sinkCommand } from ${JSON.stringify(join(ROOT, 'src/cli/sink.ts'))};`,
-      `import { processIo } from ${JSON.stringify(join(ROOT, 'src/cli/main.ts'))};`,
-      `import { Printer } from ${JSON.stringify(join(ROOT, 'src/terminal/printer.ts'))};`,
-      `import { palette } from ${JSON.stringify(join(ROOT, 'src/terminal/style.ts'))};`,
-      'const io = processIo();',
-      'sinkCommand(process.argv.slice(2), io, new Printer(io.stdout, io.stderr, palette(0))).then((code) => process.stdout.write("", () => process.exit(code)));',
-    ].join('\n'),
-  );
-  entry = join(dir, 'sink.cjs');
-  await build({ entryPoints: [source], outfile: entry, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
-});
+// ---- The command as its own process ----
 
 /** The sink as a child process, stdout streamed so the port can be read from its first line. */
 function spawnSink(args: string[]): { child: ChildProcessWithoutNullStreams; firstLine: Promise<string>; result: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [entry, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [BIN, 'sink', ...args], { env: { ...process.env, NO_COLOR: '1' } });
   let stdout = '';
   let stderr = '';
   let gotLine: (line: string) => void = () => {};

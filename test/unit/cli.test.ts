@@ -137,7 +137,7 @@ describe('mode chosen by the port when no flag chooses', () => {
       lineEnding: '\n',
       timeoutMs: 2500,
       clientName: 'me.test',
-      tls: { servername: 'mx.test', tls13Only: true, alpn: ['smtp', 'h2'] },
+      tls: { servername: 'mx.test', versions: { min: 'TLSv1.3', max: 'TLSv1.3' }, alpn: ['smtp', 'h2'] },
     });
   });
 

@@ -274,6 +274,7 @@ describe('certificates', () => {
       sni: 'mx.test',
       chain: [describeCertificate(new X509Certificate(pem).raw)],
       ocspStapled: false,
+      session: { offered: false, resumed: false },
       verdict,
     };
   }
