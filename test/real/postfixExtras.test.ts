@@ -4,10 +4,11 @@
 // delivered to Dovecot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeClientCertificates } from '../support/clientCerts.js';
 import { makePki, type Pki } from '../support/certs.js';
 import { withRealServers } from '../support/realSuite.js';
 import { ensureMailServers, startDovecot, startPostfix, type DovecotInstance, type PostfixInstance } from '../support/realServers.js';
@@ -163,23 +164,7 @@ withRealServers('real Postfix: PROXY protocol, XCLIENT, client certificates, ses
   beforeAll(async () => {
     pki = makePki();
     work = mkdtempSync(join(tmpdir(), 'mailprobe-postfix-extras-'));
-    const p = (name: string): string => join(work, name);
-    // Our own openssl config (as in certs.ts): client-certificate extensions, and the
-    // system openssl.cnf (CA:TRUE on self-signed certificates) kept out of the way.
-    const conf = p('openssl.cnf');
-    writeFileSync(
-      conf,
-      '[ req ]\ndistinguished_name = req_dn\nprompt = no\nx509_extensions = ext_client\n[ req_dn ]\nCN = unused\n' +
-        '[ ext_client ]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\nextendedKeyUsage = clientAuth\n',
-    );
-    const run = (args: string[]): void =>
-      void execFileSync(OPENSSL, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OPENSSL_CONF: conf } });
-    const ec = ['-config', conf, '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-    run(['req', '-new', ...ec, '-keyout', p('client.key'), '-subj', '/CN=client.mailprobe.test', '-out', p('client.csr')]);
-    run(['x509', '-req', '-in', p('client.csr'), '-CA', pki.ca.cert, '-CAkey', pki.ca.key, '-set_serial', '0x1c1e47', '-days', '2', '-sha256', '-extfile', conf, '-extensions', 'ext_client', '-out', p('client.crt')]);
-    run(['req', '-x509', ...ec, '-keyout', p('stranger.key'), '-subj', '/CN=stranger.mailprobe.test', '-days', '2', '-out', p('stranger.crt')]);
-    client = { cert: p('client.crt'), key: p('client.key') };
-    stranger = { cert: p('stranger.crt'), key: p('stranger.key') };
+    ({ client, stranger } = makeClientCertificates(pki, work));
 
     dovecot = await startDovecot(pki);
     postfix = await startPostfix(pki, { dovecot, haproxy: true, xclient: true, clientCert: true });
