@@ -36,10 +36,12 @@ export const TLS_FLAGS: FlagSpec[] = [
   { name: 'sess_in', value: 'file', aliases: ['sess-in'], help: 'resume the TLS session saved in FILE (by -sess_out or s_client)' },
   { name: 'reconnect', help: 'reconnect 5 times resuming the session, saying each time whether it was resumed' },
   { name: 'status', help: 'ask for the OCSP staple and show it, verified against the issuer' },
+  { name: 'msg', help: 'show each TLS handshake message and record as it passes (TLS 1.3\'s encrypted ones opened with the session\'s keys)' },
+  { name: 'debug', help: 'show every chunk of bytes read from and written to the server, as a hex dump' },
 ];
 
-/** The TLS flags every connecting command takes (-reconnect and -status belong to the session). */
-export const CONNECTION_TLS_FLAGS = TLS_FLAGS.filter((flag) => flag.name !== 'reconnect' && flag.name !== 'status').map((flag) => flag.name);
+/** The TLS flags every connecting command takes (-reconnect, -status, -msg and -debug belong to the session). */
+export const CONNECTION_TLS_FLAGS = TLS_FLAGS.filter((flag) => !['reconnect', 'status', 'msg', 'debug'].includes(flag.name)).map((flag) => flag.name);
 
 export interface TlsFlags {
   tls1?: boolean;
@@ -68,6 +70,8 @@ export interface TlsFlags {
   sess_in?: string;
   reconnect?: boolean;
   status?: boolean;
+  msg?: boolean;
+  debug?: boolean;
 }
 
 const VERSIONS: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -183,6 +187,8 @@ export function resolveTlsFlags(flags: TlsFlags, env: NodeJS.ProcessEnv): Partia
     session: flags.sess_in === undefined ? undefined : sessionFile(flags.sess_in),
     sessionOut: flags.sess_out === undefined ? undefined : writable(flags.sess_out, '-sess_out'),
     status: flags.status,
+    trace: flags.msg || flags.debug ? { msg: flags.msg, debug: flags.debug } : undefined,
+    inspectHandshake: true,
   };
 }
 

@@ -355,7 +355,7 @@ export class ServerConnection implements Exchange {
     socket.removeListener('error', this.onError);
     let result;
     try {
-      result = await handshake(socket, settings, this.options.timeoutMs);
+      result = await handshake(socket, settings, this.options.timeoutMs, (event) => this.observer.event({ kind: 'tls-trace', event }));
     } catch (error) {
       this.state.enter('CLOSED');
       throw error;

@@ -95,7 +95,7 @@ export async function establish(options: SessionOptions, observer: ConnectionObs
   if (options.mode === 'tls') {
     // A protocol that names itself in ALPN for direct TLS (PostgreSQL 17) does so unless -alpn says otherwise.
     const settings = options.tls.alpn || !options.protocol.implicitTlsAlpn ? options.tls : { ...options.tls, alpn: options.protocol.implicitTlsAlpn };
-    const result = await handshake(socket, settings, options.timeoutMs).catch((error: unknown) => {
+    const result = await handshake(socket, settings, options.timeoutMs, (event) => observer.event({ kind: 'tls-trace', event })).catch((error: unknown) => {
       throw error instanceof NotTlsError ? plaintextOnTlsPort(error) : error;
     });
     socket = result.socket;

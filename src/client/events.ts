@@ -3,6 +3,7 @@
 // nothing at all.
 import type { ProtocolSpec, ServerLine } from '../protocols/types.js';
 import type { TlsInfo } from '../transport/handshake.js';
+import type { TlsTraceEvent } from '../transport/trace/tracer.js';
 
 export type ClientEvent =
   | { kind: 'connecting'; where: string; mode: string }
@@ -15,6 +16,8 @@ export type ClientEvent =
   | { kind: 'unrecognised'; port: number }
   | { kind: 'starttls-accepted' }
   | { kind: 'tls'; info: TlsInfo }
+  /** -msg, -debug: a TLS handshake message, record or chunk of raw bytes passed. */
+  | { kind: 'tls-trace'; event: TlsTraceEvent }
   /** A STARTTLS over TLS is only a line: TLS is never started inside TLS. */
   | { kind: 'nested-starttls' }
   /** The protocol's dialogue met something worth a warning, and goes on. */

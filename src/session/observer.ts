@@ -6,6 +6,7 @@ import type { SessionOptions } from '../client/options.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatBriefTls, formatCertChain, formatTlsReport } from '../terminal/tlsReport.js';
 import type { TlsInfo } from '../transport/handshake.js';
+import { formatTlsTrace } from '../terminal/tlsTrace.js';
 
 export const GREETING_WAIT_NOTE =
   'no greeting yet: mailprobe waits for the server to speak first and never talks first (servers with greet-pause delay on purpose)';
@@ -63,6 +64,8 @@ export function sessionObserver(printer: Printer, options: SessionOptions): Sess
         case 'tls':
           printer.tls = true;
           return showTls(event.info, printer, options);
+        case 'tls-trace':
+          return printer.lines(formatTlsTrace(event.event, printer.palette));
         case 'nested-starttls':
           return printer.warn('the connection is already encrypted: mailprobe will not start TLS inside TLS');
         case 'dialogue-warning':

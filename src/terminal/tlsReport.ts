@@ -51,6 +51,17 @@ function ocspLines(info: TlsInfo, p: Palette, e: (text: string) => SafeText): Sa
   ];
 }
 
+/** Whether the server asked for a client certificate (and from which CAs), and whether one went. */
+function clientAuthLines(info: TlsInfo, p: Palette, e: (text: string) => SafeText): SafeText[] {
+  const auth = info.clientAuth;
+  const mine = info.clientCertificate;
+  if (!auth) return mine ? [safe`  client cert  ${e(mine)} (offered if the server asks for one)`] : [];
+  if (!auth.asked) return mine ? [p.warn(safe`  client cert  not asked for: ${e(mine)} was not sent`)] : [];
+  const from = auth.authorities.length ? safe`from ${e(auth.authorities.join('; '))}` : safe`from any CA`;
+  const sent = auth.sent ? p.good(safe`sent ${e(mine ?? 'a certificate')}`) : p.warn(safe`none sent (give one with -cert/-key or -pkcs12)`);
+  return [safe`  client cert  asked for, ${from}; ${sent}`];
+}
+
 /** New, or resumed: what s_client calls "New" and "Reused". */
 function sessionText(info: TlsInfo, p: Palette): SafeText {
   if (info.session.resumed) return p.good(safe`resumed (the saved session was accepted)`);
@@ -77,7 +88,7 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
     safe`  SNI sent     ${info.sni ? e(info.sni) : safe`none`}`,
     safe`  session      ${sessionText(info, p)}`,
   ];
-  if (info.clientCertificate) lines.push(safe`  client cert  ${e(info.clientCertificate)} (offered if the server asks for one)`);
+  lines.push(...clientAuthLines(info, p, e));
   if (leaf) {
     const weakKey = leaf.keyType === 'RSA' && (leaf.keyBits ?? 0) < 2048;
     const signature = e(leaf.signatureAlgorithm ?? 'unknown');

@@ -8,6 +8,8 @@ import { MailprobeError, timeoutError } from '../errors.js';
 import { describeCertificate, joinDn, type CertificateInfo } from './certificate.js';
 import { saveSession } from './session.js';
 import { readOcspResponse, type OcspFacts } from './ocsp.js';
+import { distinguishedName } from './names.js';
+import { TlsTracer, type TlsTraceEvent } from './trace/tracer.js';
 import { TlsRecordGuard } from './tlsGuard.js';
 import { identityName, sniName, tlsConnectionOptions, type TlsSettings } from './tlsOptions.js';
 import { chainAnchor, type Anchor } from './anchor.js';
@@ -37,6 +39,8 @@ export interface TlsInfo {
   latestSession?: Buffer;
   /** The subject of the client certificate offered (-cert, -pkcs12), if one was configured. */
   clientCertificate?: string;
+  /** Whether the server asked for a client certificate, from which CAs, and whether one went; when the handshake was followed. */
+  clientAuth?: { asked: boolean; authorities: string[]; sent: boolean };
   verdict: Verdict;
   /** OpenSSL's own verification code, when the chain did not verify. */
   authorizationError?: string;
@@ -123,16 +127,37 @@ function clientSubject(settings: TlsSettings): string | undefined {
   }
 }
 
-export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number): Promise<{ socket: TLSSocket; info: TlsInfo }> {
+/** What the handshake followed: whether the server asked for a client certificate, and whether one went. */
+function clientAuthOf(tracer: TlsTracer, settings: TlsSettings): TlsInfo['clientAuth'] {
+  const request = tracer.certificateRequest;
+  if (!request) return { asked: false, authorities: [], sent: false };
+  // OpenSSL sends the configured certificate whenever one is asked for.
+  return { asked: true, authorities: request.authorities.map(distinguishedName), sent: tracer.clientCertificateSent ?? !!settings.clientCertificate };
+}
+
+export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number, onTrace?: (event: TlsTraceEvent) => void): Promise<{ socket: TLSSocket; info: TlsInfo }> {
   const options = tlsConnectionOptions(settings);
   const guard = new TlsRecordGuard(raw);
+  const follow = settings.trace?.msg || settings.trace?.debug || settings.inspectHandshake || settings.clientCertificate;
+  const tracer = follow ? new TlsTracer(settings.trace ?? {}, (event) => onTrace?.(event)) : undefined;
+  if (tracer) {
+    guard.tap = (direction, chunk) => {
+      tracer.tap(direction, chunk);
+      if (!tracer.active) guard.tap = undefined;
+    };
+  }
   return new Promise((resolve, reject) => {
     let ocspResponse: Buffer | undefined;
     let latestSession: Buffer | undefined;
     let info: TlsInfo | undefined;
     const socket = tlsConnect({ ...options, socket: guard as unknown as Socket });
     const { keylogFile, sessionOut } = settings;
-    if (keylogFile) socket.on('keylog', (line: Buffer) => appendFileSync(keylogFile, line, { mode: 0o600 }));
+    if (keylogFile || tracer) {
+      socket.on('keylog', (line: Buffer) => {
+        if (keylogFile) appendFileSync(keylogFile, line, { mode: 0o600 });
+        tracer?.keylog(line);
+      });
+    }
     // Every session the server hands out (TLS 1.3 tickets come after the handshake).
     socket.on('session', (session: Buffer) => {
       latestSession = session;
@@ -173,6 +198,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number)
         session: { offered: settings.session !== undefined, resumed: socket.isSessionReused() },
         latestSession,
         clientCertificate: clientSubject(settings),
+        clientAuth: tracer && clientAuthOf(tracer, settings),
         authorizationError,
         anchor,
         verdict: dane ? daneVerdict(dane, daneName) : pkix,

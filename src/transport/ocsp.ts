@@ -5,9 +5,7 @@
 // when a response is to be read, so a session that never asks does not pay for it.
 import { createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
-
-/** Required on first use (the bundle leaves @peculiar/* out; see scripts/build.mjs). */
-const load = (id: string): unknown => createRequire(import.meta.url)(id);
+import { asn1, nameText } from './names.js';
 
 export type CertStatus = { kind: 'good' } | { kind: 'revoked'; at: Date; reason?: string } | { kind: 'unknown' };
 
@@ -51,8 +49,6 @@ const SIGNATURES: Record<string, string | null> = {
   '1.3.101.113': null,
 };
 
-const ATTRIBUTES: Record<string, string> = { '2.5.4.3': 'CN', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST' };
-
 const REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', '', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
 
 const STATUSES = ['successful', 'malformedRequest', 'internalError', 'tryLater', '', 'sigRequired', 'unauthorized'];
@@ -63,11 +59,9 @@ const hex = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes instanceof Ui
 const serialHex = (bytes: ArrayBuffer) => hex(bytes).replace(/^(00)+(?=.)/, '').toUpperCase();
 
 export async function readOcspResponse(der: Buffer, leaf: X509Certificate, issuer: X509Certificate | undefined, now = new Date()): Promise<OcspFacts> {
-  const { AsnConvert } = load('@peculiar/asn1-schema') as Asn;
-  const ocsp = load('@peculiar/asn1-ocsp') as typeof import('@peculiar/asn1-ocsp');
-  const x509 = load('@peculiar/asn1-x509') as X509Module;
-  const nameText = (name: InstanceType<typeof x509.Name>) =>
-    name.map((rdn) => rdn.map((atv) => `${ATTRIBUTES[atv.type] ?? atv.type}=${String(atv.value)}`).join('+')).join(', ');
+  const { AsnConvert, x509 } = asn1();
+  // Required on first use, like the schemas names.ts loads.
+  const ocsp = createRequire(import.meta.url)('@peculiar/asn1-ocsp') as typeof import('@peculiar/asn1-ocsp');
 
   const response = AsnConvert.parse(der, ocsp.OCSPResponse);
   const responseStatus = STATUSES[response.responseStatus] || `status ${response.responseStatus}`;

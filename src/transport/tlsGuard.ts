@@ -13,6 +13,8 @@ export class TlsRecordGuard extends Duplex {
   notTls?: Buffer;
   private head = Buffer.alloc(0);
   private checked = false;
+  /** Sees every chunk in both directions as it passes (the handshake tracer, -msg, -debug). */
+  tap?: (direction: 'in' | 'out', chunk: Buffer) => void;
 
   constructor(private readonly raw: Socket) {
     super({ allowHalfOpen: false });
@@ -25,6 +27,7 @@ export class TlsRecordGuard extends Duplex {
   }
 
   private onData(chunk: Buffer): void {
+    this.tap?.('in', chunk);
     if (this.notTls) {
       if (this.notTls.length < KEEP_BYTES) this.notTls = Buffer.concat([this.notTls, chunk]).subarray(0, KEEP_BYTES);
       return;
@@ -64,6 +67,7 @@ export class TlsRecordGuard extends Duplex {
    */
   private forward(chunks: Buffer[], callback: (error?: Error | null) => void): void {
     const raw = this.raw;
+    if (this.tap) for (const chunk of chunks) this.tap('out', chunk);
     raw.cork();
     let room = true;
     for (const chunk of chunks) room = raw.write(chunk);

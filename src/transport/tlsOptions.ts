@@ -39,6 +39,10 @@ export interface TlsSettings {
   sessionOut?: string;
   /** -status: show the OCSP response the server staples, verified. */
   status?: boolean;
+  /** -msg, -debug: every handshake message and record, or every chunk of raw bytes, reported as it passes. */
+  trace?: { msg?: boolean; debug?: boolean };
+  /** Follow the handshake to say whether the server asked for a client certificate (the load run does not). */
+  inspectHandshake?: boolean;
   cipher?: string;
   ciphersuites?: string;
   alpn?: string[];

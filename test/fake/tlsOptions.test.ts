@@ -119,7 +119,7 @@ describe('client certificates', () => {
     execFileSync('openssl', ['pkey', '-in', client.key, '-out', key, '-aes256', '-passout', 'pass:k3y']);
     const result = await runMailprobe(['-connect', `localhost:${port}`, '-tls', '-proto', 'smtp', '-CAfile', testPki().ca.cert, '-cert', client.cert, '-key', key, '-pass', 'env:KEY_PASS'], { input: 'NOOP\n', env: { KEY_PASS: 'k3y' } });
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/client cert  CN=client\.mailprobe\.test \(offered if the server asks for one\)/);
+    expect(result.stdout).toMatch(/client cert  asked for, from CN=mailprobe Test CA; sent CN=client\.mailprobe\.test/);
     expect(seen.clientSubject).toBe('client.mailprobe.test');
     const p12 = join(dir, 'client.p12');
     execFileSync('openssl', ['pkcs12', '-export', '-in', client.cert, '-inkey', client.key, '-out', p12, '-passout', 'pass:p12pw']);
@@ -178,5 +178,45 @@ describe('sessions', () => {
     const stranger = await tlsServer();
     const refused = await session(stranger.port, [version, '-sess_in', file]);
     expect(refused.stdout).toMatch(/session {6}new: the server did not resume the session offered/);
+  });
+});
+
+describe('-msg, -debug and what the server asked of a client certificate', () => {
+  it.each(['-tls1_3', '-tls1_2'])('%s: -msg shows each handshake message (TLS 1.3\'s encrypted ones opened), the CertificateRequest and its CAs reach the report', async (version) => {
+    const { port } = await tlsServer({ requestCert: true, rejectUnauthorized: false, ca: testPki().ca.certPem });
+    const client = testPki().issue(['client.mailprobe.test']);
+    const result = await session(port, [version, '-msg', '-cert', client.cert, '-key', client.key]);
+    expect(result.stderr).toBe('');
+    const out = result.stdout;
+    expect(out).toMatch(/^>>> TLS, Handshake \[length [0-9a-f]{4}\], ClientHello$/m);
+    if (version === '-tls1_3') {
+      expect(out).toMatch(/^<<< TLS 1\.3, Handshake \[length [0-9a-f]{4}\], ServerHello$/m);
+      for (const name of ['EncryptedExtensions', 'CertificateRequest', 'Certificate', 'CertificateVerify', 'Finished']) {
+        expect(out).toMatch(new RegExp(`^<<< TLS 1\\.3, Handshake \\[length [0-9a-f]{4}\\], ${name} \\(encrypted\\)$`, 'm'));
+      }
+      expect(out).toMatch(/^>>> TLS 1\.3, Handshake \[length [0-9a-f]{4}\], Certificate \(encrypted\)$/m);
+      expect(out).toMatch(/^>>> TLS 1\.3, Handshake \[length [0-9a-f]{4}\], Finished \(encrypted\)$/m);
+      expect(out).toMatch(/^<<< TLS 1\.3, Handshake \[length [0-9a-f]{4}\], NewSessionTicket \(encrypted\)$/m);
+    } else {
+      for (const name of ['ServerHello', 'Certificate', 'ServerKeyExchange', 'CertificateRequest', 'ServerHelloDone']) {
+        expect(out).toMatch(new RegExp(`^<<< TLS 1\\.2, Handshake \\[length [0-9a-f]{4}\\], ${name}$`, 'm'));
+      }
+      expect(out).toMatch(/^>>> TLS 1\.2, Handshake \[length [0-9a-f]{4}\], Certificate$/m);
+      expect(out).toMatch(/^>>> TLS 1\.2, ChangeCipherSpec \[length 0001\]$/m);
+    }
+    expect(out).toMatch(/client cert {2}asked for, from CN=mailprobe Test CA; sent CN=client\.mailprobe\.test/);
+    const without = await session(port, [version]);
+    expect(without.stdout).toMatch(/client cert {2}asked for, from CN=mailprobe Test CA; none sent \(give one with -cert\/-key or -pkcs12\)/);
+    expect(without.stdout).not.toMatch(/^<<< /m);
+  });
+
+  it('a server that does not ask: said when a certificate was configured; -debug dumps every chunk', async () => {
+    const { port } = await tlsServer();
+    const client = testPki().issue(['client.mailprobe.test']);
+    const result = await session(port, ['-cert', client.cert, '-key', client.key, '-debug']);
+    expect(result.stdout).toMatch(/client cert {2}not asked for: CN=client\.mailprobe\.test was not sent/);
+    expect(result.stdout).toMatch(/^write to the server: \d+ bytes\n0000 - 16 03 01 /m);
+    expect(result.stdout).toMatch(/^read from the server: \d+ bytes\n0000 - 16 03 03 /m);
+    expect(result.stdout).not.toContain('\x1b');
   });
 });

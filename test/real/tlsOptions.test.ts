@@ -89,7 +89,7 @@ withRealServers('TLS options against real Postfix, beside openssl s_client', ens
     let from = log().length;
     const mine = await runMailprobe([...ccert, '-cert', certs.client.cert, '-key', certs.client.key], { input: 'EHLO me\n' });
     expect(mine.stderr).toBe('');
-    expect(mine.stdout).toMatch(/client cert {2}CN=client\.mailprobe\.test/);
+    expect(mine.stdout).toMatch(/client cert {2}asked for, from CN=mailprobe Test CA; sent CN=client\.mailprobe\.test/);
     expect(await waitFor(/Trusted TLS connection established from/, from)).toMatch(/postfix\/ccert\/smtpd\[\d+\]: Trusted TLS connection established from \S+: TLSv1\.3 .* client-signature/);
     from = log().length;
     await sClient([...ccert, '-cert', certs.client.cert, '-key', certs.client.key]);
