@@ -5,63 +5,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { bitString, encodeLength, generalizedTime, integer, namedBits, oid, sequence, utcTime } from '../../src/transport/derWriter.js';
-import { ipAddressBytes, selfSignedCertificate } from '../../src/transport/selfSigned.js';
+import { selfSignedCertificate } from '../../src/transport/selfSigned.js';
 import { signatureAlgorithm } from '../../src/transport/der.js';
-
-const hex = (b: Buffer) => b.toString('hex');
-
-describe('derWriter', () => {
-  it.each([
-    [0, '00'],
-    [127, '7f'],
-    [128, '8180'],
-    [255, '81ff'],
-    [256, '820100'],
-    [65536, '83010000'],
-  ])('length %i encodes as %s', (length, expected) => {
-    expect(hex(encodeLength(length))).toBe(expected);
-  });
-
-  it.each([
-    [0, '020100'],
-    [2, '020102'],
-    [127, '02017f'],
-    [128, '02020080'],
-    [256, '02020100'],
-  ])('INTEGER %i encodes as %s', (value, expected) => {
-    expect(hex(integer(value))).toBe(expected);
-  });
-
-  it('INTEGER from bytes drops leading zeros and keeps the value positive', () => {
-    expect(hex(integer(Buffer.from([0, 0, 0x81])))).toBe('02020081');
-    expect(hex(integer(Buffer.from([0, 0])))).toBe('020100');
-  });
-
-  it('encodes OIDs, including arcs of more than 7 bits', () => {
-    expect(hex(oid('1.2.840.113549.1.1.11'))).toBe('06092a864886f70d01010b');
-    expect(hex(oid('2.5.29.17'))).toBe('0603551d11');
-    expect(() => oid('1.40.3')).toThrow();
-  });
-
-  it('encodes times and named bits', () => {
-    const date = new Date(Date.UTC(2031, 0, 2, 3, 4, 5));
-    expect(utcTime(date).subarray(2).toString()).toBe('310102030405Z');
-    expect(generalizedTime(date).subarray(2).toString()).toBe('20310102030405Z');
-    expect(hex(namedBits([0, 2]))).toBe('030205a0'); // digitalSignature + keyEncipherment
-    expect(hex(namedBits([0]))).toBe('03020780');
-    expect(hex(bitString(Buffer.from([1])))).toBe('03020001');
-    expect(hex(sequence())).toBe('3000');
-  });
-
-  it('turns IP addresses into SAN bytes', () => {
-    expect(hex(ipAddressBytes('127.0.0.1'))).toBe('7f000001');
-    expect(hex(ipAddressBytes('::1'))).toBe('00000000000000000000000000000001');
-    expect(hex(ipAddressBytes('2001:db8::8:800:200c:417a'))).toBe('20010db80000000000080800200c417a');
-    expect(hex(ipAddressBytes('::ffff:192.0.2.1'))).toBe('00000000000000000000ffffc0000201');
-    expect(hex(ipAddressBytes('fe80::'))).toBe('fe800000000000000000000000000000');
-  });
-});
 
 async function handshake(pem: { certPem: string; keyPem: string }, target: { host: string; servername?: string }): Promise<{ authorized: boolean; error?: Error }> {
   const server = createServer({ cert: pem.certPem, key: pem.keyPem }, (socket) => socket.end('hello\n'));
@@ -81,6 +26,15 @@ async function handshake(pem: { certPem: string; keyPem: string }, target: { hos
     server.close();
   }
 }
+
+describe('selfSignedCertificate names', () => {
+  it('writes IDN names in their ASCII form and every IP address family', () => {
+    const cert = new X509Certificate(selfSignedCertificate(['bücher.example', '2001:db8::8:800:200c:417a', '::ffff:192.0.2.1', '192.0.2.7'], 1, 'ec').certPem);
+    expect(cert.subjectAltName).toBe('DNS:xn--bcher-kva.example, IP Address:2001:DB8:0:0:8:800:200C:417A, IP Address:0:0:0:0:0:FFFF:C000:201, IP Address:192.0.2.7');
+    expect(cert.checkIP('192.0.2.7')).toBe('192.0.2.7');
+    expect(() => selfSignedCertificate(['bad name'])).toThrow(RangeError);
+  });
+});
 
 describe.each(['rsa', 'ec'] as const)('selfSignedCertificate (%s)', (keyType) => {
   const pem = selfSignedCertificate(undefined, 30, keyType);
