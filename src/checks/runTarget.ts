@@ -13,6 +13,7 @@ import { formatHostPort } from '../transport/address.js';
 import { certificateChecks, type ExpiryThresholds } from './certificate.js';
 import { connectUnobserved } from '../client/establish.js';
 import { probeVersions, type VersionProbe } from './probe.js';
+import { resumptionCheck } from './resumption.js';
 import { exitCodeOf, worst, type CheckResult, type TargetReport } from './types.js';
 
 export interface CheckOptions extends ExpiryThresholds {
@@ -22,6 +23,8 @@ export interface CheckOptions extends ExpiryThresholds {
   send?: { from: string; to: string };
   /** Probe TLS 1.0-1.3 with one connection each. */
   versions: boolean;
+  /** --resumption: five more connections, to see whether sessions are resumed. */
+  resumption?: boolean;
 }
 
 const NOTABLE = ['SIZE', 'PIPELINING', '8BITMIME', 'SMTPUTF8', 'REQUIRETLS', 'CHUNKING', 'DSN', 'ENHANCEDSTATUSCODES', 'IDLE', 'CONDSTORE', 'QRESYNC', 'MOVE', 'SPECIAL-USE', 'LITERAL+', 'SASL-IR', 'UTF8=ACCEPT', 'UIDL', 'TOP', 'PIPELINING', 'SIEVE', 'NOTIFY'];
@@ -173,6 +176,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
     }
     const versions = await versionProbe;
     if (versions) report.checks.push(versionCheck(versions));
+    if (check.resumption && info) report.checks.push(await resumptionCheck(options));
     let post = established.capabilities;
     if (!post && connection.protocol.capabilityCommand) {
       const command = connection.protocol.capabilityCommand(established.context);

@@ -28,7 +28,7 @@ const CHECK_HELP_TAIL = [
   '13 --user credentials held back by the credential policy (--allow-plaintext-auth, --insecure lift it).',
   'Checks: connect, greeting, tls.starttls / tls.handshake, certificate.chain, certificate.hostname,',
   'certificate.expiry, certificate.key, certificate.signature, certificate.chain_complete,',
-  'certificate.ocsp_staple, tls.versions, capabilities.auth_before_tls, capabilities.list, smtp.relay,',
+  'certificate.ocsp_staple, tls.versions, tls.resumption, capabilities.auth_before_tls, capabilities.list, smtp.relay,',
   'auth.login, smtp.send, dane (with --dane-tlsa-rrdata).',
 ];
 
@@ -85,6 +85,7 @@ export async function checkCommand(argv: string[], io: MainIo, printer: Printer,
       relayTest: pair(flags.relay_test, 'relay-test'),
       send: pair(flags.send, 'send'),
       versions: !flags.no_versions,
+      resumption: !!flags.resumption,
     };
     if (check.user && check.password === undefined) throw usageError(`no password for --user ${check.user}`, 'give --password, MAILPROBE_PASSWORD or --pass-file');
     if (flags.mx) return await checkDomains(targets, flags, check, io, printer, version);

@@ -86,6 +86,7 @@ export const CHECK_FLAGS: FlagSpec[] = [
   { name: 'relay_test', value: 'from to', count: 2, aliases: ['relay-test'], help: 'SMTP: try to relay FROM → TO without authentication; fails if accepted (never sends DATA)' },
   { name: 'send', value: 'from to', count: 2, help: 'SMTP: deliver a test message FROM → TO (after --user login, if given) and report the queue id' },
   { name: 'no_versions', aliases: ['no-versions'], help: 'do not probe TLS 1.0-1.3 with extra connections' },
+  { name: 'resumption', help: 'five more connections: does the server resume TLS sessions, and do all servers behind the name share their ticket keys?' },
   { name: 'json', help: 'print one JSON document with every check (shape in README)' },
   { name: 'quiet', aliases: ['q'], help: 'print only failed checks' },
   { name: 'concurrency', value: 'N', help: 'check up to N targets at once (default 4)' },
