@@ -15,6 +15,7 @@ import { SEND_EXIT_LINES } from '../send/stages.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { ROUTE_FLAGS } from './routeFlags.js';
+import { FORWARD_ATTRIBUTES, parseAttributes } from '../protocols/smtp/xclient.js';
 import { CONNECTION_TLS_FLAGS } from './tlsFlags.js';
 import { SESSION_FLAGS, type FlagSpec } from './flags.js';
 import type { MainIo } from './io.js';
@@ -24,6 +25,23 @@ import { resolveSession, type SessionFlags } from './resolve.js';
 import { parseTarget } from './target.js';
 
 /** The connection flags every mailprobe command takes, as the session spells them. */
+/** swaks' --xclient-addr and the like: one attribute each. */
+const XCLIENT_FLAGS: FlagSpec[] = FORWARD_ATTRIBUTES.XCLIENT.map((attribute) => {
+  const spelled = attribute.toLowerCase().replace(/_/g, '-');
+  return { name: `xclient_${attribute.toLowerCase()}`, value: 'value', aliases: [`xclient-${spelled}`], help: `swaks: the XCLIENT ${attribute} attribute` };
+});
+
+/** --xclient "NAME=VALUE ..." and the one-attribute flags, in one list. */
+function xclientAttributes(flags: ParsedFlags): [string, string][] | undefined {
+  const free = typeof flags.xclient === 'string' ? parseAttributes('XCLIENT', flags.xclient) : [];
+  const single = FORWARD_ATTRIBUTES.XCLIENT.flatMap((attribute): [string, string][] => {
+    const value = flags[`xclient_${attribute.toLowerCase()}`];
+    return typeof value === 'string' ? [[attribute, value]] : [];
+  });
+  const all = [...single, ...free];
+  return all.length ? all : undefined;
+}
+
 const CONNECTION = ['servername', 'noservername', 'CAfile', 'CApath', 'timeout', 'ipv4', 'ipv6', ...ROUTE_FLAGS.map((flag) => flag.name), ...CONNECTION_TLS_FLAGS, 'allow_plaintext_auth', 'insecure', 'pass_file', 'resolver'];
 
 export const SEND_FLAGS: FlagSpec[] = [
@@ -45,6 +63,8 @@ export const SEND_FLAGS: FlagSpec[] = [
   { name: 'protocol', value: 'SMTP|ESMTP|LMTP', help: 'HELO, EHLO (the default) or LHLO with one reply per recipient' },
   { name: 'pipeline', help: 'send MAIL, RCPT and DATA together when the server offers PIPELINING' },
   { name: 'suppress_data', aliases: ['suppress-data', 'n'], help: 'do not show the message content, only its size' },
+  { name: 'xclient', value: 'NAME=VALUE[ NAME=VALUE]', help: 'XCLIENT with these attributes after EHLO (where offered), then EHLO again' },
+  ...XCLIENT_FLAGS,
   ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),
   { name: 'help', aliases: ['h'], help: 'show this help' },
 ];
@@ -156,6 +176,7 @@ export function sendRequest(parsed: ParsedSend): SendPlan {
   if (mechanismWord && !mechanism) throw usageError(`--auth ${mechanismWord} is not a mechanism mailprobe knows`, 'choose PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2 or OAUTHBEARER, or give none');
   if (greeting === 'HELO' && (flags.tls || wantsAuth)) throw usageError('--protocol SMTP says HELO, which offers no STARTTLS and no AUTH', 'use --protocol ESMTP (the default)');
   const quitAfter = parseQuitAfter(str('quit_after'));
+  const xclient = xclientAttributes(flags);
   if (quitAfter === 'tls' && !flags.tls && !flags.tlsc) throw usageError('--quit-after tls, but no TLS was asked for', 'give --tls or --tlsc');
   const data = str('data');
   if (data !== undefined && (repeated.header.length > 0 || repeated.attach.length > 0 || str('body') !== undefined)) {
@@ -175,7 +196,10 @@ export function sendRequest(parsed: ParsedSend): SendPlan {
   const portText = str('port');
   const port = portText === undefined ? server?.port : parseTarget(`localhost:${portText}`).port;
   const mode = flags.tls ? 'starttls' : flags.tlsc ? 'tls' : 'plain';
+  // The route and TLS flags mean what they mean for every command: passed on as given.
+  const shared = Object.fromEntries([...ROUTE_FLAGS.map((flag) => flag.name), ...CONNECTION_TLS_FLAGS].filter((name) => flags[name] !== undefined).map((name) => [name, flags[name]]));
   const sessionFlags: SessionFlags = {
+    ...shared,
     servername: str('servername'),
     noservername: !!flags.noservername,
     CAfile: str('CAfile'),
@@ -198,6 +222,7 @@ export function sendRequest(parsed: ParsedSend): SendPlan {
     port,
     mode,
     session,
+    xclient,
     greeting,
     from,
     to,

@@ -14,10 +14,11 @@ import type { ServerConnection } from '../client/connection.js';
 import { EXIT_CODES, MailprobeError, messageOf } from '../errors.js';
 import { parseEhloCapabilities } from '../protocols/smtp/capabilities.js';
 import { hello } from '../protocols/smtp/starttls.js';
+import { forward } from '../protocols/smtp/xclient.js';
 import { replyCode, replyText } from '../protocols/smtp/reply.js';
 import { isRefusal, replyLine, sendData, sendEnvelope, type MessageExchange, type Refusal } from '../protocols/smtp/transaction.js';
 import type { ModeName } from '../protocols/registry.js';
-import type { Capabilities, QuitStage } from '../protocols/types.js';
+import type { Capabilities, DialogueContext, Exchange, QuitStage } from '../protocols/types.js';
 import type { MechanismName } from '../sasl/index.js';
 import type { Printer } from '../terminal/printer.js';
 import { mailHosts } from './mx.js';
@@ -46,6 +47,8 @@ export interface SendRequest {
   suppressData: boolean;
   /** --resolver: the DNS servers for the MX lookup. */
   resolvers?: string[];
+  /** --xclient (and swaks' --xclient-addr …): XCLIENT after EHLO, then EHLO again. */
+  xclient?: [string, string][];
 }
 
 export interface SendDeps {
@@ -181,6 +184,7 @@ export async function runSend(request: SendRequest, observer: SendObserver, prin
         capabilities = parseEhloCapabilities(await hello(connection, request.greeting, context));
       }
     } else if (stop('tls')) return EXIT_CODES.OK;
+    if (request.xclient) capabilities = await xclientStage(connection, request.xclient, capabilities, context);
     if (stop('ehlo')) return EXIT_CODES.OK;
 
     if (request.auth) {
@@ -215,6 +219,17 @@ export async function runSend(request: SendRequest, observer: SendObserver, prin
     return exitCode;
   } finally {
     if (connection) await quit(connection);
+  }
+}
+
+/** XCLIENT where offered, then EHLO again: refusals of either are swaks' 33 and 34. */
+async function xclientStage(connection: Exchange, attributes: [string, string][], capabilities: Capabilities | undefined, context: DialogueContext): Promise<Capabilities | undefined> {
+  try {
+    return (await forward(connection, 'XCLIENT', attributes, capabilities, context)).capabilities;
+  } catch (error) {
+    if (!(error instanceof MailprobeError)) throw error;
+    const afterwards = error.command?.startsWith('EHLO');
+    throw new StageRefused(afterwards ? 'xclient_ehlo' : 'xclient', error.message, error.reply ?? '');
   }
 }
 

@@ -2,10 +2,11 @@
 // Where mailprobe already has a code that means the same (usage 2, DNS 3, connect 4,
 // timeouts 5, TLS 6/7/8/10, a closed connection 9, AUTH 12, credentials held back 13) it is
 // kept; the stages it has none for take swaks' numbers (21 banner, 22 EHLO, 23 MAIL,
-// 24 RCPT, 25 DATA, 26 the message after the dot), so scripts written for swaks still read.
+// 24 RCPT, 25 DATA, 26 the message after the dot, 33 XCLIENT, 34 EHLO after XCLIENT), so
+// scripts written for swaks still read.
 import { MailprobeError, type ErrorCode } from '../errors.js';
 
-export type SendStage = 'connect' | 'banner' | 'ehlo' | 'tls' | 'auth' | 'mail' | 'rcpt' | 'data' | 'message' | 'quit';
+export type SendStage = 'connect' | 'banner' | 'ehlo' | 'tls' | 'xclient' | 'xclient_ehlo' | 'auth' | 'mail' | 'rcpt' | 'data' | 'message' | 'quit';
 
 /** What each stage is called in messages. */
 export const STAGE_NAMES: Record<SendStage, string> = {
@@ -13,6 +14,8 @@ export const STAGE_NAMES: Record<SendStage, string> = {
   banner: 'banner',
   ehlo: 'EHLO',
   tls: 'TLS',
+  xclient: 'XCLIENT',
+  xclient_ehlo: 'EHLO after XCLIENT',
   auth: 'AUTH',
   mail: 'MAIL',
   rcpt: 'RCPT',
@@ -29,6 +32,8 @@ export const SEND_EXIT: Partial<Record<SendStage, number>> = {
   rcpt: 24,
   data: 25,
   message: 26,
+  xclient: 33,
+  xclient_ehlo: 34,
 };
 
 /** The stage a command line starts (by its verb); undefined for lines inside a stage. */
@@ -105,4 +110,5 @@ export const SEND_EXIT_LINES = [
   '12 AUTH refused;  13 credentials held back (cleartext, or a certificate that did not verify)',
   '21 banner refused;  22 EHLO/HELO/LHLO refused;  23 MAIL FROM refused;  24 RCPT TO refused',
   '25 DATA refused;  26 the message refused after the final dot (LMTP: by any recipient)',
+  '33 XCLIENT not offered or refused (--xclient);  34 the EHLO after XCLIENT refused',
 ];

@@ -87,6 +87,8 @@ withRealServers('routes through real proxies', availability, () => {
     expect(check.stderr).toBe('');
     const report = JSON.parse(check.stdout);
     expect(report.targets[0].checks.find((c: { id: string }) => c.id === 'connect').verdict).toBe('ok');
+    const tunnelsTo = () => squid.accessLog().match(new RegExp(`CONNECT localhost:${s.postfix.submission}`, 'g'))?.length ?? 0;
+    const before = tunnelsTo();
     const load = await runMailprobe([
       'load', `localhost:${s.postfix.submission}`, '-starttls', 'smtp', '-CAfile', s.pki.ca.cert, '-c', '2', '-n', '6', '--user', s.dovecot.user, '--password', s.dovecot.password,
       '--from', `${s.dovecot.user}@localhost`, '--to', 'someone@example.net', '--json', ...viaSquid(),
@@ -96,6 +98,9 @@ withRealServers('routes through real proxies', availability, () => {
     const send = await runMailprobe(['send', '--tls', '--server', `localhost:${s.postfix.submission}`, '--from', `${s.dovecot.user}@localhost`, '--to', 'someone@example.net', '--auth-user', s.dovecot.user, '--auth-password', s.dovecot.password, '-CAfile', s.pki.ca.cert, ...viaDante()], { env: {} });
     expect(send.stderr).toBe('');
     expect(send.code).toBe(0);
+    expect(send.stdout).toMatch(/^\*\*\* Connected to localhost:\d+ via SOCKS5 proxy 127\.0\.0\.1:\d+ as /m);
+    // load's connections went through Squid: each one a CONNECT in its log.
+    expect(tunnelsTo() - before).toBe(JSON.parse(load.stdout).connectionsOpened);
   });
 
   it('--haproxy v1 and v2: Postfix behind smtpd_upstream_proxy_protocol takes the client named, STARTTLS after it', async () => {

@@ -5,11 +5,12 @@ import { decodeHelper, encodeHelper, plainHelper } from './codec.js';
 import type { Helper } from './context.js';
 import { capsHelper, certHelper, helpHelper, quitHelper, tlsHelper } from './info.js';
 import { mailHelper, sendHelper } from './message.js';
+import { xclientHelper, xforwardHelper } from './forward.js';
 
 export const HELPER_PREFIX = ':';
 
 const list: Helper[] = [];
-list.push(authHelper, encodeHelper, decodeHelper, plainHelper, sendHelper, mailHelper, tlsHelper, certHelper, capsHelper, quitHelper, helpHelper(() => list));
+list.push(authHelper, encodeHelper, decodeHelper, plainHelper, sendHelper, mailHelper, xclientHelper, xforwardHelper, tlsHelper, certHelper, capsHelper, quitHelper, helpHelper(() => list));
 
 export const HELPERS: ReadonlyMap<string, Helper> = new Map(list.map((helper) => [helper.name, helper]));
 
