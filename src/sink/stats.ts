@@ -105,16 +105,9 @@ export class SinkStats {
   }
 }
 
-export interface SinkPart {
-  connections: number;
+/** A sink's counts as one process sends them to another (sink --workers). */
+export interface SinkPart extends Omit<SinkSummary, 'seconds' | 'activeSeconds' | 'messagesPerSecond'> {
   open: number;
-  accepted: number;
-  tempFailed: number;
-  rejected: number;
-  dropped: number;
-  recipients: number;
-  bytes: number;
-  authFailed: number;
   /** Wall-clock milliseconds (performance.timeOrigin based), comparable across processes. */
   firstMail?: number;
   lastFinal?: number;

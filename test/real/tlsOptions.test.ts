@@ -65,6 +65,19 @@ withRealServers('TLS options against real Postfix, beside openssl s_client', ens
     expect(mine.stdout).toMatch(new RegExp(`key exchange .*(${group}|${alias[group ?? ''] ?? group})`));
   });
 
+  it.each([
+    // Each: the flags, what s_client's verification says, and what mailprobe's verdict says.
+    [['-verify_hostname', 'mail.other.test'], /Verify return code: 62 \(hostname mismatch\)/, /hostname mismatch: the certificate is not for "mail\.other\.test"/],
+    [['-verify_hostname', 'localhost'], /Verify return code: 0 \(ok\)/, /Verdict verified/],
+    [['-attime', String(Math.floor(Date.now() / 1000) + 400 * 86_400)], /Verify return code: 10 \(certificate has expired\)/, /the certificate had expired at -attime/],
+    [['-attime', String(Math.floor(Date.now() / 1000) - 400 * 86_400)], /Verify return code: 9 \(certificate is not yet valid\)/, /the certificate is not yet valid at -attime/],
+    [['-verify_depth', '0'], /Verify return code: 0 \(ok\)/, /Verdict verified/],
+  ])('%j: the verdict agrees with s_client\'s', async (flags, theirs, mine) => {
+    expect(await sClient([...target(), ...flags])).toMatch(theirs);
+    const ours = await runMailprobe([...target(), ...flags], { input: '' });
+    expect(ours.stdout).toMatch(mine);
+  });
+
   it.each(['-tls1_2', '-tls1_3'])('%s: sessions saved by either tool are resumed by the other; -reconnect resumes five times', async (version) => {
     const ourFile = join(dir, `ours${version}.pem`);
     const theirFile = join(dir, `theirs${version}.pem`);
