@@ -129,7 +129,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
     const failure = error instanceof MailprobeError ? error : new MailprobeError('INTERNAL', String(error));
     // Not reaching the server at all means the checks could not run; a server that
     // refuses TLS or breaks the handshake is a failed check.
-    const unreachable = ['DNS', 'CONNECT', 'USAGE'].includes(failure.code) || failure.code === 'CONNECT_TIMEOUT';
+    const unreachable = ['DNS', 'CONNECT', 'USAGE', 'PROXY'].includes(failure.code) || failure.code === 'CONNECT_TIMEOUT';
     if (unreachable) {
       report.verdict = 'error';
       report.error = failure.message;

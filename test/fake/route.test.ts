@@ -105,6 +105,20 @@ describe('-proxy (HTTP CONNECT)', () => {
   });
 });
 
+describe('every command takes the route', () => {
+  it('check and send through a proxy that refuses: check cannot run (exit 3), send exits 14, each naming the proxy', async () => {
+    const proxy = keep(await fakeHttpProxy({ answer: 'HTTP/1.1 403 Forbidden\r\n\r\n' }));
+    const check = await runMailprobe(['check', 'localhost:25', '--starttls', 'smtp', '--no-versions', '-proxy', `127.0.0.1:${proxy.port}`, '--json']);
+    expect(check.code).toBe(3);
+    const report = JSON.parse(check.stdout).targets[0];
+    expect(report.verdict).toBe('error');
+    expect(report.error).toMatch(/HTTP proxy 127\.0\.0\.1:\d+ refused the tunnel to localhost:25: 403 Forbidden/);
+    const send = await runMailprobe(['send', '--server', 'localhost:25', '--from', 'a@x.test', '--to', 'b@x.test', '-proxy', `127.0.0.1:${proxy.port}`]);
+    expect(send.code).toBe(14);
+    expect(send.stderr).toMatch(/refused the tunnel to localhost:25: 403 Forbidden/);
+  });
+});
+
 describe('--socks5', () => {
   it('logs in (RFC 1929), sends the name for the proxy to resolve, keeps a greeting riding in its reply, STARTTLS through it', async () => {
     const server = await serve(smtp());
