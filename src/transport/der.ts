@@ -1,5 +1,7 @@
 // Just enough DER to read a certificate's signature algorithm, which Node 20's
-// X509Certificate does not expose: Certificate ::= SEQUENCE { tbs, AlgorithmIdentifier, sig }.
+// X509Certificate does not expose: Certificate ::= SEQUENCE { tbs, AlgorithmIdentifier, sig },
+// and its issuer's name as DER (to find the issuer among trusted certificates without
+// parsing them all). The ASN.1 library costs ~85 ms to load; these run in every TLS report.
 
 interface Tlv {
   tag: number;
@@ -60,6 +62,22 @@ export function signatureAlgorithm(der: Buffer): string | undefined {
     if (oid.tag !== 0x06) return undefined;
     const dotted = decodeOid(der.subarray(oid.start, oid.end));
     return SIGNATURE_ALGORITHMS[dotted] ?? dotted;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The issuer Name's DER (TBSCertificate: [0] version, serial, signature, issuer); undefined for unreadable DER. */
+export function issuerNameDer(der: Buffer): Buffer | undefined {
+  try {
+    const certificate = readTlv(der, 0);
+    const tbs = readTlv(der, certificate.start);
+    let field = readTlv(der, tbs.start);
+    if (field.tag === 0xa0) field = readTlv(der, field.end); // the explicit version
+    const signature = readTlv(der, field.end);
+    const issuerStart = signature.end;
+    const issuer = readTlv(der, issuerStart);
+    return issuer.tag === 0x30 ? der.subarray(issuerStart, issuer.end) : undefined;
   } catch {
     return undefined;
   }
