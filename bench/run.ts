@@ -250,6 +250,15 @@ async function otherSections(): Promise<string[]> {
       ...sweep,
     );
 
+    // Worker threads: the default dialogue, connections reused, over 1 and 2 threads, interleaved.
+    const byWorkers = new Map<string, number[]>([['1', []], ['2', []]]);
+    for (let i = 0; i < runs; i++) {
+      for (const [workers, times] of byWorkers) times.push((await timed([...mailprobe, 'load', target, '-plain', '-c', C, '-n', String(N), '--size', '4k', '--per-conn', '1000000', '--workers', workers])).ms);
+    }
+    const oneThread = median(byWorkers.get('1') ?? []);
+    const threads = [...byWorkers].map(([workers, times]) => `| load --workers ${workers} | ${rate(median(times))} | ${(oneThread / median(times)).toFixed(2)} |`);
+    lines.push('', `## load over worker threads (${N} messages of 4 KiB, ${C} connections reused, ${runs} interleaved runs)`, '', '| run | msg/s | ÷ one thread (throughput) |', '| --- | ---: | ---: |', ...threads);
+
     // 5. Peak memory of load at 1,000 connections.
     const rss = spawnSync('/usr/bin/time', ['-f', '%M', ...mailprobe, 'load', `127.0.0.1:${postfixSink.port}`, '-plain', '-c', '1000', '-n', '2000', '--per-conn', '2', '--size', '1k'], { encoding: 'utf8' });
     const peak = Number(rss.stderr.trim().split('\n').pop());
@@ -318,6 +327,30 @@ async function otherSections(): Promise<string[]> {
     ...sinkRow('one message per connection, kept running', onePer),
     '',
     'Target: mailprobe sink at least 1.0× smtp-sink.',
+  );
+  // Accepting processes: the sink kept running with 1 and 2 workers, fed as above, interleaved.
+  const one = await startMailprobeSink(ROOT, ['--workers', '1']);
+  const two = await startMailprobeSink(ROOT, ['--workers', '2']);
+  const accepting: number[][] = [[], []];
+  try {
+    for (const server of [one, two]) await feed(server.port);
+    for (let i = 0; i < runs; i++) {
+      accepting[0].push((await feed(one.port)).ms);
+      accepting[1].push((await feed(two.port)).ms);
+    }
+  } finally {
+    await one.stop();
+    await two.stop();
+  }
+  const [single, pair] = accepting.map(median);
+  lines.push(
+    '',
+    `## sink over accepting processes (fed by smtp-source -d, ${N} messages, ${C} connections, ${runs} interleaved runs)`,
+    '',
+    '| run | msg/s | ÷ one process (throughput) |',
+    '| --- | ---: | ---: |',
+    `| sink --workers 1 | ${perSecond(single)} | 1.00 |`,
+    `| sink --workers 2 | ${perSecond(pair)} | ${(single / pair).toFixed(2)} |`,
   );
   return lines;
 }
