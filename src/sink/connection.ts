@@ -30,7 +30,9 @@ const MAX_BACKLOG = 256;
 export class SinkConnection implements SinkWire {
   state: SinkState = 'GREETING';
   /** Resolves when the socket has closed. */
-  readonly closed: Promise<void>;
+  /** Set once the socket has closed; waiters (a stopping sink) are told then. */
+  private ended = false;
+  private endWaiters?: (() => void)[];
   readonly disk?: DiskBudget;
   private socket: Socket;
   private input: Buffer = EMPTY;
@@ -45,6 +47,8 @@ export class SinkConnection implements SinkWire {
   constructor(
     socket: Socket,
     private readonly context: SinkContext,
+    /** Called once the socket has closed (the listener's bookkeeping: no promise per connection). */
+    onClosed: () => void = () => {},
   ) {
     this.socket = socket;
     this.session = new SinkSession(this, context);
@@ -57,22 +61,32 @@ export class SinkConnection implements SinkWire {
       () => this.resume(),
     );
     if (context.store) this.disk = new DiskBudget(() => this.resume());
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.session.closed();
-        resolve();
-      }),
-    );
+    socket.once('close', () => {
+      this.ended = true;
+      this.session.closed();
+      onClosed();
+      for (const wake of this.endWaiters ?? []) wake();
+    });
     socket.setNoDelay(true);
     socket.setTimeout(context.options.idleTimeoutMs, () => this.close('421 4.4.2 Idle timeout, closing transmission channel\r\n'));
     socket.on('error', () => {}); // a reset is normal for a sink; 'close' follows
     this.listen(socket);
     this.outbox.reply(this.session.greeting());
-    this.outbox.then(() => {
-      if (this.state !== 'GREETING') return;
-      this.state = 'LINES';
-      this.process();
-    });
+    // Written at once (no --delay, nothing queued): reading starts now, without a promise.
+    if (this.outbox.idle) this.state = 'LINES';
+    else {
+      this.outbox.then(() => {
+        if (this.state !== 'GREETING') return;
+        this.state = 'LINES';
+        this.process();
+      });
+    }
+  }
+
+  /** Resolves once the socket has closed. */
+  closed(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => (this.endWaiters ??= []).push(resolve));
   }
 
   /** Reading from `socket` (the TCP one, then the TLS one over it), paused while writes are behind. */

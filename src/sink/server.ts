@@ -68,12 +68,11 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> 
   const server = createServer((socket: Socket) => {
     stats.connections++;
     stats.open++;
-    const connection = new SinkConnection(socket, context);
-    connections.add(connection);
-    void connection.closed.then(() => {
+    const connection: SinkConnection = new SinkConnection(socket, context, () => {
       connections.delete(connection);
       stats.open--;
     });
+    connections.add(connection);
   });
   const where = formatHostPort(resolved.host, resolved.port);
   await new Promise<void>((resolve, reject) => {
@@ -90,7 +89,7 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> 
     closing ??= (async () => {
       context.closing = true;
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const allClosed = () => Promise.all([...connections].map((connection) => connection.closed));
+      const allClosed = () => Promise.all([...connections].map((connection) => connection.closed()));
       await within(allClosed(), graceMs);
       for (const connection of connections) connection.shutdown();
       await within(allClosed(), 1000);
