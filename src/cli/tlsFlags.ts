@@ -158,9 +158,9 @@ function clientCertificate(flags: TlsFlags, env: NodeJS.ProcessEnv): ClientCerti
 }
 
 function depthOf(flags: TlsFlags): number | undefined {
-  const given = [flags.verify, flags.verify_depth].filter((v): v is string => v !== undefined);
-  const depths = given.map((text) => {
-    if (!/^\d{1,3}$/.test(text)) throw usageError(`-verify_depth ${text} is not a depth`, 'give a whole number of intermediate CA certificates, e.g. -verify_depth 2');
+  const given = (['verify', 'verify_depth'] as const).flatMap((flag) => (flags[flag] === undefined ? [] : [[flag, flags[flag] as string] as const]));
+  const depths = given.map(([flag, text]) => {
+    if (!/^\d{1,3}$/.test(text)) throw usageError(`-${flag} ${text} is not a depth`, `give a whole number of intermediate CA certificates, e.g. -${flag} 2`);
     return Number(text);
   });
   if (depths.length === 2 && depths[0] !== depths[1]) throw usageError(`-verify ${flags.verify} and -verify_depth ${flags.verify_depth} disagree`);

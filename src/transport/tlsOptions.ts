@@ -165,18 +165,41 @@ function makeOptions(settings: TlsSettings): TlsConnectionOptions {
   return options;
 }
 
-/** OpenSSL's refusal of a group, signature algorithm, cipher or key, as one line a user can act on. */
-function contextError(error: unknown): Error {
+/** Each TLS flag's own part of the context options, tried alone to find which one OpenSSL refused. */
+const FLAG_PARTS: [string, (options: tls.SecureContextOptions) => tls.SecureContextOptions | undefined][] = [
+  ['-groups', (o) => (o.ecdhCurve ? { ecdhCurve: o.ecdhCurve } : undefined)],
+  ['-sigalgs', (o) => (o.sigalgs ? { sigalgs: o.sigalgs } : undefined)],
+  ['-cipher/-ciphersuites', (o) => (o.ciphers ? { ciphers: o.ciphers } : undefined)],
+  ['-pkcs12 (not a PKCS#12 file, or not one -pass opens)', (o) => (o.pfx ? { pfx: o.pfx, passphrase: o.passphrase } : undefined)],
+  ['-key (not a PEM private key, or not one -pass opens)', (o) => (o.key ? { key: o.key, passphrase: o.passphrase } : undefined)],
+  ['-cert (not a PEM certificate)', (o) => (o.cert ? { cert: o.cert } : undefined)],
+  ['-cert and -key (the key is not the certificate\'s)', (o) => (o.cert && o.key ? { cert: o.cert, key: o.key, passphrase: o.passphrase } : undefined)],
+];
+
+/** OpenSSL's refusal, as one line naming the flag it came from (its own messages often name none). */
+function contextError(error: unknown, options: tls.SecureContextOptions): Error {
   const message = (error as Error).message ?? String(error);
-  const which = /curve|group/i.test(message) ? '-groups' : /sigalg/i.test(message) ? '-sigalgs' : /cipher/i.test(message) ? '-cipher/-ciphersuites' : /decrypt|passphrase|bad password|mac verify/i.test(message) ? '-pass (the key or PKCS#12 file does not open with it)' : /key values mismatch/i.test(message) ? '-cert and -key (the key is not the certificate\'s)' : /PEM|asn1|no start line|header too long/i.test(message) ? '-cert/-key/-pkcs12 (not a PEM certificate and key, or a PKCS#12 file)' : 'the TLS flags';
-  return usageError(`OpenSSL refused ${which}: ${message}`);
+  const culprit = FLAG_PARTS.find(([, part]) => {
+    const alone = part(options);
+    if (!alone) return false;
+    try {
+      tls.createSecureContext(alone);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const detail = /^error:0+:lib\(0\)/.test(message) ? 'not a value OpenSSL knows' : message;
+  // A key or PKCS#12 file that a pass phrase was given for and that does not decrypt: the pass phrase is what is wrong.
+  const wrongPass = options.passphrase !== undefined && /decrypt|bad password|mac verify/i.test(message);
+  return usageError(`OpenSSL refused ${wrongPass ? '-pass (the key does not open with it)' : (culprit?.[0] ?? 'the TLS flags')}: ${detail}`);
 }
 
 function checkedContext(options: tls.SecureContextOptions): tls.SecureContext {
   try {
     return tls.createSecureContext(options);
   } catch (error) {
-    throw contextError(error);
+    throw contextError(error, options);
   }
 }
 

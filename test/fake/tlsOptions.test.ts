@@ -80,6 +80,10 @@ describe('versions', () => {
       [['-no_tls1_2', '-no_tls1_3'], /no TLS version is left to offer/],
       [['-min_protocol', 'SSLv3'], /Node's OpenSSL has no SSL 2 or 3/],
       [['-tls1', '-tls1_3'], /-tls1 and -tls1_3 cannot be used together/],
+      [['-sigalgs', 'BOGUS'], /OpenSSL refused -sigalgs: not a value OpenSSL knows/],
+      [['-cipher', 'NOPE'], /OpenSSL refused -cipher\/-ciphersuites/],
+      [['-pkcs12', '/etc/hostname', '-pass', 'pass:x'], /OpenSSL refused -pkcs12 \(not a PKCS#12 file, or not one -pass opens\)/],
+      [['-proxy', '-timeout', '1'], /-proxy needs a value \(host:port\), but the next argument is the flag -timeout/],
     ] as const) {
       const result = await runMailprobe(['-connect', 'localhost:465', ...flags]);
       expect(result.code).toBe(2);
