@@ -8,8 +8,8 @@ function forwardHelper(verb: ForwardVerb): Helper {
   const name = verb.toLowerCase();
   return {
     name,
-    usage: `:${name} NAME=VALUE... (${verb === 'XCLIENT' ? 'ADDR NAME HELO PORT PROTO LOGIN DESTADDR DESTPORT' : 'ADDR NAME HELO PORT PROTO IDENT SOURCE'})`,
-    summary: verb === 'XCLIENT' ? 'XCLIENT (where offered): act for another client, then EHLO again' : 'XFORWARD (where offered): name the original client for the log',
+    usage: `:${name} NAME=VALUE...`,
+    summary: verb === 'XCLIENT' ? 'XCLIENT ADDR= NAME= HELO= … where offered: act for another client, then EHLO again' : 'XFORWARD ADDR= NAME= HELO= … where offered: name the original client',
     async run(context, args) {
       const { connection, dialogue } = context;
       const outcome = await forward(connection, verb, parseAttributes(verb, args), context.capabilities.latest, dialogue);
