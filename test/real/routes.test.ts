@@ -1,11 +1,13 @@
 // The path to real servers through real proxies: Squid (HTTP CONNECT, Basic auth) and Dante
 // (SOCKS5, username/password) in front of Postfix and Dovecot; the session, `check`, `load`
 // and `send` all take the route, the certificate is checked against the server's name, and
-// each proxy flag does what `openssl s_client` does with the same spelling.
+// each proxy flag does what `openssl s_client` does with the same spelling; PROXY headers
+// to Postfix and Dovecot, and LMTP over Dovecot's own Unix socket.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureMailServers, startPostfix, type PostfixInstance } from '../support/realServers.js';
+import { ensureMailServers, startDovecot, startPostfix, type DovecotInstance, type PostfixInstance } from '../support/realServers.js';
+import { makePki, type Pki } from '../support/certs.js';
 import { useMailServers } from '../support/mailServers.js';
 import { withRealServers } from '../support/realSuite.js';
 import { runMailprobe } from '../support/runMailprobe.js';
@@ -118,5 +120,38 @@ withRealServers('routes through real proxies', availability, () => {
     // Without the header Postfix reads the EHLO as a bad header and says 421.
     const bare = await runMailprobe(['-connect', `localhost:${proxied.haproxy}`, '-starttls', 'smtp', '-timeout', '10']);
     expect(bare.code).not.toBe(0);
+  });
+});
+
+withRealServers('Dovecot behind a PROXY header, and over its own Unix socket', ensureMailServers(), () => {
+  let pki: Pki;
+  let dovecot: DovecotInstance;
+  beforeAll(async () => {
+    pki = makePki();
+    dovecot = await startDovecot(pki, { haproxy: true });
+  });
+  afterAll(async () => {
+    await dovecot?.stop();
+  });
+
+  it('--haproxy v2: Dovecot (haproxy_trusted_networks) takes the client named, and logs it as rip', async () => {
+    const result = await runMailprobe(['-connect', `${dovecot.host}:${dovecot.imapHaproxy}`, '-starttls', 'imap', '-CAfile', pki.ca.cert, '--haproxy', 'v2', '192.0.2.44:4444'], { input: 'a1 NOOP\n' });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Verdict verified/);
+    let log = '';
+    for (let waited = 0; !/rip=192\.0\.2\.44/.test(log) && waited < 5000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      log = readFileSync(dovecot.logFile, 'utf8');
+    }
+    expect(log).toMatch(/imap-login: .*rip=192\.0\.2\.44/);
+  });
+
+  it('-unix: LMTP over Dovecot\'s Unix socket, a message delivered', async () => {
+    const result = await runMailprobe(['-unix', dovecot.lmtpSocket, '-proto', 'lmtp'], { input: `LHLO me\n:mail probe@x.test ${dovecot.user}@localhost\n` });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^-- connected to .*lmtp-mailprobe/m);
+    expect(result.stdout).toMatch(/^250 2\.0\.0 <mailprobe@localhost> \S+ Saved$|delivered: /m);
   });
 });

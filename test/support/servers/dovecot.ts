@@ -17,6 +17,10 @@ export interface DovecotInstance {
   pop3s: number;
   sieve: number;
   lmtp: number;
+  /** LMTP on a Unix socket too (mode 0666), as Postfix reaches a local Dovecot. */
+  lmtpSocket: string;
+  /** With opts.haproxy: IMAP expecting a PROXY protocol header (haproxy_trusted_networks = 127.0.0.0/8). */
+  imapHaproxy?: number;
   /** A passwd-file user with a plain-text password. */
   user: string;
   password: string;
@@ -30,6 +34,8 @@ export interface DovecotInstance {
 
 export interface DovecotOptions {
   host?: string;
+  /** Also an IMAP listener behind a PROXY protocol header (instance.imapHaproxy). */
+  haproxy?: boolean;
 }
 
 const DOVECOT_USER = 'mailprobe';
@@ -86,10 +92,10 @@ userdb {
   args = uid=nobody gid=nogroup home=${dir}/mail/%n
 }
 
-service imap-login {
+${ports.imapHaproxy ? 'haproxy_trusted_networks = 127.0.0.0/8\n' : ''}service imap-login {
   inet_listener imap {
     port = ${ports.imap}
-  }
+  }${ports.imapHaproxy ? `\n  inet_listener imap-haproxy {\n    port = ${ports.imapHaproxy}\n    haproxy = yes\n  }` : ''}
   inet_listener imaps {
     port = ${ports.imaps}
     ssl = yes
@@ -112,6 +118,9 @@ service managesieve-login {
 service lmtp {
   inet_listener lmtp {
     port = ${ports.lmtp}
+  }
+  unix_listener lmtp-mailprobe {
+    mode = 0666
   }
 }
 service auth {
@@ -142,15 +151,16 @@ interface DovecotPorts {
   pop3s: number;
   sieve: number;
   lmtp: number;
+  imapHaproxy?: number;
 }
 
 /** Starts a private Dovecot (imap, imaps, pop3, pop3s, managesieve, lmtp) using pki.leaf. */
 export async function startDovecot(pki: Pki, opts: DovecotOptions = {}): Promise<DovecotInstance> {
   const host = opts.host ?? '127.0.0.2';
-  return retryPortRace(() => startDovecotOnce(pki, host));
+  return retryPortRace(() => startDovecotOnce(pki, host, !!opts.haproxy));
 }
 
-async function startDovecotOnce(pki: Pki, host: string): Promise<DovecotInstance> {
+async function startDovecotOnce(pki: Pki, host: string, haproxy: boolean): Promise<DovecotInstance> {
   const dir = makeRunDir('mailprobe-dovecot-');
   const ports: DovecotPorts = {
     imap: await freePort(host),
@@ -159,6 +169,7 @@ async function startDovecotOnce(pki: Pki, host: string): Promise<DovecotInstance
     pop3s: await freePort(host),
     sieve: await freePort(host),
     lmtp: await freePort(host),
+    ...(haproxy ? { imapHaproxy: await freePort(host) } : {}),
   };
   const conf = join(dir, 'dovecot.conf');
   const logFile = join(dir, 'dovecot.log');
@@ -198,6 +209,7 @@ async function startDovecotOnce(pki: Pki, host: string): Promise<DovecotInstance
         { name: 'dovecot pop3s', port: ports.pop3s, tls: true, expect: /^\+OK .*\r\n/ },
         { name: 'dovecot managesieve', port: ports.sieve, tls: false, expect: /^OK .*\r\n/m },
         { name: 'dovecot lmtp', port: ports.lmtp, tls: false, expect: /^220 .*\r\n/ },
+        ...(ports.imapHaproxy ? [{ name: 'dovecot imap (haproxy)', port: ports.imapHaproxy, tls: false, expect: /^\* OK .*\r\n/, send: `PROXY TCP4 127.0.0.1 ${host} 1024 ${ports.imapHaproxy}\r\n` }] : []),
       ],
       logFile,
       /\b(Fatal|Panic): /,
@@ -213,6 +225,7 @@ async function startDovecotOnce(pki: Pki, host: string): Promise<DovecotInstance
     user: DOVECOT_USER,
     password: DOVECOT_PASSWORD,
     authSocket: join(dir, 'run', 'auth-postfix'),
+    lmtpSocket: join(dir, 'run', 'lmtp-mailprobe'),
     dir,
     logFile,
     stop,
