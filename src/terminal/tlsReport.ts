@@ -25,6 +25,17 @@ function validity(cert: CertificateInfo, p: Palette): SafeText {
 
 const when = (date: Date | undefined) => (date ? day(date) : safe`none given`);
 
+/** One word for the staple in the brief line: good, REVOKED, unknown, STALE, or NOT verified. */
+function ocspWord(info: TlsInfo, p: Palette): SafeText {
+  const ocsp = info.ocsp;
+  if (!ocsp || ocsp.responseStatus !== 'successful') return p.error(safe`error`);
+  if (!ocsp.signature.verified) return p.error(safe`NOT verified`);
+  if (ocsp.status?.kind === 'revoked') return p.error(safe`REVOKED`);
+  if (ocsp.stale) return p.error(safe`STALE`);
+  if (ocsp.status?.kind === 'good') return p.good(safe`good`);
+  return p.warn(safe`${ocsp.status ? safe`unknown` : safe`no entry`}`);
+}
+
 /** The staple: whether there was one, and with -status what it says and whether it holds. */
 function ocspLines(info: TlsInfo, p: Palette, e: (text: string) => SafeText): SafeText[] {
   const head = p.bold(safe`OCSP stapling`);
@@ -144,5 +155,6 @@ export function formatBriefTls(info: TlsInfo, p: Palette): SafeText {
   const cert = leaf ? safe`cert ${e(leaf.subject)}, ${leaf.daysLeft} days left` : safe`no certificate`;
   const verdict = info.verdict.verified ? p.good(safe`verified`) : p.error(safe`NOT verified (${e(info.verdict.reasons[0] ?? '')})`);
   const resumed = info.session.resumed ? safe`, session resumed` : safe``;
-  return safe`TLS ${e(info.protocol)} ${e(info.cipher)}${info.keyExchange ? safe` ${e(info.keyExchange)}` : safe``}${resumed}, ${cert}, ${verdict}`;
+  const staple = info.ocsp ? safe`, OCSP ${ocspWord(info, p)}` : safe``;
+  return safe`TLS ${e(info.protocol)} ${e(info.cipher)}${info.keyExchange ? safe` ${e(info.keyExchange)}` : safe``}${resumed}, ${cert}, ${verdict}${staple}`;
 }

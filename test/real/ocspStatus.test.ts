@@ -84,6 +84,12 @@ withRealServers('-status and stapled OCSP responses', availability, () => {
       expect(result.stdout).toMatch(/STALE: its nextUpdate/);
     });
 
+    it('-brief: one word for the staple at the end of the line', async () => {
+      expect((await session('good', ['-brief'])).stdout).toMatch(/^TLS TLSv1\.3 .*, verified, OCSP good$/m);
+      expect((await session('revoked', ['-brief'])).stdout).toMatch(/, OCSP REVOKED$/m);
+      expect((await session('stale', ['-brief'])).stdout).toMatch(/, OCSP STALE$/m);
+    });
+
     it('without -status the staple is only noted', async () => {
       const result = await runMailprobe(['-connect', `127.0.0.1:${servers.revoked.port}`, '-starttls', 'smtp', '-CAfile', pki.ca.cert], { input: '' });
       expect(result.stdout).toMatch(/^OCSP stapling a response was stapled$/m);
