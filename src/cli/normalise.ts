@@ -114,7 +114,7 @@ export function normaliseArgv(argv: string[], flags: FlagSpec[], context: FlagCo
       }
       // A value spelled exactly like one of this command's flags is a value left out
       // (`-proxy -timeout 5`); any other dash-led value is taken (`-connect -weird-host`).
-      const flagLike = values.find((value, n) => n >= (inline === undefined ? 0 : 1) && /^--?[A-Za-z]/.test(value) && (table.has(value.replace(/^--?/, '')) || table.has(value.replace(/^--?/, '').replace(/-/g, '_'))));
+      const flagLike = values.find((value, n) => n >= (inline === undefined ? 0 : 1) && /^--?[A-Za-z0-9]/.test(value) && (table.has(value.replace(/^--?/, '')) || table.has(value.replace(/^--?/, '').replace(/-/g, '_'))));
       if (flagLike) throw usageError(`-${spec.name} needs ${count > 1 ? `${count} values` : 'a value'} (${spec.value}), but the next argument is the flag ${flagLike}`);
       const next = argv[i + 1];
       if (spec.optional && next !== undefined && spec.optional.test(next) && (serverGiven || serverFollows(argv, i + 2, table))) {
