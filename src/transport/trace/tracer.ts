@@ -21,6 +21,9 @@ export interface TraceOptions {
   debug?: boolean;
 }
 
+/** Protected records kept while their traffic secret is not known yet (a handshake needs a handful). */
+const MAX_WAITING = 64;
+
 const VERSION_NAMES: Record<number, string> = { 0x0301: 'TLS 1.0', 0x0302: 'TLS 1.1', 0x0303: 'TLS 1.2', 0x0304: 'TLS 1.3' };
 const ALERTS: Record<number, string> = { 0: 'close_notify', 10: 'unexpected_message', 20: 'bad_record_mac', 40: 'handshake_failure', 42: 'bad_certificate', 43: 'unsupported_certificate', 44: 'certificate_revoked', 45: 'certificate_expired', 46: 'certificate_unknown', 47: 'illegal_parameter', 48: 'unknown_ca', 50: 'decode_error', 51: 'decrypt_error', 70: 'protocol_version', 71: 'insufficient_security', 80: 'internal_error', 86: 'inappropriate_fallback', 90: 'user_canceled', 109: 'missing_extension', 110: 'unsupported_extension', 112: 'unrecognized_name', 116: 'certificate_required', 120: 'no_application_protocol' };
 
@@ -103,6 +106,11 @@ export class TlsTracer {
       return side.reassembler.push(record.body);
     }
     if (record.type === 23 && tls13) {
+      // Records wait for their secret; a secret that never comes must not make the wait unbounded.
+      if (side.waiting.length >= MAX_WAITING) {
+        side.splitter.broken = true;
+        return this.show({ kind: 'record', direction, version: this.versionName, name, length: record.body.length, note: `no key to open it: no more records followed` });
+      }
       side.waiting.push(record);
       return this.drain(direction);
     }
