@@ -101,4 +101,5 @@ export const CERT_FLAGS: FlagSpec[] = [
   ...SESSION_FLAGS.filter((flag) => CONNECTION.includes(flag.name)),
   { name: 'pem', help: 'print the PEM chain instead of the report' },
   { name: 'verify_return_error', aliases: ['verify-return-error', 'strict'], help: 'exit 8 when the certificate does not verify' },
+  { name: 'status', help: 'show the stapled OCSP response, read and verified against the issuer' },
 ];

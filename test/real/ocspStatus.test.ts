@@ -97,6 +97,11 @@ withRealServers('-status and stapled OCSP responses', availability, () => {
     });
   });
 
+  it('cert --status shows the staple in the certificate report', async () => {
+    const result = await runMailprobe(['cert', `127.0.0.1:${servers.revoked.port}`, '--starttls', 'smtp', '-CAfile', pki.ca.cert, '--status']);
+    expect(result.stdout).toMatch(/^ {2}cert status {2}REVOKED since .* \(keyCompromise\)$/m);
+  });
+
   describe('check', () => {
     it.each([
       ['good', 'ok', /a good OCSP response was stapled, signed by CN=mailprobe OCSP Responder, delegated by the issuer/],
