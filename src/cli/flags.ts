@@ -21,11 +21,13 @@ export interface FlagSpec {
    * it matches and is not the only server given (joined to the value with a space).
    */
   optional?: RegExp;
+  /** The flag names the server (-connect, -unix): a further value after another flag is then no server. */
+  namesServer?: boolean;
   help: string;
 }
 
 export const SESSION_FLAGS: FlagSpec[] = [
-  { name: 'connect', value: 'host:port', help: 'server to connect to (also accepted as the first argument)' },
+  { name: 'connect', value: 'host:port', namesServer: true, help: 'server to connect to (also accepted as the first argument)' },
   { name: 'starttls', value: 'proto', help: `upgrade with the protocol's STARTTLS: ${STARTTLS_NAMES.join(', ')}` },
   { name: 'tls', aliases: ['implicit-tls'], help: 'implicit TLS: the handshake starts at once (465, 993, 995)' },
   { name: 'plain', aliases: ['no-tls'], help: 'no TLS at all: a cleartext session' },

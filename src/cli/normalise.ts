@@ -62,14 +62,17 @@ const SESSION_CONTEXT: FlagContext = { help: 'mailprobe -help', dash: '-' };
 /** The context of a subcommand: `mailprobe NAME --help`, GNU double dashes. */
 export const commandContext = (name: string): FlagContext => ({ help: `mailprobe ${name} --help`, dash: '--' });
 
+/** The flag a name (without its dashes) spells: as given, or with dashes for underscores. */
+const findFlag = (table: Map<string, FlagSpec>, name: string): FlagSpec | undefined => table.get(name) ?? table.get(name.replace(/-/g, '_'));
+
 /** Whether argv from `from` on holds a positional argument (an argument no flag takes as its value), or -connect. */
 function serverFollows(argv: string[], from: number, table: Map<string, FlagSpec>): boolean {
   for (let i = from; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('-') || arg === '-') return true;
     const body = arg.replace(/^--?/, '');
-    const spec = table.get(body.split('=')[0]) ?? table.get(body.split('=')[0].replace(/-/g, '_'));
-    if (spec?.name === 'connect' || spec?.name === 'unix') return true;
+    const spec = findFlag(table, body.split('=')[0]);
+    if (spec?.namesServer) return true;
     if (spec?.value && !body.includes('=')) i += spec.count ?? 1;
   }
   return false;
@@ -95,14 +98,14 @@ export function normaliseArgv(argv: string[], flags: FlagSpec[], context: FlagCo
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     const inline = eq >= 0 ? body.slice(eq + 1) : undefined;
-    const spec = table.get(name) ?? table.get(name.replace(/-/g, '_'));
+    const spec = findFlag(table, name);
     if (!spec) {
       const suggestion = closestFlag(name, flags);
       const spelled = suggestion && (context.dash === '--' ? suggestion.replace(/_/g, '-') : suggestion);
       throw usageError(`unknown flag ${arg}` + (spelled ? ` (did you mean ${context.dash}${spelled}?)` : ''), `run ${context.help} for the list of flags`);
     }
     out.push(`--${spec.name}`);
-    if (spec.name === 'connect' || spec.name === 'unix') serverGiven = true;
+    if (spec.namesServer) serverGiven = true;
     if (spec.value) {
       const count = spec.count ?? 1;
       // An inline value (--send=a@x b@y) is the first of the values; the rest follow.
@@ -114,7 +117,7 @@ export function normaliseArgv(argv: string[], flags: FlagSpec[], context: FlagCo
       }
       // A value spelled exactly like one of this command's flags is a value left out
       // (`-proxy -timeout 5`); any other dash-led value is taken (`-connect -weird-host`).
-      const flagLike = values.find((value, n) => n >= (inline === undefined ? 0 : 1) && /^--?[A-Za-z0-9]/.test(value) && (table.has(value.replace(/^--?/, '')) || table.has(value.replace(/^--?/, '').replace(/-/g, '_'))));
+      const flagLike = values.find((value, n) => n >= (inline === undefined ? 0 : 1) && /^--?[A-Za-z0-9]/.test(value) && findFlag(table, value.replace(/^--?/, '')) !== undefined);
       if (flagLike) throw usageError(`-${spec.name} needs ${count > 1 ? `${count} values` : 'a value'} (${spec.value}), but the next argument is the flag ${flagLike}`);
       const next = argv[i + 1];
       if (spec.optional && next !== undefined && spec.optional.test(next) && (serverGiven || serverFollows(argv, i + 2, table))) {

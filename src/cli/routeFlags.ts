@@ -18,7 +18,7 @@ export const ROUTE_FLAGS: FlagSpec[] = [
   { name: 'proxy_user', value: 'user', aliases: ['proxy-user'], help: 'user for the HTTP proxy (Basic)' },
   { name: 'proxy_pass', value: 'source', aliases: ['proxy-pass'], help: 'password for the HTTP proxy: pass:TEXT, env:VAR, file:PATH or fd:N' },
   { name: 'socks5', value: '[user:pass@]host:port', aliases: ['socks'], help: 'connect through this SOCKS5 proxy (it resolves the server\'s name)' },
-  { name: 'unix', value: 'path', aliases: ['socket'], help: 'connect to this Unix domain socket instead of TCP' },
+  { name: 'unix', value: 'path', aliases: ['socket'], namesServer: true, help: 'connect to this Unix domain socket instead of TCP' },
   { name: 'bind', value: 'addr[:port]', aliases: ['local-interface', 'li'], help: 'the local address (and port) to connect from' },
   { name: 'local_port', value: 'port', aliases: ['local-port', 'lport', 'lp'], help: 'the local port to connect from (swaks)' },
   { name: 'haproxy', value: 'v1|v2', optional: ADDRESS_PORT, help: 'send a PROXY protocol header first, naming the local end (or the SRC:PORT given after v1|v2) as the client' },
