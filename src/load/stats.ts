@@ -81,11 +81,7 @@ export class LoadStats {
 
   /** Adds another thread's part: counts summed, samples joined (so percentiles stay exact). */
   add(part: LoadPart): void {
-    this.accepted += part.accepted;
-    this.tempFailed += part.tempFailed;
-    this.rejected += part.rejected;
-    this.connectionsOpened += part.connectionsOpened;
-    this.connectionsFailed += part.connectionsFailed;
+    this.addProgress(part);
     this.pipelinedConnections += part.pipelinedConnections;
     this.chunkedConnections += part.chunkedConnections;
     this.bytesSent += part.bytesSent;
@@ -100,13 +96,15 @@ export class LoadStats {
   /** The progress counters set to the sum of every thread's latest. */
   showProgress(parts: Iterable<LoadProgress>): void {
     this.accepted = this.tempFailed = this.rejected = this.connectionsOpened = this.connectionsFailed = 0;
-    for (const part of parts) {
-      this.accepted += part.accepted;
-      this.tempFailed += part.tempFailed;
-      this.rejected += part.rejected;
-      this.connectionsOpened += part.connectionsOpened;
-      this.connectionsFailed += part.connectionsFailed;
-    }
+    for (const part of parts) this.addProgress(part);
+  }
+
+  private addProgress(part: LoadProgress): void {
+    this.accepted += part.accepted;
+    this.tempFailed += part.tempFailed;
+    this.rejected += part.rejected;
+    this.connectionsOpened += part.connectionsOpened;
+    this.connectionsFailed += part.connectionsFailed;
   }
 }
 

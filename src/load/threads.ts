@@ -117,7 +117,7 @@ export function startLoadThreads(spec: ThreadedLoad): LoadRun {
 export function runLoadThread(data: LoadThreadData, options: LoadOptions, port: MessagePort): void {
   const durationMs = data.deadlineEpochMs === undefined ? undefined : Math.max(0, data.deadlineEpochMs - Date.now());
   const startAfter = data.gated ? new Promise<void>((resolve) => port.once('message', () => resolve())) : undefined;
-  const run = startLoad({ ...options, connections: data.connections, password: data.password, budget: sharedBudget(data.budget, data.counted, durationMs), startAfter });
+  const run = startLoad({ ...options, connections: data.connections, budget: sharedBudget(data.budget, data.counted, durationMs), startAfter });
   void run.firstLogin.then(() => port.postMessage({ type: 'firstLogin' } satisfies ThreadMessage));
   const ticker = data.progress ? setInterval(() => port.postMessage({ type: 'progress', progress: run.stats.progress() } satisfies ThreadMessage), PROGRESS_MS) : undefined;
   void run.done.then((stats) => {

@@ -47,8 +47,9 @@ export async function startSinkWorkers(spec: SinkWorkersSpec): Promise<SinkHandl
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: spec.entry, args: spec.argv, silent: false });
   const stats = new SinkStats();
+  /** Each worker's latest counts: its last progress, then its final report. */
   const latest: SinkPart[] = [];
-  const finals: Promise<SinkPart | undefined>[] = [];
+  const exits: Promise<void>[] = [];
   const workers: Worker[] = [];
   const listening: Promise<number>[] = [];
   for (let i = 0; i < spec.workers; i++) {
@@ -59,23 +60,17 @@ export async function startSinkWorkers(spec: SinkWorkersSpec): Promise<SinkHandl
         worker.on('message', (message: FromWorker) => {
           if (message.type === 'listening') resolve(message.port);
           else if (message.type === 'error') reject(new MailprobeError(message.code, message.message, { hint: message.hint }));
-          else if (message.type === 'progress') {
+          else {
             latest[i] = message.part;
             stats.setToSum(latest.filter(Boolean));
-            spec.onProgress?.();
+            if (message.type === 'progress') spec.onProgress?.();
           }
         });
         worker.once('exit', (code) => reject(new MailprobeError('CONNECT', `sink worker ${i + 1} ended (exit ${code}) before it listened`)));
       }),
     );
-    // A worker's final counts, once it has exited (so none is left behind the command).
-    finals.push(
-      new Promise<SinkPart | undefined>((resolve) => {
-        let final: SinkPart | undefined;
-        worker.on('message', (message: FromWorker) => (message.type === 'done' ? (final = message.part) : undefined));
-        worker.once('exit', () => resolve(final));
-      }),
-    );
+    // Closing waits for every worker to exit, so none is left behind the command.
+    exits.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
     worker.once('online', () => worker.send({ type: 'start', certPem: options.certPem, keyPem: options.keyPem } satisfies ToWorker));
   }
   let port: number;
@@ -91,10 +86,8 @@ export async function startSinkWorkers(spec: SinkWorkersSpec): Promise<SinkHandl
       for (const worker of workers) if (worker.isConnected()) worker.send({ type: 'stop', graceMs } satisfies ToWorker);
       // A worker that does not report in time is killed; what it had posted last still counts.
       const timer = setTimeout(() => workers.forEach((worker) => worker.kill()), graceMs + REPORT_WITHIN_MS);
-      const parts = await Promise.all(finals);
+      await Promise.all(exits);
       clearTimeout(timer);
-      parts.forEach((part, i) => (part ? (latest[i] = part) : undefined));
-      stats.setToSum(latest.filter(Boolean));
       stats.open = 0;
     })();
     return closing;
