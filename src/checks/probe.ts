@@ -3,19 +3,18 @@
 import { MailprobeError, messageOf } from '../errors.js';
 import { connectUnobserved } from '../client/establish.js';
 import type { SessionOptions } from '../client/options.js';
-import type { TlsSettings } from '../transport/tlsOptions.js';
+import { TLS_VERSIONS, type TlsVersion } from '../transport/tlsOptions.js';
 
 
-export type VersionProbe = { version: NonNullable<TlsSettings['onlyVersion']>; accepted: boolean; error?: string };
+export type VersionProbe = { version: TlsVersion; accepted: boolean; error?: string };
 
-export const TLS_VERSIONS: NonNullable<TlsSettings['onlyVersion']>[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 /** Connects once per TLS version, offering only that version. */
 export async function probeVersions(options: SessionOptions): Promise<VersionProbe[]> {
   return Promise.all(
     TLS_VERSIONS.map(async (version): Promise<VersionProbe> => {
       try {
-        const { connection } = await connectUnobserved({ ...options, noEhlo: true, tls: { ...options.tls, onlyVersion: version, versions: undefined } }, { recognise: false });
+        const { connection } = await connectUnobserved({ ...options, noEhlo: true, tls: { ...options.tls, versions: { min: version, max: version } } }, { recognise: false });
         connection.close();
         return { version, accepted: true };
       } catch (error) {

@@ -4,7 +4,7 @@
 // read here, so a bad one is a usage error before anything touches the network.
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
-import type { ClientCertificate, TlsSettings, TlsVersion } from '../transport/tlsOptions.js';
+import { TLS_VERSIONS, type ClientCertificate, type TlsSettings, type TlsVersion } from '../transport/tlsOptions.js';
 import type { FlagSpec } from './flags.js';
 import { readPassSource } from './passSource.js';
 import { pemSession } from '../transport/session.js';
@@ -74,12 +74,11 @@ export interface TlsFlags {
   debug?: boolean;
 }
 
-const VERSIONS: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 /** Node's own default: TLS 1.2 and 1.3. */
 const DEFAULT_VERSIONS: TlsVersion[] = ['TLSv1.2', 'TLSv1.3'];
 
 function versionNamed(text: string, flag: string): TlsVersion | undefined {
-  const found = VERSIONS.find((v) => v.toLowerCase() === text.toLowerCase().replace(/_/g, '.').replace(/^tlsv1\.0$/, 'tlsv1'));
+  const found = TLS_VERSIONS.find((v) => v.toLowerCase() === text.toLowerCase().replace(/_/g, '.').replace(/^tlsv1\.0$/, 'tlsv1'));
   if (found) return found;
   if (/^none$/i.test(text)) return undefined;
   if (/^ssl/i.test(text)) throw usageError(`${flag} ${text}: Node's OpenSSL has no SSL 2 or 3`, 'test SSLv3 with an OpenSSL built with it (openssl s_client -ssl3)');
@@ -101,21 +100,21 @@ function versionsOf(flags: TlsFlags): TlsSettings['versions'] {
   if (only.length > 1) throw usageError(`${only.map((name) => `-${name}`).join(' and ')} cannot be used together`);
   const swaks = flags.tls_protocol === undefined ? undefined : swaksProtocols(flags.tls_protocol);
   let enabled: TlsVersion[];
-  if (only.length === 1) enabled = [VERSIONS[['tls1', 'tls1_1', 'tls1_2', 'tls1_3'].indexOf(only[0])]];
-  else if (swaks?.use) enabled = VERSIONS.filter((v) => swaks.use?.includes(v));
+  if (only.length === 1) enabled = [TLS_VERSIONS[['tls1', 'tls1_1', 'tls1_2', 'tls1_3'].indexOf(only[0])]];
+  else if (swaks?.use) enabled = TLS_VERSIONS.filter((v) => swaks.use?.includes(v));
   else {
     const min = flags.min_protocol === undefined ? undefined : versionNamed(flags.min_protocol, '-min_protocol');
     const max = flags.max_protocol === undefined ? undefined : versionNamed(flags.max_protocol, '-max_protocol');
-    const low = VERSIONS.indexOf(min ?? (flags.min_protocol === undefined ? 'TLSv1.2' : 'TLSv1'));
-    const high = max === undefined ? VERSIONS.length - 1 : VERSIONS.indexOf(max);
+    const low = TLS_VERSIONS.indexOf(min ?? (flags.min_protocol === undefined ? 'TLSv1.2' : 'TLSv1'));
+    const high = max === undefined ? TLS_VERSIONS.length - 1 : TLS_VERSIONS.indexOf(max);
     if (low > high) throw usageError(`-min_protocol ${flags.min_protocol} is above -max_protocol ${flags.max_protocol}`);
-    enabled = VERSIONS.slice(low, high + 1);
+    enabled = TLS_VERSIONS.slice(low, high + 1);
   }
-  const removed = (['no_tls1', 'no_tls1_1', 'no_tls1_2', 'no_tls1_3'] as const).flatMap((name, i) => (flags[name] ? [VERSIONS[i]] : []));
+  const removed = (['no_tls1', 'no_tls1_1', 'no_tls1_2', 'no_tls1_3'] as const).flatMap((name, i) => (flags[name] ? [TLS_VERSIONS[i]] : []));
   enabled = enabled.filter((v) => !removed.includes(v) && !swaks?.avoid.includes(v));
   if (enabled.length === 0) throw usageError('no TLS version is left to offer', 'drop one of the -no_tls1_x flags');
-  const first = VERSIONS.indexOf(enabled[0]);
-  const gap = VERSIONS.slice(first, first + enabled.length).some((v, i) => v !== enabled[i]);
+  const first = TLS_VERSIONS.indexOf(enabled[0]);
+  const gap = TLS_VERSIONS.slice(first, first + enabled.length).some((v, i) => v !== enabled[i]);
   if (gap) throw usageError(`the versions asked for (${enabled.join(', ')}) have a gap: Node's TLS offers one range of versions, from a minimum to a maximum`, 'ask for a range with -min_protocol and -max_protocol');
   if (enabled.length === DEFAULT_VERSIONS.length && enabled.every((v, i) => v === DEFAULT_VERSIONS[i])) return undefined;
   return { min: enabled[0], max: enabled[enabled.length - 1] };

@@ -52,11 +52,12 @@ export interface TlsSettings {
   sourceDomain?: string;
   /** The MTA-STS policy the server's domain publishes (--mx): judged against this handshake. */
   mtaSts?: { mode: 'enforce' | 'testing' | 'none'; mxMatch: boolean; mx: string };
-  /** Exactly this protocol version (for probing which versions a server accepts). */
-  onlyVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 }
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** Every version Node's OpenSSL can speak, oldest first. */
+export const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 export type ClientCertificate = { cert: string; key: string; passphrase?: string } | { pfx: Buffer; passphrase?: string };
 
@@ -144,7 +145,7 @@ function makeOptions(settings: TlsSettings): TlsConnectionOptions {
     requestOCSP: true,
   };
   const context: tls.SecureContextOptions = {};
-  const versions = settings.onlyVersion ? { min: settings.onlyVersion, max: settings.onlyVersion } : settings.versions;
+  const { versions } = settings;
   if (versions) Object.assign(context, { minVersion: versions.min, maxVersion: versions.max });
   // Node takes TLS 1.2 ciphers and TLS 1.3 suites in one list. TLS 1.0/1.1 need OpenSSL's
   // security level 0, or they are never even offered.
