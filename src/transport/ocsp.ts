@@ -4,8 +4,8 @@
 // OCSPSigning key purpose, §4.2.2.2). The ASN.1 comes from @peculiar/asn1-ocsp, loaded only
 // when a response is to be read, so a session that never asks does not pay for it.
 import { createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { asn1, nameText } from './names.js';
+import { asn1, asn1Ocsp, type SchemaModule, type X509Module } from './asn1.js';
+import { nameText } from './names.js';
 
 export type CertStatus = { kind: 'good' } | { kind: 'revoked'; at: Date; reason?: string } | { kind: 'unknown' };
 
@@ -59,9 +59,9 @@ const hex = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes instanceof Ui
 const serialHex = (bytes: ArrayBuffer) => hex(bytes).replace(/^(00)+(?=.)/, '').toUpperCase();
 
 export async function readOcspResponse(der: Buffer, leaf: X509Certificate, issuer: X509Certificate | undefined, now = new Date()): Promise<OcspFacts> {
-  const { AsnConvert, x509 } = asn1();
-  // Required on first use, like the schemas names.ts loads.
-  const ocsp = createRequire(import.meta.url)('@peculiar/asn1-ocsp') as typeof import('@peculiar/asn1-ocsp');
+  const { schema, x509 } = asn1();
+  const { AsnConvert } = schema;
+  const ocsp = asn1Ocsp();
 
   const response = AsnConvert.parse(der, ocsp.OCSPResponse);
   const responseStatus = STATUSES[response.responseStatus] || `status ${response.responseStatus}`;
@@ -73,7 +73,7 @@ export async function readOcspResponse(der: Buffer, leaf: X509Certificate, issue
   const responder = byName ? nameText(byName) : byKey ? `key SHA-1 ${hex(byKey.buffer)}` : undefined;
 
   // The entry for this certificate: its serial, and the issuer's name and key hashed as the entry says.
-  const issuerHashes = issuer && issuerHashesOf(issuer, { AsnConvert }, x509);
+  const issuerHashes = issuer && issuerHashesOf(issuer, AsnConvert, x509);
   const single = data.responses.find((entry) => {
     if (serialHex(entry.certID.serialNumber) !== leaf.serialNumber.replace(/^(00)+(?=.)/, '').toUpperCase()) return false;
     const algorithm = HASHES[entry.certID.hashAlgorithm.algorithm];
@@ -95,11 +95,9 @@ function revocationReason(reason: number | undefined): string | undefined {
   return reason === undefined ? undefined : REASONS[reason] || `reason ${reason}`;
 }
 
-type Asn = typeof import('@peculiar/asn1-schema');
-type X509Module = typeof import('@peculiar/asn1-x509');
 
 /** The issuer's subject and public key, hashed for a CertID (RFC 6960 §4.1.1). */
-function issuerHashesOf(issuer: X509Certificate, { AsnConvert }: Pick<Asn, 'AsnConvert'>, x509: X509Module): (algorithm: string) => { name: string; key: string } {
+function issuerHashesOf(issuer: X509Certificate, AsnConvert: SchemaModule['AsnConvert'], x509: X509Module): (algorithm: string) => { name: string; key: string } {
   const cert = AsnConvert.parse(issuer.raw, x509.Certificate);
   const subject = Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subject));
   const key = Buffer.from(cert.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);

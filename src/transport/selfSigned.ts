@@ -7,10 +7,9 @@
 // keyEncipherment) or P-256 ECDSA (fast to make; keyUsage digitalSignature only, since
 // RFC 5480 §3 forbids keyEncipherment for EC keys). Signed with SHA-256.
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { asn1 } from './names.js';
+import { asn1 } from './asn1.js';
 
 export type SelfSignedKeyType = 'rsa' | 'ec';
 
@@ -48,8 +47,8 @@ export function selfSignedCertificate(
   keyType: SelfSignedKeyType = 'rsa',
 ): { certPem: string; keyPem: string } {
   if (names.length === 0) throw new RangeError('a certificate needs at least one name');
-  const { AsnConvert, x509 } = asn1();
-  const { OctetString } = createRequire(import.meta.url)('@peculiar/asn1-schema') as typeof import('@peculiar/asn1-schema');
+  const { schema, x509 } = asn1();
+  const { AsnConvert, OctetString } = schema;
   const { publicKey, privateKey } = keyPair(keyType);
   const signatureAlgorithm = new x509.AlgorithmIdentifier(keyType === 'ec' ? { algorithm: OID.ecdsaWithSha256 } : { algorithm: OID.rsaWithSha256, parameters: null });
   const serial = randomBytes(16);
