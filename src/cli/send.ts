@@ -1,7 +1,6 @@
 // `mailprobe send`: one test message from one command line, with swaks' option names and
 // short forms (where they do not clash with mailprobe's own: -h stays help, and swaks' -h
 // for --helo is --ehlo here). Flags become a SendRequest; the run is src/send/run.ts.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { findSecret } from '../client/secrets.js';
@@ -15,6 +14,7 @@ import { SEND_EXIT_LINES } from '../send/stages.js';
 import type { Printer } from '../terminal/printer.js';
 import { formatHostPort } from '../transport/address.js';
 import { ROUTE_FLAGS } from './routeFlags.js';
+import { readFlagFile } from './flagFile.js';
 import { FORWARD_ATTRIBUTES, parseAttributes } from '../protocols/smtp/xclient.js';
 import { CONNECTION_TLS_FLAGS } from './tlsFlags.js';
 import { SESSION_FLAGS, type FlagSpec } from './flags.js';
@@ -138,14 +138,6 @@ export function recipients(values: string[]): string[] {
   return list.map((value) => address(value, '--to'));
 }
 
-function readFile(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw usageError(`cannot read ${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-}
-
 export function parseQuitAfter(text: string | undefined): QuitStage | undefined {
   if (text === undefined) return undefined;
   const word = text.toLowerCase();
@@ -183,12 +175,12 @@ export function sendRequest(parsed: ParsedSend): SendPlan {
     throw usageError('--data sends a whole message as it is: it cannot be combined with --header, --body or --attach');
   }
   let message: Buffer;
-  if (data !== undefined) message = readFile(data, '--data');
+  if (data !== undefined) message = readFlagFile(data, '--data');
   else {
     const bodyFlag = str('body');
-    const body = bodyFlag?.startsWith('@') ? readFile(bodyFlag.slice(1), '--body').toString('utf8') : bodyFlag;
+    const body = bodyFlag?.startsWith('@') ? readFlagFile(bodyFlag.slice(1), '--body').toString('utf8') : bodyFlag;
     // swaks writes --attach @FILE; the @ is optional here.
-    const attachments: Attachment[] = repeated.attach.map((given) => given.replace(/^@/, '')).map((path) => ({ name: basename(path), bytes: readFile(path, '--attach') }));
+    const attachments: Attachment[] = repeated.attach.map((given) => given.replace(/^@/, '')).map((path) => ({ name: basename(path), bytes: readFlagFile(path, '--attach') }));
     message = buildMessage({ from: from || 'mailprobe@localhost', to, headers: repeated.header, body, attachments });
   }
   const server = str('server') === undefined ? undefined : parseTarget(str('server') as string);

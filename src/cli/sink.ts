@@ -1,7 +1,7 @@
 // `mailprobe sink`: an SMTP/LMTP receiver that accepts (or fails, on request) whatever it
 // is sent, counts it, and optionally saves it: the other end for `mailprobe load`, for
 // testing a relay's retries, or for a client under development.
-import { readFileSync } from 'node:fs';
+import { readFlagFile } from './flagFile.js';
 import { availableParallelism, hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { EXIT_CODES, MailprobeError, usageError } from '../errors.js';
@@ -103,11 +103,7 @@ export function parseListen(value: string): { host: string; port: number } {
 }
 
 function readPem(file: string, name: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw usageError(`cannot read ${flagName(name)} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  return readFlagFile(file, flagName(name)).toString('utf8');
 }
 
 function tlsOf(flags: Flags, host: string): Pick<SinkOptions, 'certPem' | 'keyPem'> {

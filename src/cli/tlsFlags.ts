@@ -2,7 +2,8 @@
 // signature algorithms, the key log, a client certificate, how the certificate is judged
 // (-verify_hostname, -verify_depth, -attime), saved sessions and the OCSP staple. Files are
 // read here, so a bad one is a usage error before anything touches the network.
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { readFlagFile } from './flagFile.js';
 import { usageError } from '../errors.js';
 import { TLS_VERSIONS, type ClientCertificate, type TlsSettings, type TlsVersion } from '../transport/tlsOptions.js';
 import type { FlagSpec } from './flags.js';
@@ -118,14 +119,6 @@ function versionsOf(flags: TlsFlags): TlsSettings['versions'] {
   if (gap) throw usageError(`the versions asked for (${enabled.join(', ')}) have a gap: Node's TLS offers one range of versions, from a minimum to a maximum`, 'ask for a range with -min_protocol and -max_protocol');
   if (enabled.length === DEFAULT_VERSIONS.length && enabled.every((v, i) => v === DEFAULT_VERSIONS[i])) return undefined;
   return { min: enabled[0], max: enabled[enabled.length - 1] };
-}
-
-function readFlagFile(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw usageError(`cannot read ${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
 }
 
 /** A file mailprobe will append to (created 0600: keys and sessions are secrets), checked now. */
