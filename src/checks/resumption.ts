@@ -3,11 +3,9 @@
 // ticket); four more each offer that same session, as s_client -reconnect does. A pool
 // whose members do not share ticket keys (or a session cache) resumes only on the member
 // that issued it: a common finding behind load balancers.
-import { closeAfterGoodbye, goodbye } from '../client/goodbye.js';
-import { connectUnobserved } from '../client/establish.js';
+import { connectOffering } from '../client/resumeOnce.js';
 import type { SessionOptions } from '../client/options.js';
 import { messageOf } from '../errors.js';
-import type { TlsInfo } from '../transport/handshake.js';
 import type { CheckResult } from './types.js';
 
 /** Connections after the first, each offering the first one's session. */
@@ -15,22 +13,13 @@ const ATTEMPTS = 4;
 /** How long a connection waits for a TLS 1.3 ticket, which follows the handshake. */
 const TICKET_WAIT_MS = 1_000;
 
-/** One connection offering `session`: was it resumed, and the newest session it got. */
-async function connectOnce(options: SessionOptions, session: Buffer | undefined): Promise<{ resumed: boolean; protocol: string; session?: Buffer }> {
-  const { connection, context } = await connectUnobserved({ ...options, noEhlo: true, tls: { ...options.tls, session, status: false, inspectHandshake: false } }, { recognise: false });
-  const info = connection.tls as TlsInfo;
-  goodbye(connection, context);
-  await closeAfterGoodbye(connection, TICKET_WAIT_MS);
-  return { resumed: info.session.resumed, protocol: info.protocol, session: info.latestSession };
-}
-
 export async function resumptionCheck(options: SessionOptions): Promise<CheckResult> {
   const id = 'tls.resumption';
   try {
-    const first = await connectOnce(options, undefined);
-    if (!first.session) return { id, verdict: 'warn', summary: `the server gave no session to resume (${first.protocol}): every connection pays a full handshake`, details: { sessionGiven: false } };
+    const first = await connectOffering(options, undefined, TICKET_WAIT_MS);
+    if (!first.latestSession) return { id, verdict: 'warn', summary: `the server gave no session to resume (${first.protocol}): every connection pays a full handshake`, details: { sessionGiven: false } };
     const resumed: boolean[] = [];
-    for (let i = 0; i < ATTEMPTS; i++) resumed.push((await connectOnce(options, first.session)).resumed);
+    for (let i = 0; i < ATTEMPTS; i++) resumed.push((await connectOffering(options, first.latestSession, TICKET_WAIT_MS)).session.resumed);
     const count = resumed.filter(Boolean).length;
     const details = { sessionGiven: true, protocol: first.protocol, attempts: ATTEMPTS, resumed: count, pattern: resumed };
     if (count === ATTEMPTS) return { id, verdict: 'ok', summary: `resumes sessions: ${count} of ${ATTEMPTS} connections resumed the session offered (${first.protocol})`, details };

@@ -1,8 +1,7 @@
 // -reconnect, as s_client: after the first connection, five more, each offering the newest
 // session the server gave (a TLS 1.3 ticket, or a TLS 1.2 session id or ticket), each said
 // resumed or not, each ended politely. The session then goes on over the first connection.
-import { closeAfterGoodbye, goodbye } from '../client/goodbye.js';
-import { connectUnobserved } from '../client/establish.js';
+import { connectOffering } from '../client/resumeOnce.js';
 import type { SessionOptions } from '../client/options.js';
 import type { Printer } from '../terminal/printer.js';
 import type { TlsInfo } from '../transport/handshake.js';
@@ -22,14 +21,9 @@ async function ticketOf(info: TlsInfo): Promise<Buffer | undefined> {
 export async function reconnect(options: SessionOptions, first: TlsInfo, printer: Printer): Promise<void> {
   let session = await ticketOf(first);
   for (let i = 1; i <= RECONNECTS; i++) {
-    const established = await connectUnobserved({ ...options, noEhlo: true, tls: { ...options.tls, session } });
-    const { connection, context } = established;
-    const info = connection.tls as TlsInfo;
+    const info = await connectOffering(options, session, FAREWELL_MS);
     const what = !session ? 'new session (the server had given none to resume)' : info.session.resumed ? 'session resumed' : 'new session: the server did not resume the one offered';
     printer.note(`reconnect ${i} of ${RECONNECTS}: ${what}, ${info.protocol}, ${info.cipher}`);
-    goodbye(connection, context);
-    await closeAfterGoodbye(connection, FAREWELL_MS);
-    // TLS 1.3 tickets come after the handshake: the newest is there once the connection has been read.
     session = info.latestSession ?? session;
   }
 }
