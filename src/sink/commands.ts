@@ -17,7 +17,7 @@ export function splitCommand(line: string): CommandLine {
 export interface MailPath {
   address: string;
   /** ESMTP parameters, keys upper-cased ("SIZE" → "1000", "SMTPUTF8" → ""). */
-  params: Map<string, string>;
+  params: ReadonlyMap<string, string>;
 }
 
 /**
@@ -30,9 +30,13 @@ const PATH = {
   TO: /^TO:\s*(?:<([^<>]*)>|([^\s<>]+))(.*)$/i,
 };
 
+/** Most paths come with no parameters: they share one empty map. */
+const NO_PARAMS: ReadonlyMap<string, string> = new Map();
+
 export function parsePath(args: string, keyword: 'FROM' | 'TO'): MailPath | undefined {
   const match = PATH[keyword].exec(args);
   if (!match) return undefined;
+  if (match[3] === '') return { address: match[1] ?? match[2], params: NO_PARAMS };
   const params = new Map<string, string>();
   for (const param of match[3].trim().split(/\s+/)) {
     if (param === '') continue;

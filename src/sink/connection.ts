@@ -8,7 +8,7 @@
 //                      └ QUIT / drop / shutdown ─▶ CLOSED
 //
 // Commands are read as fast as they come (pipelining); replies go out in order through the
-// Outbox. Message bytes are counted and, with --save, streamed to a MessageFile as they come;
+// Outbox, and the replies to one read leave in one write (with the FIN, after QUIT). Message bytes are counted and, with --save, streamed to a MessageFile as they come;
 // reading stops while the outbox, the socket or the disk is behind.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
@@ -40,6 +40,14 @@ export class SinkConnection implements SinkWire {
   private readonly dot = new DotDecoder();
   private readonly lines = new CommandLines();
   private processing = false;
+  /** Replies written while a read is processed: they leave together when it is done. */
+  private pending = '';
+  /** The close's last reply is in `pending`: the socket ends with it. */
+  private ending = false;
+  /** Bytes came or went since the listener's last idle tick. */
+  private active = true;
+  /** Idle ticks in a row with no bytes either way. */
+  private idleTicks = 0;
   private paused = false;
   private readonly outbox: Outbox;
   private readonly session: SinkSession;
@@ -54,7 +62,9 @@ export class SinkConnection implements SinkWire {
     this.session = new SinkSession(this, context);
     this.outbox = new Outbox(
       (text) => {
-        if (!this.socket.destroyed) this.socket.write(text);
+        this.active = true;
+        if (this.processing) this.pending += text;
+        else if (!this.socket.destroyed) this.socket.write(text);
       },
       context.options.delayMs,
       () => this.socket.destroy(),
@@ -67,8 +77,6 @@ export class SinkConnection implements SinkWire {
       onClosed();
       for (const wake of this.endWaiters ?? []) wake();
     });
-    socket.setNoDelay(true);
-    socket.setTimeout(context.options.idleTimeoutMs, () => this.close('421 4.4.2 Idle timeout, closing transmission channel\r\n'));
     socket.on('error', () => {}); // a reset is normal for a sink; 'close' follows
     this.listen(socket);
     this.outbox.reply(this.session.greeting());
@@ -81,6 +89,21 @@ export class SinkConnection implements SinkWire {
         this.process();
       });
     }
+  }
+
+  /**
+   * The listener's idle watch, every `tickMs`: a connection with no bytes either way for
+   * the idle limit gets 421 and is closed. (One timer for all connections instead of a
+   * socket timeout each, which Node re-arms on every read and write.)
+   */
+  idleTick(tickMs: number): void {
+    if (this.active) {
+      this.active = false;
+      this.idleTicks = 0;
+      return;
+    }
+    // Activity just after the first quiet tick went unseen: count one tick more than the limit holds.
+    if (++this.idleTicks * tickMs > this.context.options.idleTimeoutMs) this.close('421 4.4.2 Idle timeout, closing transmission channel\r\n');
   }
 
   /** Resolves once the socket has closed. */
@@ -105,6 +128,7 @@ export class SinkConnection implements SinkWire {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    this.active = true;
     if (this.state === 'CLOSED' || this.state === 'STARTTLS') return; // e.g. plaintext after STARTTLS
     this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
     if (this.state === 'GREETING') return;
@@ -118,7 +142,6 @@ export class SinkConnection implements SinkWire {
   private process(): void {
     if (this.processing) return;
     this.processing = true;
-    this.socket.cork();
     try {
       let progress = true;
       while (progress && this.input.length > 0) {
@@ -137,13 +160,24 @@ export class SinkConnection implements SinkWire {
         }
       }
     } finally {
-      this.socket.uncork();
       this.processing = false;
+      this.flush();
     }
     if (this.outbox.backlog > MAX_BACKLOG || this.socket.writableNeedDrain || this.disk?.full) {
       this.paused = true;
       this.socket.pause();
     }
+  }
+
+  /** The replies gathered while processing leave in one write; after QUIT, with the FIN. */
+  private flush(): void {
+    const text = this.pending;
+    this.pending = '';
+    if (this.socket.destroyed) return;
+    if (this.ending) {
+      if (text === '') this.socket.end();
+      else this.socket.end(text);
+    } else if (text !== '') this.socket.write(text);
   }
 
   private resume(): void {
@@ -233,6 +267,12 @@ export class SinkConnection implements SinkWire {
     this.state = 'CLOSED';
     this.input = EMPTY;
     this.reply(last);
+    // Nothing waiting: the reply and the FIN leave together, without a promise.
+    if (this.outbox.idle) {
+      this.ending = true;
+      if (!this.processing) this.flush();
+      return;
+    }
     this.outbox.then(() => {
       this.socket.end();
     });

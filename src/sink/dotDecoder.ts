@@ -18,9 +18,12 @@ export interface DotFeed {
 
 export type ContentSink = (buffer: Buffer, start: number, end: number) => void;
 
+/** Where a dot can start a line: the only place the decoder has anything to do. */
+const CRLF_DOT = Buffer.from('\r\n.', 'latin1');
+
 export class DotDecoder {
   private atLineStart = true;
-  /** The last byte handed out was a CR, so an LF at the start of the next chunk ends a line. */
+  /** The last chunk ended in a CR, so an LF at the start of the next one ends a line. */
   private afterCr = false;
 
   reset(): void {
@@ -28,43 +31,47 @@ export class DotDecoder {
     this.afterCr = false;
   }
 
+  /**
+   * Hands out the content up to the ending dot line, dropping the stuffed dots. Between two
+   * dots at line starts it only searches (CRLF "." is rare in mail): a 4 KiB message costs a
+   * search or two, not one per line.
+   */
   feed(buffer: Buffer, content: ContentSink): DotFeed {
     const length = buffer.length;
+    if (length === 0) return { consumed: 0, done: false };
     let pos = 0;
     let runStart = 0;
-    const flush = (end: number) => {
-      if (end > runStart) {
-        content(buffer, runStart, end);
-        this.afterCr = buffer[end - 1] === CR;
-      }
-    };
-    while (pos < length) {
-      if (this.atLineStart) {
-        this.atLineStart = false;
-        if (buffer[pos] === DOT) {
-          // ".\r\n" ends the message; anything else after the dot is a stuffed line.
-          if (pos + 1 >= length || (buffer[pos + 1] === CR && pos + 2 >= length)) {
-            flush(pos);
-            this.atLineStart = true;
-            return { consumed: pos, done: false };
-          }
-          flush(pos);
-          if (buffer[pos + 1] === CR && buffer[pos + 2] === LF) {
-            this.reset();
-            return { consumed: pos + 3, done: true };
-          }
-          pos++;
-          runStart = pos;
-          this.afterCr = false;
-          continue;
-        }
-      }
-      const lf = buffer.indexOf(LF, pos);
-      if (lf < 0) break;
-      this.atLineStart = lf > 0 ? buffer[lf - 1] === CR : this.afterCr;
-      pos = lf + 1;
+    // A CR ended the last chunk: an LF first here ends that line.
+    const lineEndsFirst = !this.atLineStart && this.afterCr && buffer[0] === LF;
+    if (lineEndsFirst) {
+      pos = 1;
+      this.atLineStart = true;
     }
-    flush(length);
+    for (;;) {
+      if (this.atLineStart && pos < length && buffer[pos] === DOT) {
+        // ".\r\n" ends the message; anything else after the dot is a stuffed line.
+        if (pos + 1 >= length || (buffer[pos + 1] === CR && pos + 2 >= length)) {
+          // Wait for the bytes that say which (the dot is fed again with them).
+          if (pos > runStart) content(buffer, runStart, pos);
+          return { consumed: pos, done: false };
+        }
+        if (pos > runStart) content(buffer, runStart, pos);
+        if (buffer[pos + 1] === CR && buffer[pos + 2] === LF) {
+          this.reset();
+          return { consumed: pos + 3, done: true };
+        }
+        runStart = ++pos;
+      }
+      const next = buffer.indexOf(CRLF_DOT, pos);
+      if (next < 0) break;
+      pos = next + 2;
+      this.atLineStart = true;
+    }
+    if (length > runStart) content(buffer, runStart, length);
+    const last = buffer[length - 1];
+    // The chunk ends at a line start when it ends in CRLF (the CR perhaps in the chunk before).
+    this.atLineStart = last === LF && (length >= 2 ? buffer[length - 2] === CR : lineEndsFirst);
+    this.afterCr = last === CR;
     return { consumed: length, done: false };
   }
 }

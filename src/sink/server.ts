@@ -43,6 +43,11 @@ function secureContextOf(certPem: string | undefined, keyPem: string | undefined
   }
 }
 
+/** How often the idle limit is checked: a quarter of it, at most a second. */
+function idleTickMs(idleTimeoutMs: number): number {
+  return Math.max(10, Math.min(1000, Math.floor(idleTimeoutMs / 4)));
+}
+
 export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> {
   const resolved = resolveSinkOptions(options);
   const secureContext = secureContextOf(resolved.certPem, resolved.keyPem);
@@ -65,7 +70,8 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> 
     closing: false,
   };
   const connections = new Set<SinkConnection>();
-  const server = createServer((socket: Socket) => {
+  // Replies are small and each answers what was just read: Nagle would only delay them.
+  const server = createServer({ noDelay: true }, (socket: Socket) => {
     stats.connections++;
     stats.open++;
     const connection: SinkConnection = new SinkConnection(socket, context, () => {
@@ -83,11 +89,16 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> 
   });
   server.on('error', () => {}); // after listening, accept errors (EMFILE) must not crash the sink
   const address = server.address() as AddressInfo;
+  const tickMs = idleTickMs(resolved.idleTimeoutMs);
+  const idleWatch = setInterval(() => {
+    for (const connection of connections) connection.idleTick(tickMs);
+  }, tickMs).unref();
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 1000): Promise<void> => {
     closing ??= (async () => {
       context.closing = true;
+      clearInterval(idleWatch);
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const allClosed = () => Promise.all([...connections].map((connection) => connection.closed()));
       await within(allClosed(), graceMs);

@@ -191,6 +191,40 @@ describe('DotDecoder', () => {
     expect(decode([...bytes].map((byte) => Buffer.from([byte])))).toEqual(expected);
   });
 
+  it('agrees with a line-by-line reading on every short mix of CR, LF, dots and text, split anywhere', () => {
+    // The reference: split at CRLF only, the first line that is "." ends, a leading dot is dropped.
+    const reference = (wire: string): { content: string; rest: string; done: boolean } => {
+      let content = '';
+      for (let start = 0; ; ) {
+        const end = wire.indexOf('\r\n', start);
+        if (end < 0) return { content: content + wire.slice(start).replace(/^\./, ''), rest: '', done: false };
+        const line = wire.slice(start, end);
+        if (line === '.') return { content, rest: wire.slice(end + 2), done: true };
+        content += line.replace(/^\./, '') + '\r\n';
+        start = end + 2;
+      }
+    };
+    const alphabet = ['\r', '\n', '.', 'a'];
+    let seed = 7;
+    const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), (seed >>> 8) % n);
+    for (let trial = 0; trial < 4000; trial++) {
+      let wire = '';
+      for (let i = random(14); i > 0; i--) wire += alphabet[random(4)];
+      const expected = reference(wire);
+      const bytes = Buffer.from(wire, 'latin1');
+      const i = random(bytes.length + 1);
+      const j = i + random(bytes.length - i + 1);
+      const got = decode([bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)]);
+      if (expected.done) expect(got, JSON.stringify(wire)).toEqual(expected);
+      else {
+        // Unfinished, a dot (or dot CR) at a line start is held back until what follows says which it is.
+        expect(got.done, JSON.stringify(wire)).toBe(false);
+        expect(got.rest, JSON.stringify(wire)).toMatch(/^(\.\r?)?$/);
+        expect(got.content + got.rest.slice(1), JSON.stringify(wire)).toBe(expected.content);
+      }
+    }
+  });
+
   it('ends an empty message at once, and not at a bare-LF dot', () => {
     expect(decode([Buffer.from('.\r\n')])).toEqual({ content: '', rest: '', done: true });
     expect(decode([Buffer.from('x\n.\nmore')])).toEqual({ content: 'x\n.\nmore', rest: '', done: false });
