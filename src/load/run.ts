@@ -73,18 +73,25 @@ export function startLoad(options: LoadOptions): LoadRun {
   const firstLogin = new Promise<void>((resolve) => (loggedIn = resolve));
   if (options.user === undefined) loggedIn();
   plan.loginSucceeded = () => loggedIn();
+  /** A lane: connections one after another while the budget lasts; resolves when it stops. */
   const lane = async (_: unknown, index: number) => {
     if (options.startAfter) await options.startAfter;
     if (index > 0) await firstLogin;
-    while (budget.has()) {
-      const before = stats.connectionsOpened + stats.connectionsFailed;
-      await runConnection(plan, stats, watchdog);
-      // A lane whose connections all fail would spin: give up after a refused connect.
-      if (stats.connectionsOpened + stats.connectionsFailed === before) break;
-      if (stats.connectionsFailed > 0 && stats.connectionsOpened === 0) break;
-      // The first lane's first connection has had its try at logging in, whatever came of it.
-      if (index === 0) loggedIn();
-    }
+    await new Promise<void>((resolve) => {
+      const next = () => {
+        if (!budget.has()) return resolve();
+        const before = stats.connectionsOpened + stats.connectionsFailed;
+        runConnection(plan, stats, watchdog, () => {
+          // The first lane's first connection has had its try at logging in, whatever came of it.
+          if (index === 0) loggedIn();
+          // A lane whose connections all fail would spin: give up after a refused connect.
+          if (stats.connectionsOpened + stats.connectionsFailed === before) return resolve();
+          if (stats.connectionsFailed > 0 && stats.connectionsOpened === 0) return resolve();
+          next();
+        });
+      };
+      next();
+    });
     if (index === 0) loggedIn();
   };
   const done = Promise.all(Array.from({ length: options.connections }, lane)).then(() => {

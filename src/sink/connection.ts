@@ -8,7 +8,8 @@
 //                      └ QUIT / drop / shutdown ─▶ CLOSED
 //
 // Commands are read as fast as they come (pipelining); replies go out in order through the
-// Outbox, and the replies to one read leave in one write (with the FIN, after QUIT). Message bytes are counted and, with --save, streamed to a MessageFile as they come;
+// Outbox; they are gathered and leave in one write per connection at the end of the event
+// loop's turn (writeBatch.ts), with the FIN after QUIT. Message bytes are counted and, with --save, streamed to a MessageFile as they come;
 // reading stops while the outbox, the socket or the disk is behind.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
@@ -40,8 +41,10 @@ export class SinkConnection implements SinkWire {
   private readonly dot = new DotDecoder();
   private readonly lines = new CommandLines();
   private processing = false;
-  /** Replies written while a read is processed: they leave together when it is done. */
+  /** Replies not yet written: they leave together at the end of the loop's turn. */
   private pending = '';
+  /** This connection is in the batch to be written. */
+  private batched = false;
   /** The close's last reply is in `pending`: the socket ends with it. */
   private ending = false;
   /** Bytes came or went since the listener's last idle tick. */
@@ -63,8 +66,8 @@ export class SinkConnection implements SinkWire {
     this.outbox = new Outbox(
       (text) => {
         this.active = true;
-        if (this.processing) this.pending += text;
-        else if (!this.socket.destroyed) this.socket.write(text);
+        this.pending += text;
+        this.queueOutput();
       },
       context.options.delayMs,
       () => this.socket.destroy(),
@@ -161,7 +164,6 @@ export class SinkConnection implements SinkWire {
       }
     } finally {
       this.processing = false;
-      this.flush();
     }
     if (this.outbox.backlog > MAX_BACKLOG || this.socket.writableNeedDrain || this.disk?.full) {
       this.paused = true;
@@ -169,15 +171,34 @@ export class SinkConnection implements SinkWire {
     }
   }
 
-  /** The replies gathered while processing leave in one write; after QUIT, with the FIN. */
-  private flush(): void {
+  private queueOutput(): void {
+    if (this.batched) return;
+    this.batched = true;
+    this.context.batch.add(this);
+  }
+
+  /**
+   * The replies gathered leave in one write; after QUIT, with the FIN. Called by the batch,
+   * and before anything else touches the socket (the STARTTLS switch, a drop, a delayed close).
+   */
+  sendPending(): void {
+    this.batched = false;
     const text = this.pending;
     this.pending = '';
-    if (this.socket.destroyed) return;
+    const socket = this.socket;
+    if (socket.destroyed) return;
     if (this.ending) {
-      if (text === '') this.socket.end();
-      else this.socket.end(text);
-    } else if (text !== '') this.socket.write(text);
+      this.ending = false;
+      if (text === '') socket.end();
+      else socket.end(text);
+      return;
+    }
+    if (text === '') return;
+    socket.write(text);
+    if (socket.writableNeedDrain && !this.paused) {
+      this.paused = true;
+      socket.pause();
+    }
   }
 
   private resume(): void {
@@ -251,6 +272,7 @@ export class SinkConnection implements SinkWire {
 
   private upgrade(secureContext: SecureContext): void {
     if (this.state !== 'STARTTLS' || this.socket.destroyed) return;
+    this.sendPending(); // the 220 goes out in plaintext, before the handshake
     const raw = this.socket;
     raw.removeListener('data', this.onData);
     const secure = new TLSSocket(raw, { isServer: true, secureContext });
@@ -270,10 +292,10 @@ export class SinkConnection implements SinkWire {
     // Nothing waiting: the reply and the FIN leave together, without a promise.
     if (this.outbox.idle) {
       this.ending = true;
-      if (!this.processing) this.flush();
       return;
     }
     this.outbox.then(() => {
+      this.sendPending();
       this.socket.end();
     });
   }
@@ -282,6 +304,7 @@ export class SinkConnection implements SinkWire {
     this.state = 'CLOSED';
     this.input = EMPTY;
     this.outbox.then(async () => {
+      this.sendPending();
       const socket = this.socket;
       await new Promise<void>((resolve) => socket.write('', () => resolve()));
       this.context.stats.dropped++;

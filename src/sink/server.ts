@@ -10,6 +10,7 @@ import { FaultPlan } from './faults.js';
 import { resolveSinkOptions, type SinkOptions } from './options.js';
 import { MessageStore } from './save.js';
 import { SinkStats } from './stats.js';
+import { WriteBatch } from './writeBatch.js';
 
 export interface SinkHandle {
   /** The port listened on (the one picked, for port 0). */
@@ -66,6 +67,7 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> 
     faults: new FaultPlan(resolved),
     store,
     secureContext,
+    batch: new WriteBatch(),
     nextId: () => prefix + (++sequence).toString(36).toUpperCase().padStart(6, '0'),
     closing: false,
   };

@@ -14,6 +14,7 @@ import { greeting, helloAnswer, startTlsRefusal, type HelloVerb } from './offers
 import { MAX_COMMAND_LINE, type ResolvedSinkOptions } from './options.js';
 import type { MessageStore } from './save.js';
 import type { SinkStats } from './stats.js';
+import type { WriteBatch } from './writeBatch.js';
 import { SinkTransaction } from './transaction.js';
 
 /** What every connection of one sink shares. */
@@ -23,6 +24,8 @@ export interface SinkContext {
   readonly faults: FaultPlan;
   readonly store?: MessageStore;
   readonly secureContext?: SecureContext;
+  /** Where every connection's replies wait for the end of the loop's turn. */
+  readonly batch: WriteBatch;
   nextId(): string;
   /** The sink is shutting down: no new transactions. */
   closing: boolean;

@@ -1,6 +1,6 @@
 // TCP connection with errors turned into mailprobe's own: name resolution, refused or
 // unreachable, and timeouts, each with its exit code.
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type NetConnectOpts, type Socket } from 'node:net';
 import { MailprobeError, timeoutError, usageError } from '../errors.js';
 
 export interface TcpOptions {
@@ -40,11 +40,18 @@ export function describeNetError(err: NodeJS.ErrnoException, where: string): Mai
  * listens for 'connect' and 'error' (errors through describeNetError) and bounds the time
  * (route/open.ts, and the load run's watchdog).
  */
-export function dialTcp(options: Omit<TcpOptions, 'timeoutMs'> & { bind?: { address: string; port?: number } }): Socket {
+export function dialTcp(options: DialOptions): Socket {
+  return netConnect(dialOptions(options));
+}
+
+export type DialOptions = Omit<TcpOptions, 'timeoutMs'> & { bind?: { address: string; port?: number } };
+
+/** What dialTcp connects with, checked once (a load run dials thousands of times with the same). */
+export function dialOptions(options: DialOptions): NetConnectOpts {
   const { host, port, family, bind } = options;
   const literal = isIP(host);
   if (family && literal && literal !== family) throw usageError(`-${family} was given but ${host} is an IPv${literal} address`);
-  return netConnect({ host, port, family: family ?? 0, noDelay: true, localAddress: bind?.address, localPort: bind?.port });
+  return { host, port, family: family ?? 0, noDelay: true, localAddress: bind?.address, localPort: bind?.port };
 }
 
 export function connectTimeout(where: string, timeoutMs: number): MailprobeError {

@@ -15,9 +15,24 @@ export interface LoadReply {
   /** The reply code, or 0 when the server broke the format. */
   code: number;
   /** The last line, for reports. */
-  text: string;
+  readonly text: string;
   /** The whole reply's bytes, lines and line ends, while keepRaw is on (the EHLO reply). */
   raw?: Buffer;
+}
+
+/** A reply as read: its text is decoded only when a report asks (most replies are only a code). */
+class ReadReply implements LoadReply {
+  raw?: Buffer;
+  constructor(
+    readonly code: number,
+    private readonly bytes: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  get text(): string {
+    return this.bytes.toString('latin1', this.start, this.end);
+  }
 }
 
 /** Where the replies go: each as it ends, then the end of the connection, once. */
@@ -72,7 +87,7 @@ export class ReplyReader {
       return;
     }
     this.linesInReply = 0;
-    const reply: LoadReply = { code, text: bytes.toString('latin1', start, end) };
+    const reply = new ReadReply(code, bytes, start, end);
     if (this.keepRaw) {
       const last = bytes.subarray(this.replyStart, lf + 1);
       reply.raw = this.rawPieces.length === 0 ? last : Buffer.concat([...this.rawPieces, last]);
