@@ -89,8 +89,7 @@ export function makeEnvelope(from: string, to: string[]): Envelope {
 function runPlain(plan: LoadPlan, stats: LoadStats, watchdog: Watchdog, done: () => void): void {
   let socket: Socket;
   try {
-    const { host, port, family, route } = plan.session;
-    socket = netConnect((plan.dial ??= dialOptions({ host, port, family, bind: route?.bind })));
+    socket = netConnect((plan.dial ??= dialOptions({ ...plan.session, bind: plan.session.route?.bind })));
   } catch (error) {
     stats.connectionFailed(messageOf(error));
     return done();
