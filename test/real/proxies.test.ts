@@ -226,8 +226,10 @@ withRealServers('real Squid (HTTP CONNECT proxy)', squidAvailability(), () => {
       const { status, wire } = await httpConnect(withAuth.port, `127.0.0.1:${target.port}`);
       wire.close();
       expect(status).toBe(407);
-      expect(withAuth.accessLog()).toMatch(new RegExp(`TCP_DENIED/407 .* CONNECT 127\\.0\\.0\\.1:${target.port} - `));
-      expect(withAuth.accessLog()).toMatch(new RegExp(`TCP_TUNNEL/200 .* CONNECT 127\\.0\\.0\\.1:${target.port} ${withAuth.user} `));
+      const denied = new RegExp(`TCP_DENIED/407 .* CONNECT 127\\.0\\.0\\.1:${target.port} - `);
+      const tunnel = new RegExp(`TCP_TUNNEL/200 .* CONNECT 127\\.0\\.0\\.1:${target.port} ${withAuth.user} `);
+      expect(await withAuth.accessLogWith(denied)).toMatch(denied);
+      expect(await withAuth.accessLogWith(tunnel)).toMatch(tunnel);
     }, TEST_MS);
 
     it('destinations off the loopback are refused with 403, names without a DNS wait', async () => {

@@ -64,6 +64,8 @@ export interface SquidInstance {
   readyMs: number;
   /** access.log so far: one line per request, e.g. "TCP_DENIED/407 ... CONNECT 127.0.0.1:25". */
   accessLog(): string;
+  /** The access log once it has a line matching `pattern` (Squid writes it a moment after the request), within 5 s; else as it is. */
+  accessLogWith(pattern: RegExp): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -157,6 +159,14 @@ async function startOnce(opts: SquidOptions): Promise<SquidInstance> {
     logFile,
     readyMs,
     accessLog: () => readLog(join(dir, 'access.log')),
+    accessLogWith: async (pattern: RegExp) => {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const log = readLog(join(dir, 'access.log'));
+        if (pattern.test(log) || Date.now() > deadline) return log;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
     stop: async () => {
       await daemon.stop();
       removeRunDir(dir);
