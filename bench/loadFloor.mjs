@@ -2,7 +2,8 @@
 // per connection, then MAIL, RCPT, DATA, the message, and QUIT) with no features at all. The
 // message is the one `load --size 4k` sends, byte for byte in length: the same five headers
 // (Date, From, To, Subject, Message-ID) over a 4,096-byte body. With "pipelining", the floor
-// of load's default dialogue against a PIPELINING server: MAIL, RCPT and DATA in one write.
+// of load's default dialogue against a PIPELINING server: MAIL, RCPT and DATA in one write,
+// and the last message's end with QUIT.
 // Usage: node loadFloor.mjs port messages connections messages-per-connection [pipelining]
 import { connect } from 'node:net';
 
@@ -40,14 +41,17 @@ function connection() {
       mail: () => (pipelining ? 'rcpt' : (socket.write('RCPT TO:<b@floor.test>\r\n'), 'rcpt')),
       rcpt: () => (pipelining ? 'data' : (socket.write('DATA\r\n'), 'data')),
       data: () => {
+        // With PIPELINING, the last message's end and QUIT go in one write.
+        const quitAlong = pipelining && (sent === perConnection || remaining <= 0);
         socket.cork();
         socket.write(headers(), 'latin1');
         socket.write(body);
-        socket.write('.\r\n');
+        socket.write(quitAlong ? '.\r\nQUIT\r\n' : '.\r\n');
         socket.uncork();
-        return 'dot';
+        return quitAlong ? 'dotQuit' : 'dot';
       },
       dot: () => message(),
+      dotQuit: () => 'quit',
       quit: () => (socket.destroy(), resolve(), 'closed'),
     };
     function message() {

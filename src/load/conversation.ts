@@ -31,6 +31,7 @@ type Phase = 'connecting' | 'greeting' | 'hello' | 'envelope' | 'dot' | 'final' 
 const CRLF = '\r\n';
 const DOT = Buffer.from(`.${CRLF}`);
 const DOT_RSET = Buffer.from(`.${CRLF}RSET${CRLF}`);
+const DOT_QUIT = Buffer.from(`.${CRLF}QUIT${CRLF}`);
 const RSET = Buffer.from(`RSET${CRLF}`);
 const QUIT = Buffer.from(`QUIT${CRLF}`);
 /** How long QUIT's reply is waited for before the socket is closed anyway. */
@@ -88,6 +89,10 @@ export class Conversation implements ReplyHandler, Watched {
   private envelope: Buffer[] = [];
   private bdatWithEnvelope = false;
   private rsetAlong = false;
+  /** QUIT may go with the connection's last message (PIPELINING). */
+  private quitAlong = false;
+  /** QUIT has been written: its 221 follows the replies owed before it. */
+  private quitSent = false;
   private size = 0;
   private headers = '';
 
@@ -232,6 +237,8 @@ export class Conversation implements ReplyHandler, Watched {
     // to BDAT LAST is that of the recipients accepted, known only once they have answered.
     this.bdatWithEnvelope = bdat && pipelining && !lmtp;
     this.rsetAlong = pipelining && this.dialogue.rset && this.more;
+    // The last message's end and QUIT in one write: QUIT may close a pipelined group (RFC 2920 §3.1).
+    this.quitAlong = pipelining && !this.more;
     if (!pipelining) {
       socket.write(this.envelope[0]);
       return;
@@ -286,7 +293,8 @@ export class Conversation implements ReplyHandler, Watched {
       else {
         socket.write(this.headers, 'latin1');
         socket.write(this.plan.body);
-        socket.write(this.rsetAlong ? DOT_RSET : DOT);
+        socket.write(this.rsetAlong ? DOT_RSET : this.quitAlong ? DOT_QUIT : DOT);
+        this.quitSent = this.quitAlong;
       }
       socket.uncork();
     }
@@ -305,6 +313,10 @@ export class Conversation implements ReplyHandler, Watched {
     socket.write(this.headers, 'latin1');
     socket.write(this.plan.body);
     if (this.rsetAlong) socket.write(RSET);
+    else if (this.quitAlong) {
+      socket.write(QUIT);
+      this.quitSent = true;
+    }
   }
 
   /** A refused message (or any, with --rset): RSET clears its envelope when another follows. */
@@ -348,11 +360,13 @@ export class Conversation implements ReplyHandler, Watched {
     this.quit();
   }
 
-  /** QUIT, a second at most for its reply, and the socket closed either way. */
+  /** QUIT (unless it went along with the last message), a second at most for its reply, and the socket closed either way. */
   private quit(): void {
     if (this.socket.destroyed) return this.close();
     this.phase = 'quit';
     this.deadline = this.watchdog.after(QUIT_WAIT_MS);
+    if (this.quitSent) return;
+    this.quitSent = true;
     this.socket.write(QUIT);
   }
 

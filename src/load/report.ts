@@ -125,7 +125,7 @@ function dialogueLine(summary: LoadSummary): string {
     n === 0 ? `${fallback} (${keyword} not offered)` : n >= connectionsOpened ? name : `${name} on ${n} of ${counted(connectionsOpened, 'connection')} (${keyword} not offered on the others)`;
   const parts = [
     dialogue.bdat ? used('BDAT', 'DATA', 'CHUNKING', dialogue.bdatConnections) : 'DATA',
-    dialogue.pipelining ? used('PIPELINING', 'one command at a time', 'PIPELINING', dialogue.pipelinedConnections) : 'one command at a time',
+    dialogue.pipelining ? used('PIPELINING (QUIT with the last message)', 'one command at a time', 'PIPELINING', dialogue.pipelinedConnections) : 'one command at a time',
     dialogue.rsetBetweenMessages ? 'RSET between messages' : 'RSET only after a refusal',
   ];
   return parts.join(', ');

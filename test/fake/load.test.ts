@@ -62,7 +62,7 @@ describe('mailprobe load', () => {
       expect(good.code).toBe(0);
       expect(seen.messages).toHaveLength(6);
       expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(0);
-      expect(good.stdout).toMatch(/^dialogue {5}DATA \(CHUNKING not offered\), PIPELINING, RSET only after a refusal$/m);
+      expect(good.stdout).toMatch(/^dialogue {5}DATA \(CHUNKING not offered\), PIPELINING \(QUIT with the last message\), RSET only after a refusal$/m);
       const rset = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '6', '--per-conn', '3', '--rset', '--no-pipelining', '--no-bdat']);
       expect(rset.stdout).toMatch(/^dialogue {5}DATA, one command at a time, RSET between messages$/m);
       // RSET between messages: not after a connection's last one, which QUIT follows.
@@ -75,6 +75,26 @@ describe('mailprobe load', () => {
       expect(JSON.parse(bad.stdout)).toMatchObject({ rejected: 4, dialogue: { rsetBetweenMessages: false } });
       // After each refusal but the last, which QUIT follows.
       expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with PIPELINING, QUIT goes with the last message of a connection (RFC 2920), after DATA and BDAT alike; one command at a time, after the final reply', async () => {
+    const seen = fresh();
+    const server = await countingServer(seen, true, true, { holdFinalMs: 100 });
+    try {
+      const run = (extra: string[]) => runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '4', '--per-conn', '2', ...extra]);
+      expect((await run([])).code).toBe(0);
+      expect([seen.quits, seen.quitsAlong]).toEqual([2, 2]);
+      expect((await run(['--bdat'])).code).toBe(0);
+      expect([seen.quits, seen.quitsAlong]).toEqual([4, 4]);
+      expect((await run(['--no-pipelining'])).code).toBe(0);
+      expect([seen.quits, seen.quitsAlong]).toEqual([6, 4]);
+      // A refused last message: the refusal, then the 221 to the QUIT that went along.
+      const refused = await run(['--to', 'bad@x.test', '--json']);
+      expect(JSON.parse(refused.stdout)).toMatchObject({ rejected: 4, connectionsFailed: 0 });
+      expect(seen.quits).toBe(8);
     } finally {
       await server.close();
     }

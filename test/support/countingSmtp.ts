@@ -6,6 +6,8 @@ export interface Seen {
   messages: { headers: string[]; bodyBytes: number }[];
   commands: string[];
   quits: number;
+  /** QUITs that had arrived before the final reply to the message before them was sent (pipelined with it). */
+  quitsAlong: number;
   connections: number;
 }
 
@@ -30,7 +32,15 @@ export async function readMessage(client: FakeClient, size?: number): Promise<{ 
  * An SMTP server (PIPELINING, replies in order, CHUNKING when asked) that rejects RCPT to
  * "bad" and 451s "busy".
  */
-export async function countingServer(seen: Seen, offerPipelining = true, offerChunking = false): Promise<FakeServer> {
+export async function countingServer(seen: Seen, offerPipelining = true, offerChunking = false, options: { holdFinalMs?: number } = {}): Promise<FakeServer> {
+  /** The final reply, after `holdFinalMs` when asked: a QUIT sent along with the message has arrived by then. */
+  const final = async (client: FakeClient, reply: string) => {
+    if (options.holdFinalMs) {
+      await new Promise((resolve) => setTimeout(resolve, options.holdFinalMs));
+      if (client.raw.at(-1) === 'QUIT\r\n') seen.quitsAlong++;
+    }
+    client.send(reply);
+  };
   return fakeServer(async (client: FakeClient) => {
     seen.connections++;
     client.send('220 counting ESMTP\r\n');
@@ -44,12 +54,12 @@ export async function countingServer(seen: Seen, offerPipelining = true, offerCh
       else if (verb === 'DATA') {
         client.send('354 go\r\n');
         seen.messages.push(await readMessage(client));
-        client.send('250 2.0.0 Ok: queued\r\n');
+        await final(client, '250 2.0.0 Ok: queued\r\n');
       } else if (verb === 'BDAT' && offerChunking) {
         // The load run's messages are CRLF lines, so the chunk can be read line by line.
         const size = Number(/^BDAT (\d+) LAST$/i.exec(line)?.[1]);
         seen.messages.push(await readMessage(client, size));
-        client.send('250 2.0.0 Ok: chunked\r\n');
+        await final(client, '250 2.0.0 Ok: chunked\r\n');
       } else if (verb === 'QUIT') {
         seen.quits++;
         client.send('221 bye\r\n');
@@ -60,5 +70,5 @@ export async function countingServer(seen: Seen, offerPipelining = true, offerCh
   });
 }
 
-export const fresh = (): Seen => ({ messages: [], commands: [], quits: 0, connections: 0 });
+export const fresh = (): Seen => ({ messages: [], commands: [], quits: 0, quitsAlong: 0, connections: 0 });
 
