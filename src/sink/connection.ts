@@ -9,8 +9,9 @@
 //
 // Commands are read as fast as they come (pipelining); replies go out in order through the
 // Outbox; they are gathered and leave in one write per connection at the end of the event
-// loop's turn (writeBatch.ts), with the FIN after QUIT. Message bytes are counted and, with --save, streamed to a MessageFile as they come;
-// reading stops while the outbox, the socket or the disk is behind.
+// loop's turn (writeBatch.ts), with the FIN after QUIT. Message bytes are counted and, with
+// --save, streamed to a MessageFile as they come; reading stops while the outbox, the socket
+// or the disk is behind.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { BdatChunk } from './bdatChunk.js';
@@ -165,10 +166,14 @@ export class SinkConnection implements SinkWire {
     } finally {
       this.processing = false;
     }
-    if (this.outbox.backlog > MAX_BACKLOG || this.socket.writableNeedDrain || this.disk?.full) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    this.pauseIfBehind();
+  }
+
+  /** Stops reading while the outbox, the socket or the disk is behind; resume() starts it again. */
+  private pauseIfBehind(): void {
+    if (this.paused || !(this.outbox.backlog > MAX_BACKLOG || this.socket.writableNeedDrain || this.disk?.full)) return;
+    this.paused = true;
+    this.socket.pause();
   }
 
   private queueOutput(): void {
@@ -187,18 +192,11 @@ export class SinkConnection implements SinkWire {
     this.pending = '';
     const socket = this.socket;
     if (socket.destroyed) return;
+    if (text !== '') socket.write(text);
     if (this.ending) {
       this.ending = false;
-      if (text === '') socket.end();
-      else socket.end(text);
-      return;
-    }
-    if (text === '') return;
-    socket.write(text);
-    if (socket.writableNeedDrain && !this.paused) {
-      this.paused = true;
-      socket.pause();
-    }
+      socket.end();
+    } else this.pauseIfBehind();
   }
 
   private resume(): void {
