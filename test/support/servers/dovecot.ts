@@ -1,10 +1,10 @@
 // A real Dovecot for tests (imap, pop3, lmtp, managesieve, auth for Postfix), from a private
 // config directory on free loopback ports.
 import { bindFailed, PortRaceError, retryPortRace } from '../portRace.js';
-import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Pki } from '../certs.js';
-import { freePort, gidOf, logTail, makeRunDir, readPid, runDaemonStarter, running, terminate, uidOf, waitForGreetings } from './mailDaemon.js';
+import { freePort, gidOf, logTail, makeRunDir, runDaemonStarter, running, stopGroupDaemon, uidOf, waitForGreetings } from './mailDaemon.js';
 
 // ---------------------------------------------------------------- Dovecot
 
@@ -180,14 +180,7 @@ async function startDovecotOnce(pki: Pki, host: string, haproxy: boolean): Promi
   mkdirSync(join(dir, 'mail'));
   chownSync(join(dir, 'mail'), uidOf('nobody'), gidOf('nogroup'));
 
-  const stop = async (): Promise<void> => {
-    const pid = readPid(pidFile);
-    // Dovecot's master leads a process group; TERM to the whole group is much faster
-    // (~0.1 s) than letting the master wind its children down (~1 s).
-    if (pid) await terminate(pid, true);
-    running.delete(dir);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = (): Promise<void> => stopGroupDaemon(dir, pidFile);
 
   try {
     runDaemonStarter('/usr/sbin/dovecot', ['-c', conf], join(dir, 'start.out'));

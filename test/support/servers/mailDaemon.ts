@@ -201,6 +201,18 @@ export async function terminate(pid: number, group: boolean, graceMs = 5000): Pr
   }
 }
 
+/**
+ * Stops a daemon whose master leads a process group (Postfix, Dovecot) and removes its run
+ * directory. TERM to the whole group is much faster (~0.1 s) than letting the master wind
+ * its children down (~1 s).
+ */
+export async function stopGroupDaemon(dir: string, pidFile: string): Promise<void> {
+  const pid = readPid(pidFile);
+  if (pid) await terminate(pid, true);
+  running.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Daemons still running at process exit (if a test forgot stop()): killed synchronously. */
 export const running = new Map<string, { pidFile: string; group: boolean }>();
 export function killAllSync(): void {

@@ -2,10 +2,10 @@
 // and ccert ports), from a private config directory on free loopback ports.
 import type { DovecotInstance } from './dovecot.js';
 import { bindFailed, PortRaceError, retryPortRace } from '../portRace.js';
-import { chmodSync, chownSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pki } from '../certs.js';
-import { GreetingCheck, freePort, gidOf, logTail, makeRunDir, readPid, runDaemonStarter, running, terminate, uidOf, waitForGreetings } from './mailDaemon.js';
+import { GreetingCheck, freePort, gidOf, logTail, makeRunDir, runDaemonStarter, running, stopGroupDaemon, uidOf, waitForGreetings } from './mailDaemon.js';
 
 // ---------------------------------------------------------------- Postfix
 
@@ -245,13 +245,7 @@ async function startPostfixOnce(pki: Pki, opts: PostfixOptions): Promise<Postfix
   const logFile = join(dir, 'maillog');
   const pidFile = join(dir, 'spool', 'pid', 'master.pid');
 
-  const stop = async (): Promise<void> => {
-    const pid = readPid(pidFile);
-    // The master is a process-group leader; killing the group takes its children along.
-    if (pid) await terminate(pid, true);
-    running.delete(dir);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = (): Promise<void> => stopGroupDaemon(dir, pidFile);
 
   try {
     // "postfix start" (quick-start: no checks) runs "master -w", which returns once the master is up.
