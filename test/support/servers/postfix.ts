@@ -47,14 +47,7 @@ export interface PostfixOptions {
   clientCert?: boolean;
 }
 
-interface PostfixPorts {
-  smtp: number;
-  submission: number;
-  submissions: number;
-  haproxy?: number;
-  xclient?: number;
-  ccert?: number;
-}
+type PostfixPorts = Pick<PostfixInstance, 'smtp' | 'submission' | 'submissions' | 'haproxy' | 'xclient' | 'ccert'>;
 
 function postfixMainCf(dir: string, pki: Pki, dovecot: DovecotInstance | undefined, misconfigured = false): string {
   const local = dovecot ? `lmtp:inet:${dovecot.host}:${dovecot.lmtp}` : 'discard:mailprobe test server';
