@@ -3,7 +3,8 @@
 // message is the one `load --size 4k` sends, byte for byte in length: the same five headers
 // (Date, From, To, Subject, Message-ID) over a 4,096-byte body. With "pipelining", the floor
 // of load's default dialogue against a PIPELINING server: MAIL, RCPT and DATA in one write,
-// and the last message's end with QUIT.
+// that of every message after the first in the same write as the end of the one before, and
+// the last message's end with QUIT.
 // Usage: node loadFloor.mjs port messages connections messages-per-connection [pipelining]
 import { connect } from 'node:net';
 
@@ -41,16 +42,23 @@ function connection() {
       mail: () => (pipelining ? 'rcpt' : (socket.write('RCPT TO:<b@floor.test>\r\n'), 'rcpt')),
       rcpt: () => (pipelining ? 'data' : (socket.write('DATA\r\n'), 'data')),
       data: () => {
-        // With PIPELINING, the last message's end and QUIT go in one write.
-        const quitAlong = pipelining && (sent === perConnection || remaining <= 0);
+        // With PIPELINING, the next envelope (or QUIT, after the last message) goes with the end.
+        const last = sent === perConnection || remaining <= 0;
         socket.cork();
         socket.write(headers(), 'latin1');
         socket.write(body);
-        socket.write(quitAlong ? '.\r\nQUIT\r\n' : '.\r\n');
+        if (!pipelining) socket.write('.\r\n');
+        else if (last) socket.write('.\r\nQUIT\r\n');
+        else {
+          remaining--;
+          sent++;
+          socket.write('.\r\nMAIL FROM:<a@floor.test>\r\nRCPT TO:<b@floor.test>\r\nDATA\r\n');
+        }
         socket.uncork();
-        return quitAlong ? 'dotQuit' : 'dot';
+        return !pipelining ? 'dot' : last ? 'dotQuit' : 'dotNext';
       },
       dot: () => message(),
+      dotNext: () => 'mail',
       dotQuit: () => 'quit',
       quit: () => (socket.destroy(), resolve(), 'closed'),
     };

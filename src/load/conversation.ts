@@ -93,6 +93,9 @@ export class Conversation implements ReplyHandler, Watched {
   private quitAlong = false;
   /** QUIT has been written: its 221 follows the replies owed before it. */
   private quitSent = false;
+  /** The next message's envelope went in the same write as this one's end (PIPELINING), at `aheadAt`. */
+  private envelopeAhead = false;
+  private aheadAt = 0;
   private size = 0;
   private headers = '';
 
@@ -224,7 +227,7 @@ export class Conversation implements ReplyHandler, Watched {
     const { pipelining, bdat, lmtp } = this.dialogue;
     // The next message is taken from the budget first: the last one needs no RSET.
     this.more = ++this.sent < plan.perConnection && plan.take();
-    this.started = performance.now();
+    this.started = this.envelopeAhead ? this.aheadAt : performance.now();
     this.phase = 'envelope';
     this.replies = 0;
     this.accepted = 0;
@@ -241,6 +244,10 @@ export class Conversation implements ReplyHandler, Watched {
     this.quitAlong = pipelining && !this.more;
     if (!pipelining) {
       socket.write(this.envelope[0]);
+      return;
+    }
+    if (this.envelopeAhead) {
+      this.envelopeAhead = false; // on its way since the last message's end
       return;
     }
     // The envelope in one write (RFC 2920), and BDAT with it where it can go along.
@@ -295,6 +302,13 @@ export class Conversation implements ReplyHandler, Watched {
         socket.write(this.plan.body);
         socket.write(this.rsetAlong ? DOT_RSET : this.quitAlong ? DOT_QUIT : DOT);
         this.quitSent = this.quitAlong;
+        // Message content may open a pipelined group (RFC 2920 §3.1): the next envelope goes
+        // along, and its replies follow this message's.
+        if (this.more && this.dialogue.pipelining) {
+          socket.write(this.plan.envelope.pipelined.data);
+          this.envelopeAhead = true;
+          this.aheadAt = performance.now();
+        }
       }
       socket.uncork();
     }
@@ -337,8 +351,9 @@ export class Conversation implements ReplyHandler, Watched {
       return;
     }
     // Without RSET the next MAIL starts a new transaction after an accepted one (RFC 5321
-    // §4.1.4); after a refusal the envelope is cleared all the same.
-    if (this.more && (this.dialogue.rset || code >= 400)) return this.afterRefusal();
+    // §4.1.4); after a refusal the envelope is cleared all the same, unless the next one is on
+    // its way: the final reply ended the transaction whatever it said (§4.1.1.4).
+    if (this.more && !this.envelopeAhead && (this.dialogue.rset || code >= 400)) return this.afterRefusal();
     this.messageDone();
   }
 

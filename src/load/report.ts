@@ -123,9 +123,12 @@ function dialogueLine(summary: LoadSummary): string {
   // What ran, where it was asked for: the extension on all connections, on none (not offered), or on some.
   const used = (name: string, fallback: string, keyword: string, n: number) =>
     n === 0 ? `${fallback} (${keyword} not offered)` : n >= connectionsOpened ? name : `${name} on ${n} of ${counted(connectionsOpened, 'connection')} (${keyword} not offered on the others)`;
+  // With DATA, each envelope after the first goes with the end of the message before it.
+  const allBdat = dialogue.bdat && dialogue.bdatConnections >= connectionsOpened;
+  const pipelined = `PIPELINING (${allBdat ? '' : 'each envelope with the message before, '}QUIT with the last message)`;
   const parts = [
     dialogue.bdat ? used('BDAT', 'DATA', 'CHUNKING', dialogue.bdatConnections) : 'DATA',
-    dialogue.pipelining ? used('PIPELINING (QUIT with the last message)', 'one command at a time', 'PIPELINING', dialogue.pipelinedConnections) : 'one command at a time',
+    dialogue.pipelining ? used(pipelined, 'one command at a time', 'PIPELINING', dialogue.pipelinedConnections) : 'one command at a time',
     dialogue.rsetBetweenMessages ? 'RSET between messages' : 'RSET only after a refusal',
   ];
   return parts.join(', ');

@@ -62,7 +62,7 @@ describe('mailprobe load', () => {
       expect(good.code).toBe(0);
       expect(seen.messages).toHaveLength(6);
       expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(0);
-      expect(good.stdout).toMatch(/^dialogue {5}DATA \(CHUNKING not offered\), PIPELINING \(QUIT with the last message\), RSET only after a refusal$/m);
+      expect(good.stdout).toMatch(/^dialogue {5}DATA \(CHUNKING not offered\), PIPELINING \(each envelope with the message before, QUIT with the last message\), RSET only after a refusal$/m);
       const rset = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '6', '--per-conn', '3', '--rset', '--no-pipelining', '--no-bdat']);
       expect(rset.stdout).toMatch(/^dialogue {5}DATA, one command at a time, RSET between messages$/m);
       // RSET between messages: not after a connection's last one, which QUIT follows.
@@ -80,21 +80,47 @@ describe('mailprobe load', () => {
     }
   });
 
-  it('with PIPELINING, QUIT goes with the last message of a connection (RFC 2920), after DATA and BDAT alike; one command at a time, after the final reply', async () => {
+  it('with PIPELINING, the next envelope goes with a message\'s end and QUIT with the last message (RFC 2920), QUIT after DATA and BDAT alike; one command at a time, after the final reply', async () => {
     const seen = fresh();
     const server = await countingServer(seen, true, true, { holdFinalMs: 100 });
     try {
       const run = (extra: string[]) => runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-n', '4', '--per-conn', '2', ...extra]);
-      expect((await run([])).code).toBe(0);
-      expect([seen.quits, seen.quitsAlong]).toEqual([2, 2]);
-      expect((await run(['--bdat'])).code).toBe(0);
-      expect([seen.quits, seen.quitsAlong]).toEqual([4, 4]);
-      expect((await run(['--no-pipelining'])).code).toBe(0);
-      expect([seen.quits, seen.quitsAlong]).toEqual([6, 4]);
+      expect((await run(['--no-bdat'])).code).toBe(0);
+      expect([seen.quits, seen.quitsAlong, seen.envelopesAhead]).toEqual([2, 2, 2]);
+      expect(seen.messages).toHaveLength(4);
+      const bdat = await run(['--bdat']);
+      expect(bdat.code).toBe(0);
+      expect([seen.quits, seen.quitsAlong, seen.envelopesAhead]).toEqual([4, 4, 2]);
+      expect(bdat.stdout).toMatch(/^dialogue {5}BDAT, PIPELINING \(QUIT with the last message\)/m);
+      expect((await run(['--no-pipelining', '--no-bdat'])).code).toBe(0);
+      expect([seen.quits, seen.quitsAlong, seen.envelopesAhead]).toEqual([6, 4, 2]);
+      // With --rset, RSET and the next envelope both go with the message's end.
+      seen.commands.length = 0;
+      expect((await run(['--no-bdat', '--rset'])).code).toBe(0);
+      expect([seen.quits, seen.quitsAlong, seen.envelopesAhead]).toEqual([8, 6, 4]);
+      expect(seen.commands.filter((c) => c === 'RSET')).toHaveLength(2);
+      expect(seen.messages).toHaveLength(16);
       // A refused last message: the refusal, then the 221 to the QUIT that went along.
       const refused = await run(['--to', 'bad@x.test', '--json']);
       expect(JSON.parse(refused.stdout)).toMatchObject({ rejected: 4, connectionsFailed: 0 });
-      expect(seen.quits).toBe(8);
+      expect(seen.quits).toBe(10);
+      expect(seen.envelopesAhead).toBe(4); // no content went, so no envelope with it
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a message refused at its end, with the next envelope already sent: no RSET (the reply ended the transaction), and the next message goes through', async () => {
+    const seen = fresh();
+    const server = await countingServer(seen, true, false, { holdFinalMs: 20, refuseMessage: (n) => n % 2 === 1 });
+    try {
+      const result = await runMailprobe(['load', `127.0.0.1:${server.port}`, '-plain', '-c', '1', '-n', '6', '--per-conn', '6', '--json']);
+      expect(result.code).toBe(2);
+      expect(JSON.parse(result.stdout)).toMatchObject({ accepted: 3, rejected: 3, failureCodes: { '554': 3 }, connectionsFailed: 0 });
+      expect(seen.messages).toHaveLength(6);
+      expect(seen.envelopesAhead).toBe(5);
+      expect(seen.commands).not.toContain('RSET');
+      expect(seen.commands.filter((c) => c === 'MAIL')).toHaveLength(6);
     } finally {
       await server.close();
     }

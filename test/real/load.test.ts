@@ -108,4 +108,23 @@ describe.runIf(availability.ok)('load against real Postfix', () => {
     expect(lmtp.stderr).toBe('');
     expect(JSON.parse(lmtp.stdout)).toMatchObject({ accepted: 5, dialogue: { bdatConnections: 1 } });
   });
+
+  it('DATA with each envelope in the same write as the message before (PIPELINING) into Postfix and Dovecot LMTP: every message accepted, each once', async () => {
+    const before = (readFileSync(s.postfix.logFile, 'utf8').match(/message-id=<[0-9a-f]{8}\.\d+@ahead\.test>/g) ?? []).length;
+    const smtp = await runMailprobe([
+      'load', `localhost:${s.postfix.submission}`, '-starttls', 'smtp', '-CAfile', s.pki.ca.cert, '-c', '2', '-n', '16', '--no-bdat',
+      '--user', s.dovecot.user, '--password', s.dovecot.password, '--from', `${s.dovecot.user}@ahead.test`, '--to', 'someone@example.net', '--json',
+    ]);
+    expect(smtp.stderr).toBe('');
+    expect(JSON.parse(smtp.stdout)).toMatchObject({ accepted: 16, connectionsFailed: 0, dialogue: { bdatConnections: 0, pipelinedConnections: 2 } });
+    let logged = 0;
+    for (let i = 0; i < 50 && logged < before + 16; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      logged = (readFileSync(s.postfix.logFile, 'utf8').match(/message-id=<[0-9a-f]{8}\.\d+@ahead\.test>/g) ?? []).length;
+    }
+    expect(logged - before).toBe(16);
+    const lmtp = await runMailprobe(['load', `${s.dovecot.host}:${s.dovecot.lmtp}`, '-plain', '--lmtp', '-n', '6', '--no-bdat', '--to', `${s.dovecot.user}@localhost`, '--json']);
+    expect(lmtp.stderr).toBe('');
+    expect(JSON.parse(lmtp.stdout)).toMatchObject({ accepted: 6, connectionsFailed: 0, dialogue: { bdatConnections: 0, pipelinedConnections: 1 } });
+  });
 });

@@ -8,6 +8,8 @@ export interface Seen {
   quits: number;
   /** QUITs that had arrived before the final reply to the message before them was sent (pipelined with it). */
   quitsAlong: number;
+  /** Messages whose final reply found the next envelope (up to its DATA) arrived already. */
+  envelopesAhead: number;
   connections: number;
 }
 
@@ -32,14 +34,23 @@ export async function readMessage(client: FakeClient, size?: number): Promise<{ 
  * An SMTP server (PIPELINING, replies in order, CHUNKING when asked) that rejects RCPT to
  * "bad" and 451s "busy".
  */
-export async function countingServer(seen: Seen, offerPipelining = true, offerChunking = false, options: { holdFinalMs?: number } = {}): Promise<FakeServer> {
-  /** The final reply, after `holdFinalMs` when asked: a QUIT sent along with the message has arrived by then. */
+export async function countingServer(
+  seen: Seen,
+  offerPipelining = true,
+  offerChunking = false,
+  options: { holdFinalMs?: number; refuseMessage?: (n: number) => boolean } = {},
+): Promise<FakeServer> {
+  /**
+   * The final reply (a refusal for the messages `refuseMessage` picks, counted from 1), after
+   * `holdFinalMs` when asked: what was sent along with the message has arrived by then.
+   */
   const final = async (client: FakeClient, reply: string) => {
     if (options.holdFinalMs) {
       await new Promise((resolve) => setTimeout(resolve, options.holdFinalMs));
       if (client.raw.at(-1) === 'QUIT\r\n') seen.quitsAlong++;
+      if (client.raw.at(-1) === 'DATA\r\n') seen.envelopesAhead++;
     }
-    client.send(reply);
+    client.send(options.refuseMessage?.(seen.messages.length) ? '554 5.7.1 content refused\r\n' : reply);
   };
   return fakeServer(async (client: FakeClient) => {
     seen.connections++;
@@ -70,5 +81,5 @@ export async function countingServer(seen: Seen, offerPipelining = true, offerCh
   });
 }
 
-export const fresh = (): Seen => ({ messages: [], commands: [], quits: 0, quitsAlong: 0, connections: 0 });
+export const fresh = (): Seen => ({ messages: [], commands: [], quits: 0, quitsAlong: 0, envelopesAhead: 0, connections: 0 });
 
