@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makePki } from '../test/support/certs.js';
 import { ensureMailServers, startPostfix } from '../test/support/realServers.js';
-import { bigMessageScript, has, median as medianOf, startMailprobeSink, startSinkFloor, startSmtpSink, timed } from './sections.js';
+import { bigMessageScript, has, interleaved, median as medianOf, startMailprobeSink, startSinkFloor, startSmtpSink, timed } from './sections.js';
 
 const median = medianOf;
 
@@ -68,15 +68,11 @@ async function main(): Promise<void> {
       if (check.code !== 0) throw new Error(`${tool.name} failed (exit ${check.code}):\n${check.output}`);
     }
     const times = new Map<string, number[]>(tools.map((t) => [t.name, []]));
-    for (let i = 0; i < RUNS; i++) {
-      for (const tool of tools) times.get(tool.name)?.push((await timeOnce(tool)).ms); // interleaved runs
-    }
+    await interleaved(RUNS, tools, async (tool) => void times.get(tool.name)?.push((await timeOnce(tool)).ms));
     const noExtra = { name: 'mailprobe, NODE_EXTRA_CA_CERTS unset', command: mailprobe, input: '', env: { NODE_EXTRA_CA_CERTS: '' } };
     const floorNoExtra = { ...tools[0], name: 'bare Node floor, NODE_EXTRA_CA_CERTS unset', env: { NODE_EXTRA_CA_CERTS: '' } };
     for (const tool of [floorNoExtra, noExtra]) times.set(tool.name, []);
-    for (let i = 0; i < RUNS; i++) {
-      for (const tool of [floorNoExtra, noExtra]) times.get(tool.name)?.push((await timeOnce(tool)).ms);
-    }
+    await interleaved(RUNS, [floorNoExtra, noExtra], async (tool) => void times.get(tool.name)?.push((await timeOnce(tool)).ms));
 
     const med = new Map([...times].map(([name, values]) => [name, median(values)]));
     const floor = med.get('bare Node floor') ?? NaN;
@@ -120,7 +116,9 @@ async function main(): Promise<void> {
 async function otherSections(): Promise<string[]> {
   const lines: string[] = [];
   const mailprobe = [process.execPath, `${ROOT}/bin/mailprobe.cjs`];
-  const runs = Math.max(3, Math.min(5, Math.floor(RUNS / 6)));
+  // Rounds of the sections below: a run of load or sink moves by 5-10% from one to the next
+  // on a small machine, so their medians need more rounds than a handful.
+  const runs = Number(process.env.BENCH_SECTION_RUNS ?? Math.max(3, Math.floor(RUNS / 3)));
   // The issue's like-for-like run: 20 parallel sessions, 20,000 messages of 4 KiB.
   const N = Number(process.env.BENCH_MESSAGES ?? 20000);
   const C = String(process.env.BENCH_CONNECTIONS ?? 20);
@@ -140,19 +138,17 @@ async function otherSections(): Promise<string[]> {
     const theirCommand = ['openssl', 's_client', '-connect', `127.0.0.1:${sink.port}`, '-starttls', 'smtp', '-quiet', '-ign_eof'];
     for (const via of ['file', 'pipe'] as const) {
       const times = { ours: [] as number[], theirs: [] as number[], oursEmpty: [] as number[], theirsEmpty: [] as number[] };
-      for (let i = 0; i < runs; i++) {
-        const a = await timed(ourCommand, { stdinFile: script, stdinVia: via });
-        if (a.code !== 0 || !/queued as/.test(a.stdout)) throw new Error(`mailprobe DATA run failed: ${a.stderr}${a.stdout.slice(-500)}`);
-        times.ours.push(a.ms);
-        const b = await timed(theirCommand, { stdinFile: script, stdinVia: via });
-        if (!/queued as/.test(b.stdout)) throw new Error(`s_client DATA run failed: ${b.stderr.slice(-500)}`);
-        times.theirs.push(b.ms);
-        for (const [command, into] of [[ourCommand, times.oursEmpty], [theirCommand, times.theirsEmpty]] as const) {
-          const run = await timed(command, { stdinFile: empty, stdinVia: via });
-          if (!/queued as/.test(run.stdout)) throw new Error(`empty DATA run failed: ${run.stderr.slice(-500)}`);
-          into.push(run.ms);
-        }
-      }
+      const variants = [
+        { name: 'mailprobe', command: ourCommand, input: script, into: times.ours },
+        { name: 's_client', command: theirCommand, input: script, into: times.theirs },
+        { name: 'mailprobe, empty message', command: ourCommand, input: empty, into: times.oursEmpty },
+        { name: 's_client, empty message', command: theirCommand, input: empty, into: times.theirsEmpty },
+      ];
+      await interleaved(runs, variants, async ({ name, command, input, into }) => {
+        const run = await timed(command, { stdinFile: input, stdinVia: via });
+        if (run.code !== 0 || !/queued as/.test(run.stdout)) throw new Error(`${name} DATA run failed: ${run.stderr.slice(-500)}${run.stdout.slice(-500)}`);
+        into.push(run.ms);
+      });
       const input = via === 'file' ? '`< message`' : '`cat message |`';
       const ours = median(times.ours);
       const theirs = median(times.theirs);
@@ -205,13 +201,11 @@ async function otherSections(): Promise<string[]> {
         ['smtp-source', ['/usr/sbin/smtp-source', ...(reuse ? ['-d'] : []), '-s', C, '-m', String(N), '-l', '4096', target], undefined],
       ];
       const times = new Map<string, number[]>(variants.map(([name]) => [name, []]));
-      for (let i = 0; i < runs; i++) {
-        for (const [name, command] of variants) {
-          const run = await timed(command);
-          if (run.code !== 0) throw new Error(`${name} failed (exit ${run.code}): ${run.stdout}${run.stderr}`);
-          times.get(name)?.push(run.ms);
-        }
-      }
+      await interleaved(runs, variants, async ([name, command]) => {
+        const run = await timed(command);
+        if (run.code !== 0) throw new Error(`${name} failed (exit ${run.code}): ${run.stdout}${run.stderr}`);
+        times.get(name)?.push(run.ms);
+      });
       const theirs = median(times.get('smtp-source') ?? []);
       for (const [name, , floorName] of variants) {
         const ms = median(times.get(name) ?? []);
@@ -235,10 +229,11 @@ async function otherSections(): Promise<string[]> {
     for (const connections of ['1', '4', '20', '100']) {
       const ours: number[] = [];
       const theirs: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        ours.push((await timed([...mailprobe, 'load', target, '-plain', '-c', connections, '-n', String(N), '--size', '4k', '--per-conn', '1000000'])).ms);
-        theirs.push((await timed(['/usr/sbin/smtp-source', '-d', '-s', connections, '-m', String(N), '-l', '4096', target])).ms);
-      }
+      const pair = [
+        { command: [...mailprobe, 'load', target, '-plain', '-c', connections, '-n', String(N), '--size', '4k', '--per-conn', '1000000'], into: ours },
+        { command: ['/usr/sbin/smtp-source', '-d', '-s', connections, '-m', String(N), '-l', '4096', target], into: theirs },
+      ];
+      await interleaved(3, pair, async ({ command, into }) => void into.push((await timed(command)).ms));
       sweep.push(`| ${connections} | ${rate(median(ours))} | ${rate(median(theirs))} | ${(median(theirs) / median(ours)).toFixed(2)} |`);
     }
     lines.push(
@@ -252,9 +247,7 @@ async function otherSections(): Promise<string[]> {
 
     // Worker threads: the default dialogue, connections reused, over 1 and 2 threads, interleaved.
     const byWorkers = new Map<string, number[]>([['1', []], ['2', []]]);
-    for (let i = 0; i < runs; i++) {
-      for (const [workers, times] of byWorkers) times.push((await timed([...mailprobe, 'load', target, '-plain', '-c', C, '-n', String(N), '--size', '4k', '--per-conn', '1000000', '--workers', workers])).ms);
-    }
+    await interleaved(runs, [...byWorkers], async ([workers, times]) => void times.push((await timed([...mailprobe, 'load', target, '-plain', '-c', C, '-n', String(N), '--size', '4k', '--per-conn', '1000000', '--workers', workers])).ms));
     const oneThread = median(byWorkers.get('1') ?? []);
     const threads = [...byWorkers].map(([workers, times]) => `| load --workers ${workers} | ${rate(median(times))} | ${(oneThread / median(times)).toFixed(2)} |`);
     lines.push('', `## load over worker threads (${N} messages of 4 KiB, ${C} connections reused, ${runs} interleaved runs)`, '', '| run | msg/s | ÷ one thread (throughput) |', '| --- | ---: | ---: |', ...threads);
@@ -275,17 +268,12 @@ async function otherSections(): Promise<string[]> {
   const feedOnePer = (port: number) => timed(['/usr/sbin/smtp-source', '-s', C, '-m', String(N), '-l', '4096', `127.0.0.1:${port}`]);
   // Times: mailprobe sink, smtp-sink, the bare-Node floor.
   const fresh: number[][] = [[], [], []];
-  for (let i = 0; i < runs; i++) {
-    const ours = await startMailprobeSink(ROOT, []);
-    fresh[0].push((await feed(ours.port)).ms);
-    await ours.stop();
-    const theirs = await startSmtpSink();
-    fresh[1].push((await feed(theirs.port)).ms);
-    theirs.stop();
-    const floor = await startSinkFloor(ROOT);
-    fresh[2].push((await feed(floor.port)).ms);
-    await floor.stop();
-  }
+  const starts = [() => startMailprobeSink(ROOT, []), () => startSmtpSink(), () => startSinkFloor(ROOT)];
+  await interleaved(runs, starts, async (start, index) => {
+    const server = await start();
+    fresh[index].push((await feed(server.port)).ms);
+    await server.stop();
+  });
   const running: number[][] = [[], [], []];
   const onePer: number[][] = [[], [], []];
   const ours = await startMailprobeSink(ROOT, []);
@@ -293,16 +281,9 @@ async function otherSections(): Promise<string[]> {
   const floor = await startSinkFloor(ROOT);
   try {
     for (const port of [ours.port, theirs.port, floor.port]) await feed(port); // one untimed run each: the servers settle in
-    for (let i = 0; i < runs; i++) {
-      running[0].push((await feed(ours.port)).ms);
-      running[1].push((await feed(theirs.port)).ms);
-      running[2].push((await feed(floor.port)).ms);
-    }
-    for (let i = 0; i < runs; i++) {
-      onePer[0].push((await feedOnePer(ours.port)).ms);
-      onePer[1].push((await feedOnePer(theirs.port)).ms);
-      onePer[2].push((await feedOnePer(floor.port)).ms);
-    }
+    const ports = [ours.port, theirs.port, floor.port];
+    await interleaved(runs, ports, async (port, index) => void running[index].push((await feed(port)).ms));
+    await interleaved(runs, ports, async (port, index) => void onePer[index].push((await feedOnePer(port)).ms));
   } finally {
     await ours.stop();
     theirs.stop();
@@ -334,10 +315,7 @@ async function otherSections(): Promise<string[]> {
   const accepting: number[][] = [[], []];
   try {
     for (const server of [one, two]) await feed(server.port);
-    for (let i = 0; i < runs; i++) {
-      accepting[0].push((await feed(one.port)).ms);
-      accepting[1].push((await feed(two.port)).ms);
-    }
+    await interleaved(runs, [one, two], async (server, index) => void accepting[index].push((await feed(server.port)).ms));
   } finally {
     await one.stop();
     await two.stop();

@@ -39,6 +39,20 @@ export function timed(command: string[], options: { stdinFile?: string; stdinVia
   });
 }
 
+/**
+ * Runs every variant `rounds` times, one of each per round, the order turned by one each
+ * round: no variant always goes first, or always after the same one (a server warmed or
+ * loaded by the run before, the page cache, the CPU's clock).
+ */
+export async function interleaved<T>(rounds: number, variants: readonly T[], run: (variant: T, index: number) => Promise<void>): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const index = (round + k) % variants.length;
+      await run(variants[index], index);
+    }
+  }
+}
+
 export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
