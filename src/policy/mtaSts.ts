@@ -2,7 +2,8 @@
 // fetched from https://mta-sts.DOMAIN/.well-known/mta-sts.txt over verified HTTPS (no
 // redirects, a size limit, text/plain, §3.3), its parsing (§3.2), and MX pattern matching.
 // The policy host's address comes from mailprobe's own resolver, like every other name.
-import { request, type RequestOptions } from 'node:https';
+import type { RequestOptions } from 'node:https';
+import { nodeHttps } from '../transport/builtins.js';
 import type { SecureContext } from 'node:tls';
 import type { LookupFunction } from 'node:net';
 import type { StubResolver } from '../dns/stub.js';
@@ -94,7 +95,7 @@ export async function fetchPolicy(domain: string, resolver: StubResolver, tls: T
       timeout: timeoutMs,
       headers: { 'user-agent': 'mailprobe' },
     };
-    const req = request(
+    const req = nodeHttps().request(
       options,
       (res) => {
         const status = res.statusCode ?? 0;

@@ -2,7 +2,8 @@
 // order (no new transactions, a grace period, 421, then a hard stop).
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { nodeTls } from '../transport/builtins.js';
 import { MailprobeError, messageOf, usageError } from '../errors.js';
 import { formatHostPort } from '../transport/address.js';
 import { SinkConnection, type SinkContext } from './connection.js';
@@ -38,7 +39,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
 function secureContextOf(certPem: string | undefined, keyPem: string | undefined): SecureContext | undefined {
   if (certPem === undefined || keyPem === undefined) return undefined;
   try {
-    return createSecureContext({ cert: certPem, key: keyPem });
+    return nodeTls().createSecureContext({ cert: certPem, key: keyPem });
   } catch (error) {
     throw usageError(`cannot use the TLS certificate and key: ${messageOf(error)}`, 'give a PEM certificate and its matching PEM private key');
   }

@@ -5,8 +5,9 @@ import type { TlsaRecord } from './dane.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
+import { nodeTls } from './builtins.js';
 import { usageError } from '../errors.js';
 
 export interface TlsSettings {
@@ -133,7 +134,7 @@ export function trustedPems(settings: TlsSettings): string[] {
   } catch {
     // Node ignores an unreadable NODE_EXTRA_CA_CERTS (with a warning); so does this.
   }
-  return [...tls.rootCertificates, ...envCas, ...extraCas(settings)];
+  return [...nodeTls().rootCertificates, ...envCas, ...extraCas(settings)];
 }
 
 function makeOptions(settings: TlsSettings): TlsConnectionOptions {
@@ -184,7 +185,7 @@ function contextError(error: unknown, options: tls.SecureContextOptions): Error 
     const alone = part(options);
     if (!alone) return false;
     try {
-      tls.createSecureContext(alone);
+      nodeTls().createSecureContext(alone);
       return false;
     } catch {
       return true;
@@ -198,7 +199,7 @@ function contextError(error: unknown, options: tls.SecureContextOptions): Error 
 
 function checkedContext(options: tls.SecureContextOptions): tls.SecureContext {
   try {
-    return tls.createSecureContext(options);
+    return nodeTls().createSecureContext(options);
   } catch (error) {
     throw contextError(error, options);
   }
