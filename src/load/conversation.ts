@@ -48,6 +48,16 @@ function capabilitiesOf(raw: Buffer): Capabilities {
   return capabilities;
 }
 
+/**
+ * A socket's conversation, while it lasts. The socket's events reach it through functions
+ * shared by the whole run, not closures per connection, and a closed conversation is cut
+ * from its socket: Node keeps a closed socket until a full collection (its handle is held
+ * weakly), and everything the conversation holds would otherwise be kept, and copied by
+ * every young-generation collection, with it.
+ */
+const OWNER = Symbol('load conversation');
+type OwnedSocket = Socket & { [OWNER]?: Conversation };
+
 /** A refusal with no reply to show: the server sent a line that was no reply. */
 const BROKEN: LoadReply = { code: 554, text: '(no reply code)' };
 
@@ -114,7 +124,7 @@ export class Conversation implements ReplyHandler, Watched {
   connecting(socket: Socket): void {
     this.attach(socket, 'connecting');
     this.reader = new ReplyReader(this, true);
-    socket.on('connect', () => this.connected());
+    socket.on('connect', Conversation.onConnect);
   }
 
   private connected(): void {
@@ -137,18 +147,34 @@ export class Conversation implements ReplyHandler, Watched {
   }
 
   /** The socket's events, one listener each for the connection's whole life. */
-  private attach(socket: Socket, phase: Phase): void {
+  private attach(socket: OwnedSocket, phase: Phase): void {
     this.started = performance.now();
     this.socket = socket;
+    socket[OWNER] = this;
     this.phase = phase;
     this.deadline = this.watchdog.after(this.timeoutMs);
     this.watchdog.watch(this);
-    socket.on('data', (chunk: Buffer) => this.reader.receive(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (this.phase === 'connecting') this.notConnected(describeNetError(error, this.where()));
-      else this.reader.end(error);
-    });
-    socket.on('close', () => this.reader.end());
+    socket.on('data', Conversation.onData);
+    socket.on('error', Conversation.onError);
+    socket.on('close', Conversation.onClose);
+  }
+
+  private static onConnect(this: OwnedSocket): void {
+    this[OWNER]?.connected();
+  }
+
+  private static onData(this: OwnedSocket, chunk: Buffer): void {
+    this[OWNER]?.reader.receive(chunk);
+  }
+
+  private static onError(this: OwnedSocket, error: NodeJS.ErrnoException): void {
+    const conversation = this[OWNER];
+    if (conversation?.phase === 'connecting') conversation.notConnected(describeNetError(error, conversation.where()));
+    else conversation?.reader.end(error);
+  }
+
+  private static onClose(this: OwnedSocket): void {
+    this[OWNER]?.reader.end();
   }
 
   /** The connection was never made: no QUIT, and the message taken for it is spent. */
@@ -391,6 +417,7 @@ export class Conversation implements ReplyHandler, Watched {
     this.watchdog.unwatch(this);
     this.reader.close();
     if (!this.socket.destroyed) this.socket.destroy();
+    (this.socket as OwnedSocket)[OWNER] = undefined;
     this.done();
   }
 }
