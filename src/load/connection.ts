@@ -12,7 +12,8 @@ import { isDirect } from '../transport/route/types.js';
 import type { SessionOptions } from '../client/options.js';
 import type { HeaderMaker } from './message.js';
 import type { LoadStats } from './stats.js';
-import { Conversation, helloCommand } from './conversation.js';
+import { Conversation } from './conversation.js';
+import { helloCommand } from './dialogue.js';
 import type { Watchdog } from './watchdog.js';
 
 

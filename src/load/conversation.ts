@@ -7,46 +7,17 @@
 // PIPELINING, RFC 3030 for BDAT, RFC 2033 for LMTP's reply per recipient).
 import type { Socket } from 'node:net';
 import { MailprobeError, messageOf, timeoutError } from '../errors.js';
-import { closedError, replyLines, ReplyReader, type LoadReply, type ReplyHandler } from '../protocols/smtp/replyReader.js';
+import { closedError, ReplyReader, type LoadReply, type ReplyHandler } from '../protocols/smtp/replyReader.js';
 import type { Capabilities } from '../protocols/types.js';
 import { formatHostPort } from '../transport/address.js';
 import { connectTimeout, describeNetError } from '../transport/connect.js';
-import { ehloCapabilities } from '../protocols/smtp/capabilities.js';
 import type { LoadStats } from './stats.js';
 import { defaultClientName } from '../client/clientName.js';
-import type { SessionOptions } from '../client/options.js';
 import type { Watchdog, Watched } from './watchdog.js';
 import type { LoadPlan } from './connection.js';
-
-/** How a connection sends its messages, from the flags and what the server offers. */
-interface Dialogue {
-  pipelining: boolean;
-  bdat: boolean;
-  rset: boolean;
-  lmtp: boolean;
-}
+import { BROKEN, capabilitiesOf, CRLF, dialogueFor, DOT, DOT_QUIT, DOT_RSET, helloCommand, QUIT, QUIT_WAIT_MS, RSET, type Dialogue } from './dialogue.js';
 
 type Phase = 'connecting' | 'greeting' | 'hello' | 'envelope' | 'dot' | 'final' | 'rset' | 'quit' | 'closed';
-
-const CRLF = '\r\n';
-const DOT = Buffer.from(`.${CRLF}`);
-const DOT_RSET = Buffer.from(`.${CRLF}RSET${CRLF}`);
-const DOT_QUIT = Buffer.from(`.${CRLF}QUIT${CRLF}`);
-const RSET = Buffer.from(`RSET${CRLF}`);
-const QUIT = Buffer.from(`QUIT${CRLF}`);
-/** How long QUIT's reply is waited for before the socket is closed anyway. */
-const QUIT_WAIT_MS = 1000;
-/**
- * The capabilities of the last EHLO reply seen: every connection of a run gets the same
- * reply, so it is parsed once and the next ones only compared with it, byte for byte.
- */
-let lastEhlo: { raw: Buffer; capabilities: Capabilities } | undefined;
-function capabilitiesOf(raw: Buffer): Capabilities {
-  if (lastEhlo?.raw.equals(raw)) return lastEhlo.capabilities;
-  const capabilities = ehloCapabilities(replyLines(raw));
-  lastEhlo = { raw: Buffer.from(raw), capabilities };
-  return capabilities;
-}
 
 /**
  * A socket's conversation, while it lasts. The socket's events reach it through functions
@@ -57,14 +28,6 @@ function capabilitiesOf(raw: Buffer): Capabilities {
  */
 const OWNER = Symbol('load conversation');
 type OwnedSocket = Socket & { [OWNER]?: Conversation };
-
-/** A refusal with no reply to show: the server sent a line that was no reply. */
-const BROKEN: LoadReply = { code: 554, text: '(no reply code)' };
-
-/** EHLO, or LHLO in LMTP: the protocol's own capability command. */
-export function helloCommand(session: SessionOptions, name: string): string {
-  return session.protocol.capabilityCommand?.({ clientName: name, serverHost: session.host, nextTag: () => '' }) ?? `EHLO ${name}`;
-}
 
 export interface ConversationParts {
   plan: LoadPlan;
@@ -77,7 +40,7 @@ export interface ConversationParts {
 export class Conversation implements ReplyHandler, Watched {
   deadline = 0;
   private phase: Phase = 'greeting';
-  private socket!: Socket;
+  private socket!: OwnedSocket;
   private reader!: ReplyReader;
   private dialogue!: Dialogue;
   private readonly plan: LoadPlan;
@@ -237,13 +200,7 @@ export class Conversation implements ReplyHandler, Watched {
 
   /** The dialogue from the flags and what the server offers. */
   private choose(capabilities: Capabilities | undefined): void {
-    const offered = capabilities?.keywords;
-    this.dialogue = {
-      pipelining: this.plan.pipelining && !!offered?.has('PIPELINING'),
-      bdat: this.plan.bdat && !!offered?.has('CHUNKING'),
-      rset: this.plan.rset,
-      lmtp: !!this.plan.session.protocol.repliesPerRecipient,
-    };
+    this.dialogue = dialogueFor(this.plan, capabilities);
     if (this.dialogue.pipelining) this.stats.pipelinedConnections++;
     if (this.dialogue.bdat) this.stats.chunkedConnections++;
   }
@@ -417,7 +374,7 @@ export class Conversation implements ReplyHandler, Watched {
     this.watchdog.unwatch(this);
     this.reader.close();
     if (!this.socket.destroyed) this.socket.destroy();
-    (this.socket as OwnedSocket)[OWNER] = undefined;
+    this.socket[OWNER] = undefined;
     this.done();
   }
 }
