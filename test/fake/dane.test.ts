@@ -7,6 +7,7 @@ import { formatTlsa, tlsaFor } from '../../src/transport/dane.js';
 import { fakeServer, expectLine, type FakeServer } from '../support/fakeServer.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { testPki, tlsOf } from '../support/pkiOnce.js';
+import { endInput } from '../support/childInput.js';
 
 const pki = testPki();
 const servers: FakeServer[] = [];
@@ -37,7 +38,7 @@ function opensslDane(port: number, records: string[]): Promise<string> {
   for (const record of records) args.push('-dane_tlsa_rrdata', record);
   return new Promise((resolve) => {
     const child = execFile('/usr/bin/openssl', args, { timeout: 10_000 }, (_error, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
-    child.stdin?.end('QUIT\n');
+    endInput(child, 'QUIT\n');
   });
 }
 

@@ -19,6 +19,7 @@ import { expectLine, fakeServer, type FakeServer } from '../support/fakeServer.j
 import { runMailprobe } from '../support/runMailprobe.js';
 import { ensureMailServers, startPostfix, type PostfixInstance } from '../support/realServers.js';
 import { tlsOf } from '../support/pkiOnce.js';
+import { endInput } from '../support/childInput.js';
 
 // NSD and Unbound for DNS, Postfix for one of the MX hosts.
 const [dnsServers, mailServers] = [ensureDnsServers(), ensureMailServers()];
@@ -77,7 +78,7 @@ withRealServers('real DNS for check --mx', availability, () => {
     new Promise<string>((resolve) => {
       const args = ['s_client', '-connect', `${address}:${port}`, '-starttls', 'smtp', '-servername', name, '-dane_tlsa_domain', name, '-dane_tlsa_rrdata', record, '-dane_ee_no_namechecks', '-verify_return_error', '-brief'];
       const child = execFile('/usr/bin/openssl', args, { timeout: 15_000 }, (_error, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
-      child.stdin?.end('QUIT\n');
+      endInput(child, 'QUIT\n');
     });
 
   beforeAll(async () => {

@@ -6,6 +6,7 @@ import { withRealServers } from '../support/realSuite.js';
 import { makePki, type Pki } from '../support/certs.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { inspircdAvailability, startInspircd, type InspircdInstance } from '../support/servers/inspircd.js';
+import { endInput, inputOf } from '../support/childInput.js';
 
 const available = inspircdAvailability();
 
@@ -110,18 +111,18 @@ withRealServers('real InspIRCd', available, () => {
         child.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
           const ping = out.match(/^PING :(\S+)$/m);
-          if (ping && !out.includes('-> PONG')) child.stdin.write(`PONG :${ping[1]}\n`);
+          if (ping && !out.includes('-> PONG')) inputOf(child)?.write(`PONG :${ping[1]}\n`);
           if (/ 001 erin :Welcome/.test(out)) {
             clearTimeout(timer);
             resolve();
           }
         });
       });
-      child.stdin.write('NICK erin\nUSER erin 0 * :Erin\n');
+      inputOf(child)?.write('NICK erin\nUSER erin 0 * :Erin\n');
       try {
         await welcomed;
       } finally {
-        child.stdin.end();
+        endInput(child);
         await new Promise((resolve) => child.on('close', resolve));
       }
       expect(out).toMatch(/^:irc\.mailprobe\.test 001 erin :Welcome/m);

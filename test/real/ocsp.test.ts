@@ -24,6 +24,7 @@ import {
   type StaplingServer,
   type StaplingServerOptions,
 } from '../support/ocsp.js';
+import { endInput } from '../support/childInput.js';
 
 const missing = missingPackages([['/usr/bin/openssl', 'openssl']]);
 const availability: ServerAvailability = missing.length ? { ok: false, reason: `missing packages: ${missing.join(' ')}` } : { ok: true };
@@ -34,7 +35,7 @@ function openssl(args: string[], input = ''): Promise<{ code: number | null; out
     const child = execFile('/usr/bin/openssl', args, { timeout: 15_000, env: { ...process.env, OPENSSL_CONF: '/dev/null' } }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: `${stdout}\n${stderr}` });
     });
-    child.stdin?.end(input);
+    endInput(child, input);
   });
 }
 

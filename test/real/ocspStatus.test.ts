@@ -9,6 +9,7 @@ import { freePort } from '../support/realServers.js';
 import { withRealServers } from '../support/realSuite.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { corruptSignature, fetchOcspResponse, makeOcspPki, startOcspResponder, startStaplingServer, staleOcspResponse, unauthorizedOcspResponse, type OcspPki, type OcspResponder, type StaplingServer } from '../support/ocsp.js';
+import { endInput } from '../support/childInput.js';
 
 const missing = missingPackages([['/usr/bin/openssl', 'openssl']]);
 const availability: ServerAvailability = missing.length ? { ok: false, reason: `missing packages: ${missing.join(' ')}` } : { ok: true };
@@ -18,7 +19,7 @@ type Kind = 'good' | 'revoked' | 'unknown' | 'stale' | 'unauthorized' | 'badSign
 function sClientStatus(port: number, ca: string): Promise<string> {
   return new Promise((resolve) => {
     const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-starttls', 'smtp', '-status', '-CAfile', ca], { timeout: 15_000 }, (_e, stdout, stderr) => resolve(stdout + stderr));
-    child.stdin?.end('QUIT\r\n');
+    endInput(child, 'QUIT\r\n');
   });
 }
 

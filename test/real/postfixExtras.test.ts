@@ -12,6 +12,7 @@ import { makeClientCertificates } from '../support/clientCerts.js';
 import { makePki, type Pki } from '../support/certs.js';
 import { withRealServers } from '../support/realSuite.js';
 import { ensureMailServers, startDovecot, startPostfix, type DovecotInstance, type PostfixInstance } from '../support/realServers.js';
+import { endInput, inputOf } from '../support/childInput.js';
 
 const WAIT_MS = 10_000;
 const OPENSSL = '/usr/bin/openssl';
@@ -104,7 +105,7 @@ function sClient(args: string[], input: string): Promise<string> {
       if (err && err.killed) reject(new Error(`openssl s_client timed out:\n${stdout}${stderr}`));
       else resolve(`${stdout}${stderr}`);
     });
-    child.stdin?.end(input);
+    endInput(child, input);
   });
 }
 
@@ -137,7 +138,7 @@ function sendOverStarttls(port: number, extra: string[], subject: string): Promi
       if (m) {
         seen += m.index + m[0].length;
         steps.shift();
-        child.stdin.write(step[1]);
+        inputOf(child)?.write(step[1]);
       }
     };
     child.stdout.on('data', onOutput);

@@ -13,6 +13,7 @@ import { withRealServers } from '../support/realSuite.js';
 import { runMailprobe } from '../support/runMailprobe.js';
 import { danteAvailability, startDante, type DanteInstance } from '../support/servers/dante.js';
 import { squidAvailability, startSquid, type SquidInstance } from '../support/servers/squid.js';
+import { endInput } from '../support/childInput.js';
 
 const mail = ensureMailServers();
 const squidOk = squidAvailability();
@@ -25,7 +26,7 @@ function sClient(args: string[]): Promise<{ code: number; out: string }> {
     const child = execFile('openssl', ['s_client', ...args], { timeout: 20_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
-    child.stdin?.end('QUIT\r\n');
+    endInput(child, 'QUIT\r\n');
   });
 }
 

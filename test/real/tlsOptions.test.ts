@@ -12,6 +12,7 @@ import { makeClientCertificates, type ClientCertificates } from '../support/clie
 import { ensureMailServers, startPostfix, type PostfixInstance } from '../support/realServers.js';
 import { withRealServers } from '../support/realSuite.js';
 import { runMailprobe } from '../support/runMailprobe.js';
+import { endInput } from '../support/childInput.js';
 
 /**
  * openssl s_client, QUIT after `waitMs`: a TLS 1.3 ticket follows the handshake, and an
@@ -20,7 +21,7 @@ import { runMailprobe } from '../support/runMailprobe.js';
 function sClient(args: string[], waitMs = 0): Promise<string> {
   return new Promise((resolve) => {
     const child = execFile('openssl', ['s_client', ...args], { timeout: 20_000 }, (_e, stdout, stderr) => resolve(stdout + stderr));
-    setTimeout(() => child.stdin?.end('QUIT\r\n'), waitMs);
+    setTimeout(() => endInput(child, 'QUIT\r\n'), waitMs);
   });
 }
 

@@ -16,6 +16,7 @@ import {
   type DovecotInstance,
   type PostfixInstance,
 } from './realServers.js';
+import { endInput } from './childInput.js';
 
 const availability = ensureMailServers();
 // Skipping is allowed only on a developer's non-root machine; in CI or as root a
@@ -38,7 +39,7 @@ function run(cmd: string, args: string[], input: string, timeoutMs = 15_000): Pr
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       resolve({ code, out: `${stdout}${stderr}` });
     });
-    child.stdin?.end(input);
+    endInput(child, input);
   });
 }
 
