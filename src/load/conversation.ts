@@ -39,6 +39,7 @@ export interface ConversationParts {
 
 export class Conversation implements ReplyHandler, Watched {
   deadline = 0;
+  watchSlot = -1;
   private phase: Phase = 'greeting';
   private socket!: OwnedSocket;
   private reader!: ReplyReader;
@@ -82,11 +83,13 @@ export class Conversation implements ReplyHandler, Watched {
 
   /**
    * A plaintext connection, still connecting: its greeting comes next. The connect's time
-   * limit is the run's watchdog, like every reply's.
+   * limit is the run's watchdog, like every reply's. The socket reads into the run's one
+   * buffer (Conversation.reading, given to connect), not a new Buffer and a 'data' event
+   * per read.
    */
   connecting(socket: Socket): void {
     this.attach(socket, 'connecting');
-    this.reader = new ReplyReader(this, true);
+    this.reader = new ReplyReader(this, true, true);
     socket.on('connect', Conversation.onConnect);
   }
 
@@ -103,6 +106,7 @@ export class Conversation implements ReplyHandler, Watched {
   /** A connection set up by the session (TLS, AUTH): its messages start now. */
   resume(socket: Socket, pending: Buffer, capabilities: Capabilities | undefined): void {
     this.attach(socket, 'envelope');
+    socket.on('data', Conversation.onData);
     this.reader = new ReplyReader(this);
     this.choose(capabilities);
     this.startMessage();
@@ -117,13 +121,20 @@ export class Conversation implements ReplyHandler, Watched {
     this.phase = phase;
     this.deadline = this.watchdog.after(this.timeoutMs);
     this.watchdog.watch(this);
-    socket.on('data', Conversation.onData);
     socket.on('error', Conversation.onError);
     socket.on('close', Conversation.onClose);
   }
 
   private static onConnect(this: OwnedSocket): void {
     this[OWNER]?.connected();
+  }
+
+  /** The `onread` of every plaintext connection of the run: one buffer, read into and parsed at once. */
+  static readonly reading = { buffer: Buffer.allocUnsafe(64 * 1024), callback: Conversation.onRead };
+
+  private static onRead(this: OwnedSocket, length: number, buffer: Uint8Array): boolean {
+    this[OWNER]?.reader.receive((buffer as Buffer).subarray(0, length));
+    return true;
   }
 
   private static onData(this: OwnedSocket, chunk: Buffer): void {
@@ -342,10 +353,10 @@ export class Conversation implements ReplyHandler, Watched {
 
   private messageDone(): void {
     const { stats } = this;
-    const { code, text } = this.decided as LoadReply;
+    const decided = this.decided as LoadReply;
     stats.messageMs.push(performance.now() - this.started);
-    if (code >= 200 && code < 300) stats.accepted++;
-    else stats.failed(code, text);
+    if (decided.code >= 200 && decided.code < 300) stats.accepted++;
+    else stats.failed(decided.code, decided.text);
     if (this.more) this.startMessage();
     else this.quit();
   }

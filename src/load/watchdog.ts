@@ -6,27 +6,42 @@
 export interface Watched {
   /** performance.now() milliseconds after which the connection has waited too long; 0: none. */
   deadline: number;
+  /** Where the watchdog holds it (its own bookkeeping), -1 when not watched. */
+  watchSlot: number;
   expire(): void;
 }
 
 export class Watchdog {
   /** The run's clock, as of the last tick (or the last watch). */
   private now = performance.now();
-  private readonly watched = new Set<Watched>();
+  /**
+   * What is watched, in no order: an item knows its slot, and the last item fills a slot
+   * left free. A Set would give each connection an identity hash (a property store) to
+   * find it by, thousands of times a second.
+   */
+  private readonly watched: Watched[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly tickMs = 250) {}
 
   watch(item: Watched): void {
-    this.watched.add(item);
+    if (item.watchSlot !== -1) return;
+    item.watchSlot = this.watched.push(item) - 1;
     if (this.timer) return;
     this.now = performance.now();
     this.timer = setInterval(() => this.tick(), this.tickMs);
   }
 
   unwatch(item: Watched): void {
-    this.watched.delete(item);
-    if (this.watched.size === 0 && this.timer) {
+    const slot = item.watchSlot;
+    if (slot === -1) return;
+    item.watchSlot = -1;
+    const last = this.watched.pop() as Watched;
+    if (last !== item) {
+      this.watched[slot] = last;
+      last.watchSlot = slot;
+    }
+    if (this.watched.length === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
@@ -39,6 +54,11 @@ export class Watchdog {
 
   private tick(): void {
     this.now = performance.now();
-    for (const item of this.watched) if (item.deadline !== 0 && item.deadline <= this.now) item.expire();
+    // From the end: an item that expires and leaves takes the last one into its slot, which
+    // has been looked at already (or was added by the expiry, with a fresh deadline).
+    for (let i = this.watched.length - 1; i >= 0; i--) {
+      const item = this.watched[i];
+      if (item !== undefined && item.deadline !== 0 && item.deadline <= this.now) item.expire();
+    }
   }
 }

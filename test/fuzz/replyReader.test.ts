@@ -78,6 +78,40 @@ describe('ReplyReader: reply codes from any bytes, however they are cut', () => 
     );
   });
 
+  it('reads from a borrowed buffer (onread): texts right while handled; later a refusal keeps its text, a positive reply its code alone', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(replyArb, { maxLength: 8 }), cutsArb, fc.boolean(), async (replies, sizes, keepRaw) => {
+        const bytes = Buffer.concat(replies);
+        const shared = Buffer.alloc(bytes.length + 1);
+        const handled: LoadReply[] = [];
+        const kept: LoadReply[] = [];
+        const raws: Buffer[] = [];
+        const reader = new ReplyReader(
+          {
+            reply: (reply) => {
+              handled.push({ code: reply.code, text: reply.text });
+              kept.push(reply);
+              if (reply.raw) raws.push(reply.raw);
+            },
+            end: () => {},
+          },
+          keepRaw,
+          true,
+        );
+        for (const chunk of split(bytes, sizes)) {
+          chunk.copy(shared);
+          reader.receive(shared.subarray(0, chunk.length));
+          shared.fill(0x58); // the socket's next read overwrites the buffer
+        }
+        const expected = reference(bytes);
+        expect(handled).toEqual(expected);
+        expect(kept.map((reply) => reply.text)).toEqual(expected.map(({ code, text }) => (code >= 200 && code < 400 ? String(code) : text)));
+        if (keepRaw) expect(Buffer.concat(raws).equals(replied(bytes))).toBe(true);
+      }),
+      budget(),
+    );
+  });
+
   it("keeps a reply's bytes while asked (the EHLO capabilities), however they are cut", () => {
     const { replies, handler } = collector();
     const reader = new ReplyReader(handler, true);
@@ -116,8 +150,8 @@ describe('Watchdog: one timer for every connection of a load run', () => {
   it('expires a connection past its deadline, never before it, and stops ticking when nothing is watched', async () => {
     const watchdog = new Watchdog(10);
     const expired: string[] = [];
-    const soon = { deadline: 0, expire: () => expired.push('soon') };
-    const later = { deadline: 0, expire: () => expired.push('later') };
+    const soon = { deadline: 0, watchSlot: -1, expire: () => expired.push('soon') };
+    const later = { deadline: 0, watchSlot: -1, expire: () => expired.push('later') };
     watchdog.watch(soon);
     watchdog.watch(later);
     soon.deadline = watchdog.after(30);
@@ -128,6 +162,42 @@ describe('Watchdog: one timer for every connection of a load run', () => {
     expect(expired).toEqual(['soon']);
     watchdog.unwatch(soon);
     watchdog.unwatch(later);
+    expect((watchdog as unknown as { timer: unknown }).timer).toBeUndefined();
+  });
+});
+
+describe('Watchdog: items leaving and joining while it ticks', () => {
+  it('expires every item past its deadline exactly once, whatever order they leave in, and keeps the rest', async () => {
+    const watchdog = new Watchdog(5);
+    const expired: number[] = [];
+    const items = Array.from({ length: 12 }, (_, n) => {
+      const item = {
+        deadline: 0,
+        watchSlot: -1,
+        expire: () => {
+          expired.push(n);
+          watchdog.unwatch(item);
+          // What a closed connection does: the lane opens the next one at once.
+          const next = { deadline: watchdog.after(60_000), watchSlot: -1, expire: () => expired.push(100 + n) };
+          watchdog.watch(next);
+          fresh.push(next);
+        },
+      };
+      return item;
+    });
+    const fresh: { watchSlot: number }[] = [];
+    for (const item of items) watchdog.watch(item);
+    watchdog.watch(items[0]); // twice: still once
+    const due = [0, 3, 4, 7, 11];
+    for (const [n, item] of items.entries()) item.deadline = watchdog.after(due.includes(n) ? 1 : 60_000);
+    while (expired.length < due.length) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 30)); // a few more ticks: nothing twice
+    expect([...expired].sort((a, b) => a - b)).toEqual(due);
+    const watched = (watchdog as unknown as { watched: { watchSlot: number }[] }).watched;
+    expect(watched).toHaveLength(items.length);
+    for (const [slot, item] of watched.entries()) expect(item.watchSlot).toBe(slot);
+    for (const item of [...items.filter((_, n) => !due.includes(n)), ...fresh]) watchdog.unwatch(item);
+    expect(watched).toHaveLength(0);
     expect((watchdog as unknown as { timer: unknown }).timer).toBeUndefined();
   });
 });

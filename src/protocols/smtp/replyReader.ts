@@ -25,15 +25,33 @@ class ReadReply implements LoadReply {
   raw?: Buffer;
   constructor(
     readonly code: number,
-    private readonly bytes: Buffer,
-    private readonly start: number,
-    private readonly end: number,
+    protected readonly bytes: Buffer,
+    protected readonly start: number,
+    protected readonly end: number,
   ) {}
 
   get text(): string {
     return this.bytes.toString('latin1', this.start, this.end);
   }
 }
+
+/**
+ * A positive reply read from a borrowed buffer (one the socket reuses for its next read):
+ * its text is there while the reply is handled; later the buffer holds other bytes, so the
+ * text is the code alone — never bytes of another reply or connection.
+ */
+class BorrowedReply extends ReadReply {
+  constructor(code: number, bytes: Buffer, start: number, end: number, private readonly reader: ReplyReader, private readonly read: number) {
+    super(code, bytes, start, end);
+  }
+
+  override get text(): string {
+    return this.reader.reading === this.read ? super.text : String(this.code);
+  }
+}
+
+/** A reply whose text is kept, decoded as it was read: a refusal's text is what a report shows. */
+const keptReply = (code: number, bytes: Buffer, start: number, end: number): LoadReply => ({ code, text: bytes.toString('latin1', start, end) });
 
 /** Where the replies go: each as it ends, then the end of the connection, once. */
 export interface ReplyHandler {
@@ -43,6 +61,9 @@ export interface ReplyHandler {
 }
 
 export class ReplyReader {
+  /** The chunk being read (its number), 0 between chunks: a borrowed buffer holds bytes only while read. */
+  reading = 0;
+  private reads = 0;
   private partial: Buffer | undefined;
   private linesInReply = 0;
   /** Where the reply under way starts in the bytes being read, and its earlier chunks' part. */
@@ -54,11 +75,22 @@ export class ReplyReader {
     private readonly handler: ReplyHandler,
     /** Keep each reply's bytes (only while setting up: a message needs its code alone). */
     public keepRaw = false,
+    /**
+     * The chunks are the socket's one read buffer (`onread`), overwritten once receive()
+     * returns: a refusal's text is copied, a positive reply's only readable while handled.
+     */
+    private readonly borrowed = false,
   ) {}
 
   /** Bytes from the server, cut anywhere. */
   receive(chunk: Buffer): void {
     if (this.over) return;
+    this.reading = ++this.reads;
+    this.read(chunk);
+    this.reading = 0;
+  }
+
+  private read(chunk: Buffer): void {
     let bytes = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
     this.partial = undefined;
     let start = 0;
@@ -87,13 +119,18 @@ export class ReplyReader {
       return;
     }
     this.linesInReply = 0;
-    const reply = new ReadReply(code, bytes, start, end);
+    const reply = this.replyAt(code, bytes, start, end);
     if (this.keepRaw) {
       const last = bytes.subarray(this.replyStart, lf + 1);
-      reply.raw = this.rawPieces.length === 0 ? last : Buffer.concat([...this.rawPieces, last]);
+      reply.raw = this.rawPieces.length === 0 ? (this.borrowed ? Buffer.from(last) : last) : Buffer.concat([...this.rawPieces, last]);
       this.rawPieces = [];
     }
     this.handler.reply(reply);
+  }
+
+  private replyAt(code: number, bytes: Buffer, start: number, end: number): LoadReply {
+    if (!this.borrowed) return new ReadReply(code, bytes, start, end);
+    return code >= 200 && code < 400 ? new BorrowedReply(code, bytes, start, end, this, this.reads) : keptReply(code, bytes, start, end);
   }
 
   /** The connection is over, for `error` or (none) because it closed: said once. */
