@@ -23,18 +23,21 @@ function runBundle(script) {
   return module.exports;
 }
 
-if (require.main === module) {
+/** The CLI's exports, from the bundle and its code cache. */
+function loadCli() {
   let cachedData;
   try {
     cachedData = readFileSync(CACHE);
   } catch {
     cachedData = undefined;
   }
-  const cli = runBundle(compileBundle(readFileSync(BUNDLE, 'utf8'), cachedData));
-  // The same file starts the threads of `load --workers N`.
-  const thread = require('node:worker_threads');
-  if (!thread.isMainThread) cli.threadMain(thread.workerData, thread.parentPort);
-  else cli.main(process.argv.slice(2), cli.processIo(__filename)).then((code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
+  return runBundle(compileBundle(readFileSync(BUNDLE, 'utf8'), cachedData));
+}
+
+if (require.main === module) {
+  const cli = loadCli();
+  // Threads of `load --workers N` start from thread.cjs beside this file.
+  cli.main(process.argv.slice(2), cli.processIo({ command: __filename, thread: join(__dirname, 'thread.cjs') })).then((code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
 } else {
-  module.exports = { BUNDLE, CACHE, compileBundle, runBundle };
+  module.exports = { BUNDLE, CACHE, compileBundle, runBundle, loadCli };
 }

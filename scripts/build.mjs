@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
+import { lazyBuiltins } from './lazyBuiltins.mjs';
 
 const { BUNDLE, CACHE, compileBundle, runBundle } = createRequire(import.meta.url)('../bin/mailprobe.cjs');
 
@@ -28,6 +29,7 @@ await build({
   // node_modules when a flag needs them, not compiled into every start: they would add
   // ~430 KB to the bundle and ~8 ms to each run.
   external: ['@peculiar/*'],
+  plugins: [lazyBuiltins],
 });
 
 // Running the bundle's top level before making the cache puts the functions it compiles on

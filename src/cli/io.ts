@@ -14,8 +14,10 @@ export interface MainIo {
   onFatal?(handler: (error: unknown) => void): void;
   /** Registers a handler for standard output or error being closed by the reader (EPIPE). */
   onOutputClosed?(handler: () => void): void;
-  /** The file a worker thread runs to take part in a command (the bin); absent in-process. */
+  /** The file a worker thread runs to take part in a command (bin/thread.cjs); absent in-process. */
   threadEntry?: string;
+  /** The command's own file (the bin), run again by each worker process of `sink --workers`; absent in-process. */
+  commandEntry?: string;
   /** The process that started this one as a worker of its command (sink --workers), if one did. */
   parent?: ParentChannel;
 }

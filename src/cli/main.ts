@@ -52,10 +52,11 @@ function parentChannel(): ParentChannel {
   };
 }
 
-export function processIo(threadEntry?: string): MainIo {
+export function processIo(entries?: { command: string; thread: string }): MainIo {
   let stdin: (Readable & { isTTY?: boolean }) | undefined;
   return {
-    threadEntry,
+    threadEntry: entries?.thread,
+    commandEntry: entries?.command,
     parent: process.send && process.env.MAILPROBE_SINK_WORKER === '1' ? parentChannel() : undefined,
     get stdin() {
       return (stdin ??= standardInput());

@@ -135,8 +135,8 @@ interface SinkRun {
  */
 function sinkWorkers(flags: Flags, io: MainIo): number {
   const given = parseWhole(text(flags, 'workers'), 'workers', 1);
-  if (given !== undefined && given > 1 && !io.threadEntry) throw usageError('--workers needs mailprobe run as a command (bin/mailprobe.cjs)', 'use --workers 1');
-  return given ?? (io.threadEntry ? Math.max(1, Math.min(Math.floor(availableParallelism() / 2), 8)) : 1);
+  if (given !== undefined && given > 1 && !io.commandEntry) throw usageError('--workers needs mailprobe run as a command (bin/mailprobe.cjs)', 'use --workers 1');
+  return given ?? (io.commandEntry ? Math.max(1, Math.min(Math.floor(availableParallelism() / 2), 8)) : 1);
 }
 
 /** The flags read into what to run; a worker is sent its certificate, so it makes none. */
@@ -218,7 +218,7 @@ export async function sinkCommand(argv: string[], io: MainIo, printer: Printer):
     const counted = count === undefined ? undefined : () => (sink && sink.stats.accepted >= count ? stop('count') : undefined);
     sink =
       run.workers > 1
-        ? await startSinkWorkers({ entry: io.threadEntry as string, argv: ['sink', ...argv], workers: run.workers, options: run.options, onProgress: counted })
+        ? await startSinkWorkers({ entry: io.commandEntry as string, argv: ['sink', ...argv], workers: run.workers, options: run.options, onProgress: counted })
         : await startSink({ ...run.options, onMessage: counted });
     const where = formatHostPort(sink.host, sink.port);
     printer.lines([escapeText(`listening on ${where} (${[sink.protocol, ...(sink.starttls ? ['STARTTLS'] : [])].join(', ')})`)]);

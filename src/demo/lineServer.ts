@@ -1,7 +1,7 @@
 // A loopback server for the demo mailboxes: lines in, replies out, and STARTTLS on the
 // same socket. Read-only and small on purpose; it is not a mail server.
 import { createServer, type Server, type Socket } from 'node:net';
-import { nodeTls } from '../transport/builtins.js';
+import { TLSSocket, createSecureContext } from 'node:tls';
 
 export interface LineClient {
   send(text: string): void;
@@ -42,7 +42,6 @@ export async function startLineServer(
       startTls: () => {
         socket.removeListener('data', onData);
         buffer = '';
-        const { TLSSocket, createSecureContext } = nodeTls();
         const secure = new TLSSocket(socket, { isServer: true, secureContext: createSecureContext({ cert: tls.certPem, key: tls.keyPem }) });
         secure.on('error', () => secure.destroy());
         secure.on('data', onData);

@@ -5,7 +5,7 @@
 // set means secure; SERVFAIL that turns into an answer when checking is disabled (CD)
 // means the data is bogus. That trusts the resolver and the path to it.
 import { randomInt } from 'node:crypto';
-import { nodeDgram } from '../transport/builtins.js';
+import { createSocket } from 'node:dgram';
 import { connect as tcpConnect } from 'node:net';
 import * as packet from 'dns-packet';
 import { MailprobeError } from '../errors.js';
@@ -72,7 +72,7 @@ function answerTo(bytes: Buffer, id: number, name: string, type: string): packet
 function overUdp(server: Nameserver, name: string, type: packet.RecordType, cd: boolean, timeoutMs: number): Promise<packet.Packet> {
   const { id, bytes } = query(name, type, cd);
   return new Promise((resolve, reject) => {
-    const socket = nodeDgram().createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
+    const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
     const timer = setTimeout(() => finish(dnsError(`the resolver ${describe(server)} did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
     const finish = (result: packet.Packet | Error) => {
       clearTimeout(timer);

@@ -3,8 +3,7 @@
 // protocol's), which cannot cross to a thread, so each thread is handed the command's own
 // arguments and reads them as the command did; it posts its progress counters, and at the
 // end its counts and raw latency samples, which the report merges (exact percentiles).
-import type { MessagePort } from 'node:worker_threads';
-import { nodeWorkerThreads } from '../transport/builtins.js';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { MailprobeError, type ErrorCode } from '../errors.js';
 import { sharedBudget, sharedBudgetMemory } from './budget.js';
 import type { LoadOptions, LoadRun } from './run.js';
@@ -75,7 +74,7 @@ export function startLoadThreads(spec: ThreadedLoad): LoadRun {
       progress: spec.progress,
       gated: spec.loginFirst && index > 0,
     };
-    return new (nodeWorkerThreads().Worker)(spec.entry, { workerData: data, stdout: true, stderr: true });
+    return new Worker(spec.entry, { workerData: data, stdout: true, stderr: true });
   });
   const parts = threads.map(
     (thread, index) =>

@@ -2,8 +2,7 @@
 // fetched from https://mta-sts.DOMAIN/.well-known/mta-sts.txt over verified HTTPS (no
 // redirects, a size limit, text/plain, §3.3), its parsing (§3.2), and MX pattern matching.
 // The policy host's address comes from mailprobe's own resolver, like every other name.
-import type { RequestOptions } from 'node:https';
-import { nodeHttps } from '../transport/builtins.js';
+import { request, type RequestOptions } from 'node:https';
 import type { SecureContext } from 'node:tls';
 import type { LookupFunction } from 'node:net';
 import type { StubResolver } from '../dns/stub.js';
@@ -95,7 +94,7 @@ export async function fetchPolicy(domain: string, resolver: StubResolver, tls: T
       timeout: timeoutMs,
       headers: { 'user-agent': 'mailprobe' },
     };
-    const req = nodeHttps().request(
+    const req = request(
       options,
       (res) => {
         const status = res.statusCode ?? 0;

@@ -13,8 +13,7 @@
 // --save, streamed to a MessageFile as they come; reading stops while the outbox, the socket
 // or the disk is behind.
 import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
-import { nodeTls } from '../transport/builtins.js';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import type { BdatChunk } from './bdatChunk.js';
 import { CommandLines } from './commandLines.js';
 import { DotDecoder } from './dotDecoder.js';
@@ -274,7 +273,7 @@ export class SinkConnection implements SinkWire {
     this.sendPending(); // the 220 goes out in plaintext, before the handshake
     const raw = this.socket;
     raw.removeListener('data', this.onData);
-    const secure = new (nodeTls().TLSSocket)(raw, { isServer: true, secureContext });
+    const secure = new TLSSocket(raw, { isServer: true, secureContext });
     secure.on('error', () => secure.destroy());
     this.listen(secure);
     this.socket = secure;

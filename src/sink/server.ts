@@ -2,8 +2,7 @@
 // order (no new transactions, a grace period, 421, then a hard stop).
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
-import { nodeTls } from '../transport/builtins.js';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { MailprobeError, messageOf, usageError } from '../errors.js';
 import { formatHostPort } from '../transport/address.js';
 import { SinkConnection, type SinkContext } from './connection.js';
@@ -39,7 +38,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
 function secureContextOf(certPem: string | undefined, keyPem: string | undefined): SecureContext | undefined {
   if (certPem === undefined || keyPem === undefined) return undefined;
   try {
-    return nodeTls().createSecureContext({ cert: certPem, key: keyPem });
+    return createSecureContext({ cert: certPem, key: keyPem });
   } catch (error) {
     throw usageError(`cannot use the TLS certificate and key: ${messageOf(error)}`, 'give a PEM certificate and its matching PEM private key');
   }

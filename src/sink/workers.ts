@@ -3,8 +3,7 @@
 // one handle over them that looks like a single sink's. Each worker is the same command run
 // again; it is sent the certificate (so --tls-self-signed makes one, not N), posts its
 // counts as they change, and its final counts when told to stop.
-import type { Worker } from 'node:cluster';
-import { nodeCluster } from '../transport/builtins.js';
+import cluster, { type Worker } from 'node:cluster';
 import { MailprobeError, type ErrorCode } from '../errors.js';
 import { startSink, type SinkHandle } from './server.js';
 import type { SinkOptions } from './options.js';
@@ -45,7 +44,6 @@ export interface SinkWorkersSpec {
 export async function startSinkWorkers(spec: SinkWorkersSpec): Promise<SinkHandle> {
   const { options } = spec;
   // Each worker accepts for itself on the shared socket: the kernel spreads the connections.
-  const cluster = nodeCluster();
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec: spec.entry, args: spec.argv, silent: false });
   const stats = new SinkStats();

@@ -3,8 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
-import { nodeTls } from './builtins.js';
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { MailprobeError, timeoutError } from '../errors.js';
 import { describeCertificate, joinDn, type CertificateInfo } from './certificate.js';
 import { saveSession } from './session.js';
@@ -151,7 +150,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number,
     let ocspResponse: Buffer | undefined;
     let latestSession: Buffer | undefined;
     let info: TlsInfo | undefined;
-    const socket = nodeTls().connect({ ...options, socket: guard as unknown as Socket });
+    const socket = tlsConnect({ ...options, socket: guard as unknown as Socket });
     const { keylogFile, sessionOut } = settings;
     if (keylogFile || tracer) {
       socket.on('keylog', (line: Buffer) => {
@@ -204,7 +203,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number,
         anchor,
         verdict: dane ? daneVerdict(dane, daneName) : pkix,
         ...(dane ? { dane, pkix } : {}),
-        ...(settings.sourceDomain ? { sourceDomain: { name: settings.sourceDomain, matches: !!peer && !nodeTls().checkServerIdentity(settings.sourceDomain, peer) } } : {}),
+        ...(settings.sourceDomain ? { sourceDomain: { name: settings.sourceDomain, matches: !!peer && !checkServerIdentity(settings.sourceDomain, peer) } } : {}),
         ...(settings.mtaSts ? { mtaSts: { ...settings.mtaSts, certificateValid: pkix.verified } } : {}),
       };
       if (!settings.status || !ocspResponse) return resolve({ socket, info });

@@ -5,9 +5,8 @@ import type { TlsaRecord } from './dane.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
-import type * as tls from 'node:tls';
+import * as tls from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
-import { nodeTls } from './builtins.js';
 import { usageError } from '../errors.js';
 
 export interface TlsSettings {
@@ -134,7 +133,7 @@ export function trustedPems(settings: TlsSettings): string[] {
   } catch {
     // Node ignores an unreadable NODE_EXTRA_CA_CERTS (with a warning); so does this.
   }
-  return [...nodeTls().rootCertificates, ...envCas, ...extraCas(settings)];
+  return [...tls.rootCertificates, ...envCas, ...extraCas(settings)];
 }
 
 function makeOptions(settings: TlsSettings): TlsConnectionOptions {
@@ -185,7 +184,7 @@ function contextError(error: unknown, options: tls.SecureContextOptions): Error 
     const alone = part(options);
     if (!alone) return false;
     try {
-      nodeTls().createSecureContext(alone);
+      tls.createSecureContext(alone);
       return false;
     } catch {
       return true;
@@ -199,7 +198,7 @@ function contextError(error: unknown, options: tls.SecureContextOptions): Error 
 
 function checkedContext(options: tls.SecureContextOptions): tls.SecureContext {
   try {
-    return nodeTls().createSecureContext(options);
+    return tls.createSecureContext(options);
   } catch (error) {
     throw contextError(error, options);
   }

@@ -1,6 +1,5 @@
 // The verdict on a server's certificate: verified, or every reason it is not, in words.
-import type { PeerCertificate } from 'node:tls';
-import { nodeTls } from './builtins.js';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { Anchor } from './anchor.js';
 import type { CertificateInfo } from './certificate.js';
 
@@ -111,7 +110,7 @@ export function judgeCertificate(
   if (limits.depth !== undefined && intermediates(chain) > limits.depth) {
     reasons.push(`the chain holds ${intermediates(chain)} intermediate CA certificate${intermediates(chain) === 1 ? '' : 's'}; -verify_depth ${limits.depth} allows ${limits.depth}`);
   }
-  const identity = nodeTls().checkServerIdentity(name, peer);
+  const identity = checkServerIdentity(name, peer);
   if (identity) {
     const holds = leaf.subjectAltName ?? `only ${leaf.subject}`;
     reasons.push(`hostname mismatch: the certificate is not for "${name}"; it holds ${holds}`);
