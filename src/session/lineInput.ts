@@ -4,11 +4,11 @@
 // being split when its line endings already match, which is what lets a 100 MB DATA go
 // at the speed of the TLS connection. Reading pauses while much waits.
 import type { Readable } from 'node:stream';
+import { isDotLine, MAX_SCAN_BYTES, scanContent, type ContentScan } from './lineScan.js';
 
 const HIGH_WATER_BYTES = 8 << 20;
 const LF = 0x0a;
 const CR = 0x0d;
-const DOT = 0x2e;
 
 /** A run of message content lines, ready to send. */
 export interface ContentRun {
@@ -115,27 +115,23 @@ export class LineInput {
    * is not complete yet.
    */
   takeContent(limit: number, ending: '\r\n' | '\n'): ContentRun | undefined {
-    if (this.nextNewline() === -1) return undefined;
+    const first = this.nextNewline();
+    if (first === -1) return undefined;
     const head = this.chunks[0];
     const start = this.pos;
+    if (isDotLine(head, start)) return undefined;
     const crlf = ending === '\r\n';
-    let lineStart = start;
-    let lines = 0;
-    let convert = false;
-    while (lineStart - start < limit) {
-      const lf = head.indexOf(LF, lineStart);
-      if (lf === -1) break;
-      const length = lf - lineStart;
-      if (head[lineStart] === DOT && (length === 1 || (length === 2 && head[lineStart + 1] === CR))) break;
-      const hasCr = lf > lineStart && head[lf - 1] === CR;
-      if (hasCr !== crlf) convert = true;
-      lines++;
-      lineStart = lf + 1;
-    }
-    if (lines === 0) return undefined;
-    const bytes = convert ? withEndings(head.subarray(start, lineStart), lines, ending) : head.subarray(start, lineStart);
+    // Whole lines up to about `limit` bytes, and at least the first line.
+    const window = Math.min(head.length, start + Math.min(limit, MAX_SCAN_BYTES));
+    const cut = window > first + 1 ? head.lastIndexOf(LF, window - 1) + 1 : first + 1;
+    const scanned: ContentScan =
+      cut - start <= MAX_SCAN_BYTES
+        ? scanContent(head.subarray(start, cut), crlf)
+        : { end: cut - start, lines: 1, convert: (first > start && head[first - 1] === CR) !== crlf }; // one line longer than a region
+    const lineStart = start + scanned.end;
+    const bytes = scanned.convert ? withEndings(head.subarray(start, lineStart), scanned.lines, ending) : head.subarray(start, lineStart);
     this.advance(lineStart);
-    return { bytes, lines };
+    return { bytes, lines: scanned.lines };
   }
 
   /** Everything read has been taken and nothing more will come. */
