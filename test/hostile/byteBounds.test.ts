@@ -12,11 +12,24 @@ import { testPki, tlsOf } from '../support/pkiOnce.js';
 
 const LIMIT_MB = 150;
 
+/** Resolves when `socket` drains or closes, leaving no listener behind (a flood waits thousands of times). */
+function drainedOrClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}
+
 /** Writes `total` bytes made of `line` repeated, respecting back-pressure; stops when the client goes. */
 async function flood(client: FakeClient, line: Buffer, total: number): Promise<void> {
   const batch = Buffer.concat(Array.from({ length: Math.max(1, Math.floor((1 << 20) / line.length)) }, () => line));
   for (let sent = 0; sent < total && !client.socket.destroyed; sent += batch.length) {
-    if (!client.socket.write(batch)) await new Promise((resolve) => client.socket.once('drain', resolve).once('close', resolve));
+    if (!client.socket.write(batch)) await drainedOrClosed(client.socket);
   }
 }
 
@@ -58,7 +71,7 @@ describe('byte bounds', () => {
           const batch = Buffer.from(`250 ${'Y'.repeat(2000)}\r\n`.repeat(500));
           while (flooded < 300 * 1024 * 1024 && !tls.destroyed) {
             flooded += batch.length;
-            if (!tls.write(batch)) await new Promise((resolve) => tls.once('drain', resolve).once('close', resolve));
+            if (!tls.write(batch)) await drainedOrClosed(tls);
           }
         });
       };
