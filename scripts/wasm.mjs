@@ -1,5 +1,5 @@
 // Builds src/session/lineScanWasm.ts from src/session/lineScan.wat (npm run wasm). The bytes
-// are committed, so neither the build nor a user needs this; test/unit/lineScan.test.ts
+// are committed, so neither the build nor a user needs this; test/fuzz/lineScan.test.ts
 // checks they are what the .wat gives.
 import { readFileSync, writeFileSync } from 'node:fs';
 import wabt from 'wabt';

@@ -90,7 +90,7 @@ export function makeEnvelope(from: string, to: string[]): Envelope {
 function runPlain(plan: LoadPlan, stats: LoadStats, watchdog: Watchdog, done: () => void): void {
   let socket: Socket;
   try {
-    socket = netConnect((plan.dial ??= { ...dialOptions({ ...plan.session, bind: plan.session.route?.bind }), onread: Conversation.reading }));
+    socket = netConnect((plan.dial ??= { ...dialOptions({ ...plan.session, bind: plan.session.route?.bind }), onread: Conversation.reading() }));
   } catch (error) {
     stats.connectionFailed(messageOf(error));
     return done();

@@ -28,6 +28,8 @@ type Phase = 'connecting' | 'greeting' | 'hello' | 'envelope' | 'dot' | 'final' 
  */
 const OWNER = Symbol('load conversation');
 type OwnedSocket = Socket & { [OWNER]?: Conversation };
+/** net.connect's `onread`: the buffer every read goes into, and what is called with it. */
+type ReadOptions = { buffer: Buffer; callback: (this: OwnedSocket, length: number, buffer: Uint8Array) => boolean };
 
 export interface ConversationParts {
   plan: LoadPlan;
@@ -84,7 +86,7 @@ export class Conversation implements ReplyHandler, Watched {
   /**
    * A plaintext connection, still connecting: its greeting comes next. The connect's time
    * limit is the run's watchdog, like every reply's. The socket reads into the run's one
-   * buffer (Conversation.reading, given to connect), not a new Buffer and a 'data' event
+   * buffer (Conversation.reading(), given to connect), not a new Buffer and a 'data' event
    * per read.
    */
   connecting(socket: Socket): void {
@@ -129,8 +131,15 @@ export class Conversation implements ReplyHandler, Watched {
     this[OWNER]?.connected();
   }
 
-  /** The `onread` of every plaintext connection of the run: one buffer, read into and parsed at once. */
-  static readonly reading = { buffer: Buffer.allocUnsafe(64 * 1024), callback: Conversation.onRead };
+  private static readOptions: ReadOptions | undefined;
+
+  /**
+   * The `onread` of every plaintext connection of the run: one buffer, read into and parsed
+   * at once. Made by the first connection, not when mailprobe starts: other commands never use it.
+   */
+  static reading(): ReadOptions {
+    return (Conversation.readOptions ??= { buffer: Buffer.allocUnsafe(64 * 1024), callback: Conversation.onRead });
+  }
 
   private static onRead(this: OwnedSocket, length: number, buffer: Uint8Array): boolean {
     this[OWNER]?.reader.receive((buffer as Buffer).subarray(0, length));

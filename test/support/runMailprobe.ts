@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { inputOf } from './childInput.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/mailprobe.cjs', import.meta.url));
 
@@ -47,9 +48,9 @@ export function runMailprobe(args: string[], options: RunOptions = {}): Promise<
     options.onStdout?.(c);
   });
   child.stderr.on('data', (c: Buffer) => err.push(c));
-  child.stdin?.on('error', () => {});
-  if (options.input !== undefined) child.stdin?.write(options.input);
-  if (!options.holdStdin) child.stdin?.end();
+  const stdin = inputOf(child);
+  if (options.input !== undefined) stdin?.write(options.input);
+  if (!options.holdStdin) stdin?.end();
   const limit = options.timeoutMs ?? 20_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
