@@ -129,7 +129,7 @@ export function formatTlsReport(info: TlsInfo, p: Palette, options: { showCerts?
   if (info.mtaSts && info.mtaSts.mode !== 'none') {
     const { mode, mx, mxMatch, certificateValid } = info.mtaSts;
     const problems = [...(mxMatch ? [] : [`${mx} is not among its mx patterns`]), ...(certificateValid ? [] : [`the certificate is not valid for ${mx}`])];
-    const line = problems.length === 0 ? safe`${e(mode)} policy: ${e(mx)} is listed and the certificate is valid for it` : safe`${e(mode)} policy: ${e(problems.join('; '))}${mode === 'enforce' ? safe` — a sender would not deliver` : safe` — reported, not enforced`}`;
+    const line = problems.length === 0 ? safe`${e(mode)} policy: ${e(mx)} is listed and the certificate is valid for it` : safe`${e(mode)} policy: ${e(problems.join('; '))}${mode === 'enforce' ? safe` \u2014 a sender would not deliver` : safe` \u2014 reported, not enforced`}`;
     lines.push(safe`${p.bold(safe`MTA-STS`)}       ${problems.length === 0 ? p.good(line) : mode === 'enforce' ? p.error(line) : p.warn(line)}`);
   }
   // With TLSA records DANE decides; what the CA chain alone says is shown beside it.
