@@ -9,13 +9,14 @@ import { PassThrough } from 'node:stream';
 /** How long the whole warm-up may take before the build gives up on it. */
 const LIMIT_MS = 30_000;
 
-/** A MainIo whose output is dropped; `input` is standard input (piped, then ended). */
+/** A MainIo whose output is kept (its last 4 KB) only to be shown if the run fails; `input` is standard input (piped, then ended). */
 function quietIo(input = '') {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let text = '';
-  stdout.on('data', (chunk) => (text = (text + chunk.toString()).slice(-4096)));
-  stderr.resume();
+  const keep = (chunk) => (text = (text + chunk.toString()).slice(-4096));
+  stdout.on('data', keep);
+  stderr.on('data', keep);
   const stdin = new PassThrough();
   stdin.end(input);
   let interrupt;
@@ -65,7 +66,8 @@ async function warm(cli) {
     for (const [args, input] of runs(port)) {
       const run = quietIo(input);
       const code = await cli.main(args, run.io);
-      if (process.env.WARM_DEBUG) process.stderr.write(`${args.slice(0, 2).join(" ")} -> ${code}\n${run.output().slice(-600)}\n`);
+      // A run that failed left its paths out of the cache: worth a word, not a failed build.
+      if (code !== 0) process.stderr.write(`build: warm-up \`mailprobe ${args.join(' ')}\` exited ${code}:\n${run.output().slice(-600)}\n`);
     }
   } finally {
     sink.interrupt();
