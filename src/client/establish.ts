@@ -10,7 +10,7 @@ import { describeNetError } from '../transport/connect.js';
 import { openRoute } from '../transport/route/open.js';
 import { describeHop } from '../transport/route/types.js';
 import { handshake, NotTlsError, type TlsInfo } from '../transport/handshake.js';
-import { tlsConnectionOptions } from '../transport/tlsOptions.js';
+import { checkTlsSettings, prepareTls } from '../transport/tlsOptions.js';
 import { formatHostPort } from '../transport/address.js';
 import { defaultClientName } from './clientName.js';
 import { ServerConnection } from './connection.js';
@@ -72,13 +72,16 @@ async function recognise(socket: ServerConnection['socket'], options: SessionOpt
  */
 export async function establish(options: SessionOptions, observer: ConnectionObserver, how: { recognise?: boolean } = {}): Promise<Established> {
   const where = formatHostPort(options.host, options.port);
-  // A bad -CAfile/-CApath is a usage error before anything touches the network.
-  tlsConnectionOptions(options.tls);
+  // A bad -CAfile/-CApath or TLS flag is a usage error before anything touches the network.
+  checkTlsSettings(options.tls);
   const via = options.route && describeHop(options.route.hop);
   observer.event({ kind: 'connecting', where: via ? `${where} ${via}` : where, mode: describeMode(options) });
   const started = performance.now();
   const since = () => Math.round((performance.now() - started) * 10) / 10;
-  const opened = await openRoute({ host: options.host, port: options.port, family: options.family }, options.route, options.timeoutMs);
+  const opening = openRoute({ host: options.host, port: options.port, family: options.family }, options.route, options.timeoutMs);
+  // Once the connect has gone out (next tick), the TLS options are made while the network works.
+  if (options.mode !== 'plain') setImmediate(() => prepareTls(options.tls));
+  const opened = await opening;
   let socket: ServerConnection['socket'] = opened.socket;
   const timings: Established['timings'] = { connectMs: since() };
   observer.event({ kind: 'connected', address: opened.reached });

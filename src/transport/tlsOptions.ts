@@ -144,6 +144,18 @@ function makeOptions(settings: TlsSettings): TlsConnectionOptions {
     servername: sniName(settings) ?? '',
     requestOCSP: true,
   };
+  const context = contextOptions(settings);
+  Object.assign(options, context);
+  // Made here, not by each tls.connect: its store of trusted roots is then built when
+  // prepareTls asks, while the connection is under way (see there).
+  options.secureContext = extra.length > 0 ? withExtraCas(context, extra) : checkedContext(context);
+  if (settings.alpn?.length) options.ALPNProtocols = settings.alpn;
+  if (settings.session) options.session = settings.session;
+  return options;
+}
+
+/** The SecureContext options the TLS flags ask for (versions, ciphers, groups, client certificate). */
+function contextOptions(settings: TlsSettings): tls.SecureContextOptions {
   const context: tls.SecureContextOptions = {};
   const { versions } = settings;
   if (versions) Object.assign(context, { minVersion: versions.min, maxVersion: versions.max });
@@ -158,12 +170,31 @@ function makeOptions(settings: TlsSettings): TlsConnectionOptions {
   const client = settings.clientCertificate;
   if (client && 'pfx' in client) Object.assign(context, { pfx: client.pfx, passphrase: client.passphrase });
   else if (client) Object.assign(context, { cert: client.cert, key: client.key, passphrase: client.passphrase });
-  Object.assign(options, context);
-  if (extra.length > 0) options.secureContext = withExtraCas(context, extra);
-  else if (Object.keys(context).length > 0) options.secureContext = checkedContext(context);
-  if (settings.alpn?.length) options.ALPNProtocols = settings.alpn;
-  if (settings.session) options.session = settings.session;
-  return options;
+  return context;
+}
+
+/**
+ * Checks the TLS flags and the -CAfile/-CApath files as tlsConnectionOptions uses them, so a
+ * bad one is a usage error before anything touches the network, without building Node's
+ * store of trusted roots: OpenSSL parses every root Node bundles for it, ~45 ms. (An empty
+ * `ca` list keeps Node from building it; a context made to check is thrown away.)
+ */
+export function checkTlsSettings(settings: TlsSettings): void {
+  extraCas(settings);
+  checkedContext({ ...contextOptions(settings), ca: [] });
+}
+
+/**
+ * Makes the TLS options ahead of the handshake, once the connection is under way: the ~45 ms
+ * the trusted roots take then overlap the connect and the server's first replies instead of
+ * holding up the handshake. A failure here is left for the handshake to report.
+ */
+export function prepareTls(settings: TlsSettings): void {
+  try {
+    tlsConnectionOptions(settings);
+  } catch {
+    // tlsConnectionOptions throws it again where it can be reported.
+  }
 }
 
 /** Each TLS flag's own part of the context options, tried alone to find which one OpenSSL refused. */
