@@ -21,7 +21,7 @@ async function ticketOf(info: TlsInfo): Promise<Buffer | undefined> {
 export async function reconnect(options: SessionOptions, first: TlsInfo, printer: Printer): Promise<void> {
   let session = await ticketOf(first);
   for (let i = 1; i <= RECONNECTS; i++) {
-    const info = await connectOffering(options, session, FAREWELL_MS);
+    const info = await connectOffering(options, session, FAREWELL_MS, options.timeoutMs);
     const what = !session ? 'new session (the server had given none to resume)' : info.session.resumed ? 'session resumed' : 'new session: the server did not resume the one offered';
     printer.note(`reconnect ${i} of ${RECONNECTS}: ${what}, ${info.protocol}, ${info.cipher}`);
     session = info.latestSession ?? session;
