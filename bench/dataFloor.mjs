@@ -11,9 +11,11 @@ const [host, port] = process.argv.slice(2);
 // A file is read in 1 MB pieces, as mailprobe reads one; a pipe as Node reads it.
 const stdin = fstatSync(0).isFile() ? createReadStream('', { fd: 0, highWaterMark: 1 << 20 }) : process.stdin;
 
+/** Replies as they complete; next() is the oldest one not yet taken (two may come in one read). */
 function replies(socket) {
   let buffer = '';
   const waiting = [];
+  const unclaimed = [];
   socket.on('data', (chunk) => {
     buffer += chunk.toString('latin1');
     for (let m = /(^|\n)\d{3} [^\n]*\n/.exec(buffer); m; m = /(^|\n)\d{3} [^\n]*\n/.exec(buffer)) {
@@ -21,10 +23,12 @@ function replies(socket) {
       const reply = buffer.slice(0, end);
       buffer = buffer.slice(end);
       process.stdout.write(reply);
-      waiting.shift()?.(reply);
+      const taker = waiting.shift();
+      if (taker) taker(reply);
+      else unclaimed.push(reply);
     }
   });
-  return () => new Promise((resolve) => waiting.push(resolve));
+  return () => (unclaimed.length > 0 ? Promise.resolve(unclaimed.shift()) : new Promise((resolve) => waiting.push(resolve)));
 }
 
 /** The script's lines up to and including DATA, and the bytes after them. */
