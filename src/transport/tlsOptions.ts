@@ -119,9 +119,14 @@ export function tlsConnectionOptions(settings: TlsSettings): TlsConnectionOption
   return options;
 }
 
+/** -CAfile and -CApath as read for each settings: checked before connecting, used after. */
+const readCas = new WeakMap<TlsSettings, string[]>();
+
 /** The CA certificates -CAfile and -CApath add to the default store (PEM). */
 export function extraCas(settings: TlsSettings): string[] {
-  return [...(settings.caFile ? readCaFile(settings.caFile, '-CAfile') : []), ...(settings.caPath ? readCaPath(settings.caPath) : [])];
+  let cas = readCas.get(settings);
+  if (!cas) readCas.set(settings, (cas = [...(settings.caFile ? readCaFile(settings.caFile, '-CAfile') : []), ...(settings.caPath ? readCaPath(settings.caPath) : [])]));
+  return cas;
 }
 
 /** Every certificate the handshake trusts: Node's roots, NODE_EXTRA_CA_CERTS, -CAfile, -CApath. */
