@@ -6,30 +6,11 @@
 import { createReadStream, fstatSync } from 'node:fs';
 import { connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { replies } from './floorReplies.mjs';
 
 const [host, port] = process.argv.slice(2);
 // A file is read in 1 MB pieces, as mailprobe reads one; a pipe as Node reads it.
 const stdin = fstatSync(0).isFile() ? createReadStream('', { fd: 0, highWaterMark: 1 << 20 }) : process.stdin;
-
-/** Replies as they complete; next() is the oldest one not yet taken (two may come in one read). */
-function replies(socket) {
-  let buffer = '';
-  const waiting = [];
-  const unclaimed = [];
-  socket.on('data', (chunk) => {
-    buffer += chunk.toString('latin1');
-    for (let m = /(^|\n)\d{3} [^\n]*\n/.exec(buffer); m; m = /(^|\n)\d{3} [^\n]*\n/.exec(buffer)) {
-      const end = m.index + m[0].length;
-      const reply = buffer.slice(0, end);
-      buffer = buffer.slice(end);
-      process.stdout.write(reply);
-      const taker = waiting.shift();
-      if (taker) taker(reply);
-      else unclaimed.push(reply);
-    }
-  });
-  return () => (unclaimed.length > 0 ? Promise.resolve(unclaimed.shift()) : new Promise((resolve) => waiting.push(resolve)));
-}
 
 /** The script's lines up to and including DATA, and the bytes after them. */
 function head() {
@@ -50,7 +31,7 @@ function head() {
 
 const script = head();
 const raw = connect({ host, port: Number(port), noDelay: true });
-let next = replies(raw);
+let next = replies(raw, { echo: true });
 await next();
 raw.write('EHLO bench.test\r\n');
 await next();
@@ -59,7 +40,7 @@ await next();
 raw.removeAllListeners('data');
 const secure = tlsConnect({ socket: raw, rejectUnauthorized: false });
 await new Promise((resolve) => secure.once('secureConnect', resolve));
-next = replies(secure);
+next = replies(secure, { echo: true });
 const { lines, rest } = await script;
 for (const line of lines) {
   secure.write(`${line}\r\n`);

@@ -3,24 +3,10 @@
 import { connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { replies } from './floorReplies.mjs';
 
 const [host, port, caFile] = process.argv.slice(2);
 const ca = caFile ? [readFileSync(caFile, 'latin1')] : undefined;
-
-function replies(socket) {
-  let buffer = '';
-  const waiting = [];
-  socket.on('data', (chunk) => {
-    buffer += chunk.toString('latin1');
-    for (let m = /(^|\n)\d{3} [^\n]*\n/.exec(buffer); m; m = /(^|\n)\d{3} [^\n]*\n/.exec(buffer)) {
-      const end = m.index + m[0].length;
-      const reply = buffer.slice(0, end);
-      buffer = buffer.slice(end);
-      waiting.shift()?.(reply);
-    }
-  });
-  return () => new Promise((resolve) => waiting.push(resolve));
-}
 
 const raw = connect({ host, port: Number(port), noDelay: true });
 let next = replies(raw);
