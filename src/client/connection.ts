@@ -229,11 +229,18 @@ export class ServerConnection implements Exchange {
     this.observer.event({ kind: 'dialogue-warning', text });
   }
 
-  /** Raw bytes (message content) that need no framing; true when the socket wants more. */
-  sendRaw(bytes: Buffer): boolean {
-    if (this.closed || !this.socket.writable) return false;
+  /**
+   * Raw bytes (message content) that need no framing; true when the socket wants more.
+   * `written` is called once the bytes are no longer needed: written, failed or never sent
+   * (never before sendRaw returns, as for a write).
+   */
+  sendRaw(bytes: Buffer, written?: () => void): boolean {
+    if (this.closed || !this.socket.writable) {
+      if (written) process.nextTick(written);
+      return false;
+    }
     this.framer.sentRaw?.(bytes.length);
-    return this.socket.write(bytes);
+    return written ? this.socket.write(bytes, () => written()) : this.socket.write(bytes);
   }
 
   reply(stage: string): Promise<Reply> {

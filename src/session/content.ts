@@ -1,20 +1,30 @@
-// Message content the user pipes after DATA: sent without waiting, in batches of up to ~1 MB
-// where the input allows, echoed only as a count, and logged line by line.
+// Message content the user pipes after DATA: sent without waiting for replies, in batches of
+// up to ~1 MB, echoed only as a count, and logged line by line.
 import type { ServerConnection } from '../client/connection.js';
 import type { Printer } from '../terminal/printer.js';
 import type { LineInput } from './lineInput.js';
+import { ContentBatch } from './lineScan.js';
 
 /** A script line that checks the last reply (EXPECT ..., EXPECT-NOT ...). */
 export const isExpectation = (line: string): boolean => /^\s*EXPECT(-NOT)?\s/i.test(line);
 
+/** About the most content one write carries. */
+const BATCH_LIMIT = 1 << 20;
+
 export class MessageContent {
   private lines = 0;
   private bytes = 0;
+  /** Content staged and not yet sent (see ContentBatch). */
+  private staged?: ContentBatch;
+  /** Content writes under way; the end of each calls onWritten. */
+  private writing = 0;
 
   constructor(
     private readonly connection: ServerConnection,
     private readonly printer: Printer,
     private readonly options: { lineEnding: '\r\n' | '\n'; quiet: boolean },
+    /** A content write is done: what was staged meanwhile may go now. */
+    private readonly onWritten: () => void,
   ) {}
 
   /** Some of the message has gone (an EXPECT now would be message text, not a check). */
@@ -23,24 +33,71 @@ export class MessageContent {
   }
 
   /**
-   * Sends the run of content lines at the head of the input (up to the final "." or ~1 MB)
-   * as one write; returns how many lines went (0: none to batch, the "." is next).
+   * Takes the run of content lines at the head of the input (up to the final "." or ~1 MB)
+   * into the batch being staged, sending it once full; returns how many lines it took (0:
+   * none, the "." is next). A line longer than a batch, or content while every batch is
+   * still being written, goes as read.
    */
   batch(input: LineInput): number {
     const ending = this.options.lineEnding;
-    const run = input.takeContent(1 << 20, ending);
+    this.staged ??= ContentBatch.open();
+    if (this.staged) {
+      let lines = input.stageContent(this.staged, BATCH_LIMIT, ending);
+      if (lines === 0 && this.staged.used > 0) {
+        // The next line does not fit: this batch goes, and the line starts the next one.
+        this.flush();
+        this.staged = ContentBatch.open();
+        lines = this.staged ? input.stageContent(this.staged, BATCH_LIMIT, ending) : 0;
+      }
+      this.lines += lines;
+      if (this.staged?.room === 0) this.flush();
+      if (lines > 0) return lines;
+    }
+    this.flush();
+    const run = input.takeContent(BATCH_LIMIT, ending);
     if (!run) return 0;
     this.lines += run.lines;
-    this.bytes += run.bytes.length;
-    if (this.printer.transcript) {
-      for (const line of run.bytes.toString('latin1').split(ending).slice(0, -1)) this.printer.sent(line, 'user', false);
-    }
-    this.connection.sendRaw(run.bytes);
+    this.send(run.bytes, this.onWritten);
     return run.lines;
+  }
+
+  /**
+   * Sends what is staged unless a content write is under way: the batch grows meanwhile (a
+   * pipe's 64 KB reads do not each cost a write), and goes when that write is done.
+   */
+  sendWhenIdle(): void {
+    if (this.writing === 0) this.flush();
+  }
+
+  /** Sends what is staged (before any other content, and at the end of input). */
+  flush(): void {
+    const batch = this.staged;
+    if (!batch) return;
+    this.staged = undefined;
+    if (batch.used === 0) return batch.release();
+    this.send(batch.bytes(), () => {
+      batch.release();
+      this.onWritten();
+    });
+  }
+
+  /** Every content write says when it is done: content staged meanwhile waits for that. */
+  private send(bytes: Buffer, written: () => void): void {
+    this.bytes += bytes.length;
+    if (this.printer.transcript) {
+      const ending = this.options.lineEnding;
+      for (const line of bytes.toString('latin1').split(ending).slice(0, -1)) this.printer.sent(line, 'user', false);
+    }
+    this.writing++;
+    this.connection.sendRaw(bytes, () => {
+      this.writing--;
+      written();
+    });
   }
 
   /** One line of content; true when it was the final "." (a reply is now owed). */
   line(line: string): boolean {
+    this.flush();
     if (line === '.') {
       if (!this.options.quiet) this.printer.sent(`(message content: ${this.lines} lines, ${this.bytes} bytes)`, 'user');
       this.lines = 0;

@@ -1,10 +1,10 @@
 // Lines from a pipe or file. The bytes are kept as read and cut into lines only when a
 // line is asked for (a CR before the LF is dropped: the session adds the line ending the
-// user chose). Message content is taken as whole runs of lines, passed through without
-// being split when its line endings already match, which is what lets a 100 MB DATA go
-// at the speed of the TLS connection. Reading pauses while much waits.
+// user chose). Message content is taken as whole runs of lines, never split into lines
+// in JavaScript (see lineScan.ts), which is what lets a 100 MB DATA go at the speed of the
+// TLS connection. Reading pauses while much waits.
 import type { Readable } from 'node:stream';
-import { isDotLine, MAX_SCAN_BYTES, scanContent, type ContentScan } from './lineScan.js';
+import { isDotLine, MAX_SCAN_BYTES, scanContent, withEndings, type ContentBatch, type ContentScan } from './lineScan.js';
 
 const HIGH_WATER_BYTES = 8 << 20;
 const LF = 0x0a;
@@ -109,10 +109,37 @@ export class LineInput {
   }
 
   /**
-   * Takes the whole lines at the head that come before a line holding only "." (at most
-   * about `limit` bytes), each ended with `ending`. Bytes whose line endings already are
-   * `ending` go out as read, without a copy. Undefined when the next line is the "." or
-   * is not complete yet.
+   * Stages in `batch` the whole lines at the head that come before a line holding only "."
+   * (at most about `limit` bytes in the batch), however many reads they came in; returns
+   * how many. Stops before the ".", before a line that is not complete yet, and before a
+   * line the batch has no room for.
+   */
+  stageContent(batch: ContentBatch, limit: number, ending: '\r\n' | '\n'): number {
+    let lines = 0;
+    for (;;) {
+      const first = this.nextNewline();
+      if (first === -1) break;
+      const head = this.chunks[0];
+      const start = this.pos;
+      if (isDotLine(head, start)) break;
+      // Whole lines up to `limit` and the room left.
+      const wanted = Math.min(limit - batch.used, batch.room, MAX_SCAN_BYTES);
+      const window = Math.min(head.length, start + wanted);
+      const cut = window > first + 1 ? head.lastIndexOf(LF, window - 1) + 1 : first + 1;
+      if (cut - start > wanted) break;
+      const scanned = batch.add(head.subarray(start, cut), ending);
+      this.advance(start + scanned.end);
+      lines += scanned.lines;
+      if (scanned.end < cut - start) break;
+    }
+    return lines;
+  }
+
+  /**
+   * Takes the whole lines at the head of the first chunk that come before a line holding
+   * only "." (at most about `limit` bytes, and at least one line), each ended with `ending`,
+   * to send from where they were read: for a line longer than a batch, or when every batch
+   * is still being sent. Undefined when the next line is the "." or is not complete yet.
    */
   takeContent(limit: number, ending: '\r\n' | '\n'): ContentRun | undefined {
     const first = this.nextNewline();
@@ -121,7 +148,6 @@ export class LineInput {
     const start = this.pos;
     if (isDotLine(head, start)) return undefined;
     const crlf = ending === '\r\n';
-    // Whole lines up to about `limit` bytes, and at least the first line.
     const window = Math.min(head.length, start + Math.min(limit, MAX_SCAN_BYTES));
     const cut = window > first + 1 ? head.lastIndexOf(LF, window - 1) + 1 : first + 1;
     const scanned: ContentScan =
@@ -129,7 +155,12 @@ export class LineInput {
         ? scanContent(head.subarray(start, cut), crlf)
         : { end: cut - start, lines: 1, convert: (first > start && head[first - 1] === CR) !== crlf }; // one line longer than a region
     const lineStart = start + scanned.end;
-    const bytes = scanned.convert ? withEndings(head.subarray(start, lineStart), scanned.lines, ending) : head.subarray(start, lineStart);
+    const region = head.subarray(start, lineStart);
+    let bytes = region;
+    if (scanned.convert) {
+      const out = Buffer.allocUnsafe(region.length + scanned.lines);
+      bytes = out.subarray(0, withEndings(region, ending, out));
+    }
     this.advance(lineStart);
     return { bytes, lines: scanned.lines };
   }
@@ -143,20 +174,4 @@ export class LineInput {
     this.input.pause();
     this.input.removeAllListeners('data');
   }
-}
-
-/** `lines` whole LF-ended lines (a CR before an LF belongs to the ending) re-ended with `ending`. */
-function withEndings(region: Buffer, lines: number, ending: '\r\n' | '\n'): Buffer {
-  const out = Buffer.allocUnsafe(region.length + lines);
-  let written = 0;
-  let lineStart = 0;
-  while (lineStart < region.length) {
-    const lf = region.indexOf(LF, lineStart);
-    const end = lf > lineStart && region[lf - 1] === CR ? lf - 1 : lf;
-    written += region.copy(out, written, lineStart, end);
-    if (ending === '\r\n') out[written++] = CR;
-    out[written++] = LF;
-    lineStart = lf + 1;
-  }
-  return out.subarray(0, written);
 }

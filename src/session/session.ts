@@ -68,7 +68,7 @@ export class Session {
     private readonly script?: Readable,
   ) {
     this.connection = established.connection;
-    this.message = new MessageContent(this.connection, printer, options);
+    this.message = new MessageContent(this.connection, printer, options, () => this.pump());
     this.replyWatch = new ReplyWatchdog(options.timeoutMs, () => this.replySilent());
     this.dialogue = established.context;
     this.capabilities = new CapabilityWatch(this.connection.protocol, printer);
@@ -167,7 +167,12 @@ export class Session {
         const expectsNext = !!this.script && !this.message.started && isExpectation(input.peek() ?? '');
         // Message content goes out in batches: one write for many lines, not one per line.
         if (connection.framer.inContent() && !expectsNext) {
+          // A batch goes to TLS uncorked, as one buffer: corked with the writes around it,
+          // it would reach TLS as a writev, which TLS first copies into one buffer (~1 MB a
+          // batch, page faults and all).
+          socket.uncork();
           const sent = this.message.batch(input);
+          socket.cork();
           this.lineNumber += sent;
           if (sent > 0) continue;
         }
@@ -182,6 +187,8 @@ export class Session {
       }
     } finally {
       socket.uncork();
+      if (input.done()) this.message.flush();
+      else this.message.sendWhenIdle();
     }
     if (input.done() && connection.outstanding === 0 && !this.busy()) this.inputEnd();
   }

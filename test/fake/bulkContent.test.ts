@@ -25,17 +25,19 @@ describe('bulk content from standard input', () => {
   const { certPem, keyPem } = selfSignedCertificate(['localhost', '127.0.0.1']);
   const lines = messageLines();
   // As typed in a file: every third line ends in a bare LF.
-  const body = lines.map((line, i) => line + (i % 3 === 0 ? '\n' : '\r\n')).join('');
-  const input = `EHLO bulk.test\r\nMAIL FROM:<a@bulk.test>\r\nRCPT TO:<b@bulk.test>\r\nDATA\r\n${body}.\r\nQUIT\r\n`;
+  const mixed = lines.map((line, i) => line + (i % 3 === 0 ? '\n' : '\r\n')).join('');
+  // As most messages are: CRLF throughout, so no line ending changes on the way.
+  const crlf = lines.map((line) => `${line}\r\n`).join('');
   // What the server must keep: CRLF everywhere, the user's ".." unstuffed to ".".
   const expected = lines.map((line) => line.replace(/^\.\./, '.') + '\r\n').join('');
 
-  for (const via of ['file', 'pipe'] as const) {
-    it(`arrives byte for byte over STARTTLS, stdin as a ${via}`, async () => {
-      const saveDir = join(dir, via);
+  for (const [via, endings, body] of [['file', 'mixed', mixed], ['pipe', 'mixed', mixed], ['file', 'CRLF', crlf], ['pipe', 'CRLF', crlf]] as const) {
+    const input = `EHLO bulk.test\r\nMAIL FROM:<a@bulk.test>\r\nRCPT TO:<b@bulk.test>\r\nDATA\r\n${body}.\r\nQUIT\r\n`;
+    it(`arrives byte for byte over STARTTLS, stdin as a ${via}, line endings ${endings}`, async () => {
+      const saveDir = join(dir, `${via}-${endings}`);
       const sink = await startSink({ host: '127.0.0.1', port: 0, certPem, keyPem, saveDir, maxSize: 64 << 20 });
       try {
-        const file = join(dir, `input-${via}.txt`);
+        const file = join(dir, `input-${via}-${endings}.txt`);
         writeFileSync(file, input, 'latin1');
         const result = await runMailprobe(['-connect', `127.0.0.1:${sink.port}`, '-starttls', 'smtp', '-quiet'], via === 'file' ? { inputFile: file } : { input: Buffer.from(input, 'latin1') });
         expect(result.stderr).toBe('');

@@ -5,7 +5,8 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineInput } from '../../src/session/lineInput.js';
+import { LineInput, type ContentRun } from '../../src/session/lineInput.js';
+import { ContentBatch } from '../../src/session/lineScan.js';
 import { budget, bytesArb, cutsArb, latin1, split } from './support.js';
 
 /** What the reader must give: the input split on LF, a CR before each LF dropped. */
@@ -43,16 +44,39 @@ const messageArb = fc
     ),
   );
 
+type Run = ContentRun & { release(): void };
+
+/** Content as the session takes it: staged in a batch when a slot is free, else as read. */
+function takeRun(input: LineInput, limit: number, ending: '\r\n' | '\n'): Run | undefined {
+  const batch = ContentBatch.open();
+  if (batch) {
+    const lines = input.stageContent(batch, limit, ending);
+    if (lines > 0) return { bytes: batch.bytes(), lines, release: () => batch.release() };
+    batch.release();
+  }
+  const run = input.takeContent(limit, ending);
+  return run && { ...run, release: () => {} };
+}
+
 function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], ending: '\r\n' | '\n'): void {
   const source = new FakeInput();
   const input = new LineInput(source as unknown as Readable, () => {});
   const expected = referenceLines(bytes);
   const got: string[] = [];
+  // Runs not yet released, with their text when taken: their bytes must not change (their
+  // slot is not filled again) until they are released; how many wait varies with the ops.
+  const unreleased: { run: Run; text: string }[] = [];
+  const keep = ops.length % 5;
   let next = 0;
+  const releaseOldest = () => {
+    const { run, text } = unreleased.shift() as { run: Run; text: string };
+    expect(run.bytes.toString('latin1')).toBe(text);
+    run.release();
+  };
   const step = (mustProgress: boolean): boolean => {
     const op = ops.length > 0 ? ops[next++ % ops.length] : { kind: 'line' as const };
     if (op.kind === 'content') {
-      const run = input.takeContent(op.limit, ending);
+      const run = takeRun(input, op.limit, ending);
       if (run) {
         const text = run.bytes.toString('latin1');
         expect(text.endsWith(ending)).toBe(true);
@@ -60,6 +84,8 @@ function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], endi
         expect(lines.length).toBe(run.lines);
         expect(lines).not.toContain('.');
         got.push(...lines);
+        unreleased.push({ run, text });
+        while (unreleased.length > keep) releaseOldest();
         return true;
       }
       // Nothing to run only when the next line is the "." or no whole line waits.
@@ -80,6 +106,7 @@ function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], endi
   }
   source.emit('end');
   while (step(true));
+  while (unreleased.length > 0) releaseOldest();
   expect(input.done()).toBe(true);
   expect(got).toEqual(expected);
 }
@@ -103,18 +130,50 @@ describe('LineInput: lines and content runs from piped input', () => {
     );
   });
 
-  it('passes content through without a copy when its line endings already match', () => {
+  it('stages the content of many reads as one batch, in a slot not reused until released', () => {
     const source = new FakeInput();
     const input = new LineInput(source as unknown as Readable, () => {});
-    const chunk = latin1('one\r\ntwo\r\n.\r\nQUIT\r\n');
-    source.emit('data', chunk);
-    const run = input.takeContent(1 << 20, '\r\n');
-    expect(run?.lines).toBe(2);
-    expect(run?.bytes.toString('latin1')).toBe('one\r\ntwo\r\n');
-    expect(run?.bytes.buffer).toBe(chunk.buffer);
-    expect(input.takeContent(1 << 20, '\r\n')).toBeUndefined();
+    for (const piece of ['one\r\n', 'tw', 'o\r\nthree\r\n', '.\r\nQUIT\r\n']) source.emit('data', latin1(piece));
+    const first = ContentBatch.open() as ContentBatch;
+    expect(input.stageContent(first, 1 << 20, '\r\n')).toBe(3);
+    expect(first.bytes().toString('latin1')).toBe('one\r\ntwo\r\nthree\r\n');
+    expect(input.stageContent(first, 1 << 20, '\r\n')).toBe(0);
     expect(input.shift()).toBe('.');
     expect(input.shift()).toBe('QUIT');
+    // Three batches fill the three slots; a fourth waits until one is released, and then
+    // takes that slot without touching the others.
+    const second = ContentBatch.open() as ContentBatch;
+    const third = ContentBatch.open() as ContentBatch;
+    for (const [batch, text] of [[second, 'four\r\n'], [third, 'five\r\n']] as const) {
+      source.emit('data', latin1(text));
+      input.stageContent(batch, 1 << 20, '\r\n');
+    }
+    expect(ContentBatch.open()).toBeUndefined();
+    const secondAt = second.bytes().byteOffset;
+    second.release();
+    const fourth = ContentBatch.open() as ContentBatch;
+    source.emit('data', latin1('six\n'));
+    expect(input.stageContent(fourth, 1 << 20, '\r\n')).toBe(1);
+    expect(fourth.bytes().byteOffset).toBe(secondAt);
+    expect(fourth.bytes().toString('latin1')).toBe('six\r\n');
+    expect([first, third].map((each) => each.bytes().toString('latin1'))).toEqual(['one\r\ntwo\r\nthree\r\n', 'five\r\n']);
+    for (const each of [first, third, fourth]) each.release();
+  });
+
+  it('takes a line longer than a batch as read, with its ending changed when asked', () => {
+    const source = new FakeInput();
+    const input = new LineInput(source as unknown as Readable, () => {});
+    const long = latin1(`${'z'.repeat((1 << 20) + 10)}\n`);
+    source.emit('data', long);
+    source.emit('data', latin1('.\r\n'));
+    const batch = ContentBatch.open() as ContentBatch;
+    expect(input.stageContent(batch, 1 << 20, '\n')).toBe(0);
+    batch.release();
+    const run = input.takeContent(1 << 20, '\n') as ContentRun;
+    expect(run.lines).toBe(1);
+    expect(run.bytes.buffer === long.buffer).toBe(true); // as read: a 1 MB ArrayBuffer is not for printing
+    expect(input.takeContent(1 << 20, '\r\n')).toBeUndefined();
+    expect(input.shift()).toBe('.');
   });
 
   it('re-ends bare-LF lines as CRLF (and CRLF lines as LF under --lf)', () => {
