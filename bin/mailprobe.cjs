@@ -31,7 +31,9 @@ function loadCli() {
   } catch {
     cachedData = undefined;
   }
-  return runBundle(compileBundle(readFileSync(BUNDLE, 'utf8'), cachedData));
+  // The bundle is ASCII (test/unit/bundle.test.ts): read as latin1, the same text ~1.5 ms
+  // sooner than through the UTF-8 decoder.
+  return runBundle(compileBundle(readFileSync(BUNDLE, 'latin1'), cachedData));
 }
 
 if (require.main === module) {

@@ -40,7 +40,7 @@ await build({
 
 // Running the bundle's top level, then its common commands (scripts/warmCache.mjs), before
 // making the cache puts the functions they compile into the cache too.
-const script = compileBundle(readFileSync(BUNDLE, 'utf8'));
+const script = compileBundle(readFileSync(BUNDLE, 'latin1'));
 await warmUp(runBundle(script));
 writeFileSync(CACHE, script.createCachedData());
 // A warm-up that gave up (its time limit) may leave a socket or timer behind: the build is done.
