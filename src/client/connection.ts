@@ -34,7 +34,6 @@ export const PARTIAL_LINE_MS = 200;
 /** A command the server owes a reply to: '' is the greeting. */
 type Owed = { line: string; startTls: boolean };
 
-
 export class ServerConnection implements Exchange {
   socket: Socket | TLSSocket;
   tls?: TlsInfo;
@@ -229,18 +228,14 @@ export class ServerConnection implements Exchange {
     this.observer.event({ kind: 'dialogue-warning', text });
   }
 
-  /**
-   * Raw bytes (message content) that need no framing; true when the socket wants more.
-   * `written` is called once the bytes are no longer needed: written, failed or never sent
-   * (never before sendRaw returns, as for a write).
-   */
-  sendRaw(bytes: Buffer, written?: () => void): boolean {
+  /** Unframed bytes (message content); true when the socket wants more. Then `written`: the bytes are done with. */
+  sendRaw(bytes: Buffer, written: () => void = () => {}): boolean {
     if (this.closed || !this.socket.writable) {
-      if (written) process.nextTick(written);
+      process.nextTick(written);
       return false;
     }
     this.framer.sentRaw?.(bytes.length);
-    return written ? this.socket.write(bytes, () => written()) : this.socket.write(bytes);
+    return this.socket.write(bytes, () => written());
   }
 
   reply(stage: string): Promise<Reply> {

@@ -1,15 +1,13 @@
 // Message content the user pipes after DATA: sent without waiting for replies, in batches of
-// up to ~1 MB, echoed only as a count, and logged line by line.
+// up to 512 KB, echoed only as a count, and logged line by line.
 import type { ServerConnection } from '../client/connection.js';
 import type { Printer } from '../terminal/printer.js';
 import type { LineInput } from './lineInput.js';
-import { ContentBatch } from './lineScan.js';
+import { BATCH_BYTES, ContentBatch } from './lineScan.js';
 
 /** A script line that checks the last reply (EXPECT ..., EXPECT-NOT ...). */
 export const isExpectation = (line: string): boolean => /^\s*EXPECT(-NOT)?\s/i.test(line);
 
-/** About the most content one write carries. */
-const BATCH_LIMIT = 1 << 20;
 
 export class MessageContent {
   private lines = 0;
@@ -33,7 +31,7 @@ export class MessageContent {
   }
 
   /**
-   * Takes the run of content lines at the head of the input (up to the final "." or ~1 MB)
+   * Takes the run of content lines at the head of the input (up to the final "." or a batch)
    * into the batch being staged, sending it once full; returns how many lines it took (0:
    * none, the "." is next). A line longer than a batch, or content while every batch is
    * still being written, goes as read.
@@ -42,19 +40,19 @@ export class MessageContent {
     const ending = this.options.lineEnding;
     this.staged ??= ContentBatch.open();
     if (this.staged) {
-      let lines = input.stageContent(this.staged, BATCH_LIMIT, ending);
+      let lines = input.stageContent(this.staged, BATCH_BYTES, ending);
       if (lines === 0 && this.staged.used > 0) {
         // The next line does not fit: this batch goes, and the line starts the next one.
         this.flush();
         this.staged = ContentBatch.open();
-        lines = this.staged ? input.stageContent(this.staged, BATCH_LIMIT, ending) : 0;
+        lines = this.staged ? input.stageContent(this.staged, BATCH_BYTES, ending) : 0;
       }
       this.lines += lines;
       if (this.staged?.room === 0) this.flush();
       if (lines > 0) return lines;
     }
     this.flush();
-    const run = input.takeContent(BATCH_LIMIT, ending);
+    const run = input.takeContent(BATCH_BYTES, ending);
     if (!run) return 0;
     this.lines += run.lines;
     this.send(run.bytes, this.onWritten);
@@ -62,11 +60,12 @@ export class MessageContent {
   }
 
   /**
-   * Sends what is staged unless a content write is under way: the batch grows meanwhile (a
-   * pipe's 64 KB reads do not each cost a write), and goes when that write is done.
+   * Sends what is staged unless a content write is under way (and input goes on): the batch
+   * grows meanwhile (a pipe's 64 KB reads do not each cost a write), and goes when that
+   * write is done.
    */
-  sendWhenIdle(): void {
-    if (this.writing === 0) this.flush();
+  sendWhenIdle(inputEnded: boolean): void {
+    if (this.writing === 0 || inputEnded) this.flush();
   }
 
   /** Sends what is staged (before any other content, and at the end of input). */

@@ -24,7 +24,6 @@ import { UserLineState, type UserLine } from './userLines.js';
 import { isExpectation, MessageContent } from './content.js';
 import { ReplyWatchdog } from './replyWatch.js';
 
-
 /** How much may wait to be sent before the session stops reading input (see pump). */
 const OUTGOING_QUEUE_BYTES = 1 << 20;
 
@@ -133,9 +132,7 @@ export class Session {
   private resume(): void {
     this.watchReplies();
     if (this.busy()) return;
-    if (this.connection.greeted) {
-      for (const line of this.typedWhileBusy.splice(0)) this.typed(line);
-    }
+    if (this.connection.greeted) for (const line of this.typedWhileBusy.splice(0)) this.typed(line);
     this.pump();
   }
 
@@ -167,9 +164,8 @@ export class Session {
         const expectsNext = !!this.script && !this.message.started && isExpectation(input.peek() ?? '');
         // Message content goes out in batches: one write for many lines, not one per line.
         if (connection.framer.inContent() && !expectsNext) {
-          // A batch goes to TLS uncorked, as one buffer: corked with the writes around it,
-          // it would reach TLS as a writev, which TLS first copies into one buffer (~1 MB a
-          // batch, page faults and all).
+          // Uncorked: a batch corked with other writes reaches TLS as a writev, which TLS
+          // first copies into one new buffer (a batch, page faults and all).
           socket.uncork();
           const sent = this.message.batch(input);
           socket.cork();
@@ -187,8 +183,7 @@ export class Session {
       }
     } finally {
       socket.uncork();
-      if (input.done()) this.message.flush();
-      else this.message.sendWhenIdle();
+      this.message.sendWhenIdle(input.done());
     }
     if (input.done() && connection.outstanding === 0 && !this.busy()) this.inputEnd();
   }
