@@ -8,7 +8,6 @@ import { BATCH_BYTES, ContentBatch } from './lineScan.js';
 /** A script line that checks the last reply (EXPECT ..., EXPECT-NOT ...). */
 export const isExpectation = (line: string): boolean => /^\s*EXPECT(-NOT)?\s/i.test(line);
 
-
 export class MessageContent {
   private lines = 0;
   private bytes = 0;

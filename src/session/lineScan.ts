@@ -108,7 +108,6 @@ function scanAt(base: number, region: Uint8Array, crlf: boolean): ContentScan {
 export class ContentBatch {
   /** Bytes staged so far. */
   used = 0;
-  lines = 0;
   private released = false;
 
   private constructor(private readonly slot: { base: number; busy: boolean }) {
@@ -138,7 +137,6 @@ export class ContentBatch {
     // Re-ended from the input itself, over the copy (at most a byte more per line: it fits).
     const kept = scanned.convert ? withEndings(region.subarray(0, scanned.end), ending, memory.subarray(at)) : scanned.end;
     this.used += kept;
-    this.lines += scanned.lines;
     return scanned;
   }
 

@@ -12,8 +12,8 @@
   ;; LFs passed by the last scan (the one it stopped at not counted).
   (global $lines (export "lines") (mut i32) (i32.const 0))
 
-  ;; scan(base, from, len, mode): for the region at `base`, the position in it of the first LF at or after `from`
-  ;; that JavaScript must look at, or len when there is none. An LF is looked at when the
+  ;; scan(base, from, len, mode): for the region at `base`, the position in it of the first
+  ;; LF at or after `from` that JavaScript must look at, or len when there is none. An LF is looked at when the
   ;; next line starts with "." (the end of the message, or a line starting with a dot), or
   ;; when its line ending is not the one wanted: mode 0 wants LF (an LF after a CR is looked
   ;; at), mode 1 wants CRLF (an LF after anything else is), mode 2 looks at dots only.
