@@ -44,6 +44,7 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Serv
     let socket: Socket = raw;
     let buffer = '';
     const lines: string[] = [];
+    const unreadRaw: string[] = []; // `lines` as received, endings kept
     const rawLines: string[] = [];
     let waiting: { resolve(line: string): void; reject(error: Error): void } | undefined;
     let closed = false;
@@ -59,7 +60,10 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Serv
           const w = waiting;
           waiting = undefined;
           w.resolve(line);
-        } else lines.push(line);
+        } else {
+          lines.push(line);
+          unreadRaw.push(withEnding);
+        }
       }
     };
     const onClose = () => {
@@ -79,6 +83,7 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Serv
       line: () =>
         new Promise((resolve, reject) => {
           const next = lines.shift();
+          unreadRaw.shift();
           if (next !== undefined) resolve(next);
           else if (closed) reject(new Error('client closed'));
           else waiting = { resolve, reject };
@@ -87,6 +92,19 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Serv
         new Promise((resolve, reject) => {
           socket.removeListener('data', onData);
           socket.removeListener('close', onClose);
+          // A ClientHello that came before this handler got here was cut into "lines" (it
+          // may hold LF bytes): it goes back to the socket, whose buffered bytes the TLS
+          // layer reads when it starts. Anything else unread stays a line, as received.
+          const unread = unreadRaw.join('') + buffer;
+          if (unread.startsWith('\x16')) {
+            received.splice(received.length - lines.length, lines.length);
+            rawLines.splice(rawLines.length - lines.length, lines.length);
+            lines.length = 0;
+            unreadRaw.length = 0;
+            buffer = '';
+            socket.pause();
+            socket.unshift(Buffer.from(unread, 'latin1'));
+          }
           const { ALPNProtocols, ...context } = tls;
           const secure = new TLSSocket(socket, { isServer: true, secureContext: createSecureContext(context), ALPNProtocols });
           secure.once('secure', () => resolve());
