@@ -46,15 +46,26 @@ function issuerCandidates(cert: X509Certificate, roots: TrustedDer[]): X509Certi
   return candidates;
 }
 
-export function chainAnchor(chain: CertificateInfo[], settings: TlsSettings): Anchor | undefined {
+/** OpenSSL's codes for a chain that does not end in a trusted certificate. */
+export const TRUST_CODES: ReadonlySet<string> = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
+/** Where a chain ends that OpenSSL could not anchor: a root nobody trusts, or an issuer not at hand. */
+function untrustedEnd(top: CertificateInfo): Anchor {
+  return top.selfIssued ? { kind: 'untrusted-root', root: top.subject } : { kind: 'unknown-issuer', top: top.subject, issuer: top.issuer };
+}
+
+/**
+ * Where the chain ends. When OpenSSL's error is itself that the chain reaches no trusted
+ * certificate, that settles it; otherwise the trust store is searched for the top's issuer
+ * (reading and decoding every trusted certificate: ~8 ms, so only when needed).
+ */
+export function chainAnchor(chain: CertificateInfo[], settings: TlsSettings, authorizationError?: string): Anchor | undefined {
   const top = chain.at(-1);
   if (!top) return undefined;
+  if (authorizationError && TRUST_CODES.has(authorizationError)) return untrustedEnd(top);
   const cert = new X509Certificate(top.pem);
   const roots = trustedDers(settings);
   const candidates = issuerCandidates(cert, roots);
-  if (top.selfIssued) {
-    return candidates.some((root) => root.raw.equals(cert.raw)) ? { kind: 'trusted' } : { kind: 'untrusted-root', root: top.subject };
-  }
-  const issued = candidates.some((root) => cert.checkIssued(root) && cert.verify(root.publicKey));
-  return issued ? { kind: 'trusted' } : { kind: 'unknown-issuer', top: top.subject, issuer: top.issuer };
+  const trusted = top.selfIssued ? candidates.some((root) => root.raw.equals(cert.raw)) : candidates.some((root) => cert.checkIssued(root) && cert.verify(root.publicKey));
+  return trusted ? { kind: 'trusted' } : untrustedEnd(top);
 }

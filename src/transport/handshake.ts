@@ -179,7 +179,7 @@ export function handshake(raw: Socket, settings: TlsSettings, timeoutMs: number,
       const { peer, chain } = peerChain(socket, settings.atTime);
       const name = identityName(settings);
       const authorizationError = socket.authorizationError ? String(socket.authorizationError) : undefined;
-      const anchor = authorizationError ? chainAnchor(chain, settings) : undefined;
+      const anchor = authorizationError ? chainAnchor(chain, settings, authorizationError) : undefined;
       const cipher = socket.getCipher();
       const pkix = judgeCertificate(authorizationError, peer, chain, name, anchor, { atTime: settings.atTime, depth: settings.verifyDepth });
       const daneName = settings.dane?.domain ?? name;

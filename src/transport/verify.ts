@@ -1,6 +1,6 @@
 // The verdict on a server's certificate: verified, or every reason it is not, in words.
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import type { Anchor } from './anchor.js';
+import { TRUST_CODES, type Anchor } from './anchor.js';
 import type { CertificateInfo } from './certificate.js';
 
 /** `by`: what authenticated the server when it was not the PKIX chain (DANE). */
@@ -8,8 +8,6 @@ export type Verdict = { verified: true; name: string; by?: string } | { verified
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-/** OpenSSL's codes for a chain that does not end in a trusted certificate. */
-const TRUST_CODES = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 
 /** Why the chain is not trusted, from where it ends. */
 function anchorReason(anchor: Anchor, chainLength: number): string | undefined {
