@@ -7,8 +7,17 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect as tcpConnect } from 'node:net';
-import * as packet from 'dns-packet';
+import { createRequire } from 'node:module';
+import type * as packet from 'dns-packet';
 import { MailprobeError } from '../errors.js';
+
+type PacketModule = typeof import('dns-packet');
+let packetModule: PacketModule | undefined;
+/**
+ * The DNS packet codec, required on first use: the bundle leaves it out (scripts/build.mjs),
+ * so a run that asks no DNS question does not load its ~35 KB and its table of record types.
+ */
+const codec = (): PacketModule => (packetModule ??= createRequire(import.meta.url)('dns-packet') as PacketModule);
 
 export interface Nameserver {
   host: string;
@@ -44,13 +53,13 @@ export function dnsError(message: string, hint?: string): MailprobeError {
 
 function query(name: string, type: packet.RecordType, checkingDisabled: boolean): { id: number; bytes: Buffer } {
   const id = randomInt(0, 65_536);
-  const flags = packet.RECURSION_DESIRED | (checkingDisabled ? packet.CHECKING_DISABLED : 0);
-  const bytes = packet.encode({
+  const flags = codec().RECURSION_DESIRED | (checkingDisabled ? codec().CHECKING_DISABLED : 0);
+  const bytes = codec().encode({
     type: 'query',
     id,
     flags,
     questions: [{ type, name, class: 'IN' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: UDP_PAYLOAD, flags: packet.DNSSEC_OK } as unknown as packet.Answer],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: UDP_PAYLOAD, flags: codec().DNSSEC_OK } as unknown as packet.Answer],
   });
   return { id, bytes };
 }
@@ -59,7 +68,7 @@ function query(name: string, type: packet.RecordType, checkingDisabled: boolean)
 function answerTo(bytes: Buffer, id: number, name: string, type: string): packet.Packet | undefined {
   let decoded: packet.Packet;
   try {
-    decoded = packet.decode(bytes);
+    decoded = codec().decode(bytes);
   } catch {
     return undefined;
   }
@@ -141,7 +150,7 @@ export class StubResolver {
     for (const server of this.servers) {
       try {
         const answer = await overUdp(server, name, type, cd, this.timeoutMs);
-        if (!(answer.flags !== undefined && answer.flags & packet.TRUNCATED_RESPONSE)) return answer;
+        if (!(answer.flags !== undefined && answer.flags & codec().TRUNCATED_RESPONSE)) return answer;
         return await overTcp(server, name, type, cd, this.timeoutMs);
       } catch (error) {
         last = error as Error;
@@ -158,7 +167,7 @@ export class StubResolver {
   async lookup(name: string, type: packet.RecordType): Promise<DnsAnswer & { status: DnssecStatus }> {
     const answer = await this.ask(name, type);
     if (rcodeOf(answer) !== 'SERVFAIL') {
-      const authentic = !!(answer.flags !== undefined && answer.flags & packet.AUTHENTIC_DATA);
+      const authentic = !!(answer.flags !== undefined && answer.flags & codec().AUTHENTIC_DATA);
       return { rcode: rcodeOf(answer), authentic, answers: recordsOf(answer), status: authentic ? 'secure' : 'insecure' };
     }
     const unchecked = await this.ask(name, type, true);
