@@ -1,7 +1,8 @@
 // The runtime's floor for a message given on standard input: the dialogue the benchmarked
-// session speaks (greeting, EHLO, STARTTLS, handshake, then the script's EHLO, MAIL, RCPT and
-// DATA each answered), after which the rest of standard input (the content, its ".", QUIT)
-// is piped into TLS as read, with no checks at all; the replies go to standard output.
+// session speaks (greeting, EHLO, STARTTLS, handshake, the EHLO mailprobe sends itself over
+// TLS, then the script's EHLO, MAIL, RCPT and DATA each answered), after which the rest of
+// standard input (the content, its ".", QUIT) is piped into TLS as read, with no checks at
+// all; the replies go to standard output.
 // Usage: node dataFloor.mjs host port < script
 import { createReadStream, fstatSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -41,6 +42,9 @@ raw.removeAllListeners('data');
 const secure = tlsConnect({ socket: raw, rejectUnauthorized: false });
 await new Promise((resolve) => secure.once('secureConnect', resolve));
 next = replies(secure, { echo: true });
+// Capabilities learned before TLS are not trusted after it: mailprobe asks again.
+secure.write('EHLO bench.test\r\n');
+await next();
 const { lines, rest } = await script;
 for (const line of lines) {
   secure.write(`${line}\r\n`);
