@@ -8,6 +8,9 @@ import { BATCH_BYTES, ContentBatch } from './lineScan.js';
 /** A script line that checks the last reply (EXPECT ..., EXPECT-NOT ...). */
 export const isExpectation = (line: string): boolean => /^\s*EXPECT(-NOT)?\s/i.test(line);
 
+/** What batch() returns when content must wait for the write under way (onWritten says when). */
+export const WAIT_FOR_WRITE = -1;
+
 export class MessageContent {
   private lines = 0;
   private bytes = 0;
@@ -31,25 +34,28 @@ export class MessageContent {
 
   /**
    * Takes the run of content lines at the head of the input (up to the final "." or a batch)
-   * into the batch being staged, sending it once full; returns how many lines it took (0:
-   * none, the "." is next). A line longer than a batch, or content while every batch is
-   * still being written, goes as read.
+   * into the batch being staged; returns how many lines it took (0: none, the "." is next),
+   * or WAIT_FOR_WRITE. One content write at a time: a batch filled while one is under way
+   * waits for it, and so does the input after it. Two at once would queue in the TLS
+   * socket, which hands queued writes to TLS as one writev, and TLS first copies a writev
+   * into one new buffer. A line longer than a batch, or content when no batch is free, goes
+   * as read.
    */
   batch(input: LineInput): number {
     const ending = this.options.lineEnding;
     this.staged ??= ContentBatch.open();
     if (this.staged) {
-      let lines = input.stageContent(this.staged, BATCH_BYTES, ending);
-      if (lines === 0 && this.staged.used > 0) {
-        // The next line does not fit: this batch goes, and the line starts the next one.
-        this.flush();
-        this.staged = ContentBatch.open();
-        lines = this.staged ? input.stageContent(this.staged, BATCH_BYTES, ending) : 0;
-      }
+      const lines = input.stageContent(this.staged, BATCH_BYTES, ending);
       this.lines += lines;
-      if (this.staged?.room === 0) this.flush();
+      if (this.staged.room === 0 || (lines === 0 && this.staged.used > 0)) {
+        // Full, or the next line does not fit: this batch goes, once no write is under way.
+        if (this.writing > 0) return lines > 0 ? lines : WAIT_FOR_WRITE;
+        this.flush();
+        if (lines === 0) return this.batch(input);
+      }
       if (lines > 0) return lines;
     }
+    if (this.writing > 0) return WAIT_FOR_WRITE;
     this.flush();
     const run = input.takeContent(BATCH_BYTES, ending);
     if (!run) return 0;

@@ -21,7 +21,7 @@ import type { SessionOptions } from '../client/options.js';
 import { findSecret } from '../client/secrets.js';
 import { startTerminalInput, type TerminalInput } from './terminalInput.js';
 import { UserLineState, type UserLine } from './userLines.js';
-import { isExpectation, MessageContent } from './content.js';
+import { isExpectation, MessageContent, WAIT_FOR_WRITE } from './content.js';
 import { ReplyWatchdog } from './replyWatch.js';
 
 /** How much may wait to be sent before the session stops reading input (see pump). */
@@ -169,6 +169,7 @@ export class Session {
           socket.uncork();
           const sent = this.message.batch(input);
           socket.cork();
+          if (sent === WAIT_FOR_WRITE) return;
           this.lineNumber += sent;
           if (sent > 0) continue;
         }
