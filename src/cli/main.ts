@@ -1,5 +1,6 @@
 // main(argv, io) → exit code. Nothing below bin/ calls process.exit.
-import { createReadStream, fstatSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
+import { FileInput } from '../session/fileInput.js';
 import type { Readable } from 'node:stream';
 import { EXIT_CODES, MailprobeError, messageOf, usageError } from '../errors.js';
 import { runFirstAnswering, runSession } from '../session/run.js';
@@ -35,7 +36,7 @@ export type { MainIo } from './io.js';
  */
 function standardInput(): Readable & { isTTY?: boolean } {
   try {
-    if (fstatSync(0).isFile()) return createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false });
+    if (fstatSync(0).isFile()) return new FileInput(0);
   } catch {
     // No usable fd 0: Node's own stdin says what there is.
   }

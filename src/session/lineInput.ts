@@ -4,6 +4,7 @@
 // in JavaScript (see lineScan.ts), which is what lets a 100 MB DATA go at the speed of the
 // TLS connection. Reading pauses while much waits.
 import type { Readable } from 'node:stream';
+import { FILE_PIECE_BYTES, FileInput } from './fileInput.js';
 import { isDotLine, MAX_SCAN_BYTES, scanContent, withEndings, type ContentBatch, type ContentScan } from './lineScan.js';
 
 const HIGH_WATER_BYTES = 8 << 20;
@@ -26,11 +27,23 @@ export class LineInput {
   private buffered = 0;
   ended = false;
   private paused = false;
+  /** Reading pauses while this much waits (resumes below half). */
+  private readonly highWater: number = HIGH_WATER_BYTES;
+  /** With a FileInput: how many of `chunks` and `tail` are views of each buffer it read into. */
+  private readonly views?: Map<ArrayBufferLike, number>;
+  /** Buffers some of whose bytes were handed on as they are (takeContent): never read into again. */
+  private readonly handedOn = new Set<ArrayBufferLike>();
 
   constructor(private readonly input: Readable, private readonly onChange: () => void) {
+    if (input instanceof FileInput) {
+      this.views = new Map();
+      // A file is always ready to be read: two pieces ahead keep it going, in buffers used again.
+      this.highWater = 2 * FILE_PIECE_BYTES;
+    }
     input.on('data', (chunk: Buffer | string) => this.receive(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk));
     input.on('end', () => {
       if (this.tail.length > 0) this.chunks.push(Buffer.concat(this.tail));
+      this.dropViews(this.tail);
       this.tail = [];
       this.ended = true;
       this.onChange();
@@ -45,6 +58,7 @@ export class LineInput {
     if (chunk.length === 0) return;
     this.buffered += chunk.length;
     const first = chunk.indexOf(LF);
+    let views = 1;
     if (first === -1) {
       this.tail.push(chunk);
     } else {
@@ -52,17 +66,44 @@ export class LineInput {
       const last = chunk.lastIndexOf(LF);
       if (this.tail.length > 0) {
         this.chunks.push(Buffer.concat([...this.tail, chunk.subarray(0, first + 1)]));
+        this.dropViews(this.tail);
+        views = last > first ? 1 : 0;
         if (last > first) this.chunks.push(chunk.subarray(first + 1, last + 1));
       } else {
         this.chunks.push(chunk.subarray(0, last + 1));
       }
       this.tail = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+      views += this.tail.length;
     }
-    if (this.buffered > HIGH_WATER_BYTES && !this.paused) {
+    this.holdViews(chunk, views);
+    if (this.buffered > this.highWater && !this.paused) {
       this.paused = true;
       this.input.pause();
     }
     this.onChange();
+  }
+
+  /** `count` views of `chunk`'s buffer are kept (with a FileInput); with none, it goes back at once. */
+  private holdViews(chunk: Buffer, count: number): void {
+    if (!this.views) return;
+    if (count === 0) (this.input as FileInput).recycle(chunk.buffer);
+    else this.views.set(chunk.buffer, (this.views.get(chunk.buffer) ?? 0) + count);
+  }
+
+  /** These views are no longer kept: a buffer with none left goes back to the FileInput, unless handed on. */
+  private dropViews(dropped: Buffer[]): void {
+    if (!this.views) return;
+    for (const view of dropped) {
+      const held = this.views.get(view.buffer);
+      if (held === undefined) continue; // a copy (a joined line), not a piece as read
+      const left = held - 1;
+      if (left > 0) {
+        this.views.set(view.buffer, left);
+        continue;
+      }
+      this.views.delete(view.buffer);
+      if (!this.handedOn.delete(view.buffer)) (this.input as FileInput).recycle(view.buffer);
+    }
   }
 
   /** The index of the next LF in chunks[0]; -1 when no whole line is there (yet). */
@@ -74,10 +115,10 @@ export class LineInput {
     this.buffered -= to - this.pos;
     this.pos = to;
     if (this.pos >= this.chunks[0].length) {
-      this.chunks.shift();
+      this.dropViews([this.chunks.shift() as Buffer]);
       this.pos = 0;
     }
-    if (this.paused && this.buffered < HIGH_WATER_BYTES / 2) {
+    if (this.paused && this.buffered < this.highWater / 2) {
       this.paused = false;
       this.input.resume();
     }
@@ -160,6 +201,8 @@ export class LineInput {
     if (scanned.convert) {
       const out = Buffer.allocUnsafe(region.length + scanned.lines);
       bytes = out.subarray(0, withEndings(region, ending, out));
+    } else if (this.views?.has(head.buffer)) {
+      this.handedOn.add(head.buffer);
     }
     this.advance(lineStart);
     return { bytes, lines: scanned.lines };

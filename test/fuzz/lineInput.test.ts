@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FILE_PIECE_BYTES, FileInput } from '../../src/session/fileInput.js';
 import { LineInput, type ContentRun } from '../../src/session/lineInput.js';
 import { ContentBatch } from '../../src/session/lineScan.js';
 import { budget, bytesArb, cutsArb, latin1, split } from './support.js';
@@ -35,6 +36,31 @@ class FakeInput extends EventEmitter {
   }
 }
 
+/**
+ * A FileInput that reads nothing itself: the test hands it pieces, each in memory of its
+ * own, and overwrites each buffer given back at once, as the next read into it would.
+ */
+class HandFedFile extends FileInput {
+  readonly recycled = new Set<ArrayBufferLike>();
+  constructor() {
+    super(-1);
+  }
+  override _read(): void {}
+  override recycle(memory: ArrayBufferLike): void {
+    // Given back twice, one buffer would be read into for two pieces at once.
+    expect(this.recycled.has(memory)).toBe(false);
+    this.recycled.add(memory);
+    new Uint8Array(memory).fill(0xee);
+  }
+}
+
+/** `piece` copied into memory of its own, as a FileInput reads each piece. */
+function ownMemory(piece: Buffer): Buffer {
+  const copy = Buffer.from(new ArrayBuffer(piece.length));
+  piece.copy(copy);
+  return copy;
+}
+
 /** Content lines look like message text: biased towards "." lines and both endings. */
 const messageArb = fc
   .array(fc.oneof(fc.constantFrom('.', '..', '.\r', ' .', '', 'text', 'x\ry'), fc.string({ maxLength: 12 })), { maxLength: 30 })
@@ -58,9 +84,13 @@ function takeRun(input: LineInput, limit: number, ending: '\r\n' | '\n'): Run | 
   return run && { ...run, release: () => {} };
 }
 
-function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], ending: '\r\n' | '\n'): void {
-  const source = new FakeInput();
+function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], ending: '\r\n' | '\n', file = false): void {
+  const source = file ? new HandFedFile() : new FakeInput();
   const input = new LineInput(source as unknown as Readable, () => {});
+  // With a file: every piece's buffer comes back once nothing looks at it, except those
+  // whose bytes a run took as they are.
+  const pieces = new Set<ArrayBufferLike>();
+  const handedOn = new Set<ArrayBufferLike>();
   const expected = referenceLines(bytes);
   const got: string[] = [];
   // Runs not yet released, with their text when taken: their bytes must not change (their
@@ -77,6 +107,7 @@ function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], endi
     const op = ops.length > 0 ? ops[next++ % ops.length] : { kind: 'line' as const };
     if (op.kind === 'content') {
       const run = takeRun(input, op.limit, ending);
+      if (run && pieces.has(run.bytes.buffer)) handedOn.add(run.bytes.buffer);
       if (run) {
         const text = run.bytes.toString('latin1');
         expect(text.endsWith(ending)).toBe(true);
@@ -100,7 +131,9 @@ function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], endi
     got.push(line as string);
     return true;
   };
-  for (const chunk of split(bytes, sizes)) {
+  for (const piece of split(bytes, sizes)) {
+    const chunk = file ? ownMemory(piece) : piece;
+    if (chunk.length > 0) pieces.add(chunk.buffer);
     source.emit('data', chunk);
     for (let i = 0; i < 3 && step(false); i++);
   }
@@ -109,7 +142,10 @@ function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], endi
   while (unreleased.length > 0) releaseOldest();
   expect(input.done()).toBe(true);
   expect(got).toEqual(expected);
+  if (source instanceof HandFedFile) expect([...source.recycled].sort(byLength)).toEqual([...pieces].filter((memory) => !handedOn.has(memory)).sort(byLength));
 }
+
+const byLength = (a: ArrayBufferLike, b: ArrayBufferLike) => a.byteLength - b.byteLength;
 
 describe('LineInput: lines and content runs from piped input', () => {
   it('gives the lines of splitting on LF, however the bytes are cut and read', () => {
@@ -119,6 +155,39 @@ describe('LineInput: lines and content runs from piped input', () => {
       ),
       budget(),
     );
+  });
+
+  it('from a file: gives every buffer back once all it holds is taken, never one still looked at', () => {
+    fc.assert(
+      fc.property(messageArb, cutsArb, fc.array(opArb, { maxLength: 8 }), fc.constantFrom('\r\n' as const, '\n' as const), (bytes, sizes, ops, ending) =>
+        drive(bytes, sizes, ops, ending, true),
+      ),
+      budget(),
+    );
+    fc.assert(
+      fc.property(bytesArb(300), cutsArb, fc.array(opArb, { maxLength: 8 }), fc.constantFrom('\r\n' as const, '\n' as const), (bytes, sizes, ops, ending) =>
+        drive(bytes, sizes, ops, ending, true),
+      ),
+      budget(),
+    );
+  });
+
+  it('from a file: pauses it with two pieces waiting, not megabytes', () => {
+    const source = new HandFedFile();
+    const input = new LineInput(source, () => {});
+    const piece = latin1(`${'x'.repeat(1022)}\r\n`.repeat(FILE_PIECE_BYTES / 1024));
+    source.emit('data', ownMemory(piece));
+    source.emit('data', ownMemory(piece));
+    expect(source.isPaused()).toBe(false);
+    source.emit('data', ownMemory(piece));
+    expect(source.isPaused()).toBe(true);
+    // A piece is two batches: staged in both, its buffer comes back.
+    for (const expected of [0, 1]) {
+      const batch = ContentBatch.open() as ContentBatch;
+      expect(input.stageContent(batch, 1 << 20, '\r\n')).toBe(FILE_PIECE_BYTES / 1024 / 2);
+      batch.release();
+      expect(source.recycled.size).toBe(expected);
+    }
   });
 
   it('stops content runs at a line holding only "." in message-like input', () => {
