@@ -162,10 +162,9 @@ export class Session {
         if (socket.writableLength >= OUTGOING_QUEUE_BYTES) return;
         // In a script, an EXPECT right after DATA checks the 354; later lines are message text.
         const expectsNext = !!this.script && !this.message.started && isExpectation(input.peek() ?? '');
-        // Message content goes out in batches: one write for many lines, not one per line.
+        // Message content goes out in batches, uncorked: a batch corked with other writes
+        // reaches TLS as a writev, which TLS first copies into one new buffer.
         if (connection.framer.inContent() && !expectsNext) {
-          // Uncorked: a batch corked with other writes reaches TLS as a writev, which TLS
-          // first copies into one new buffer (a batch, page faults and all).
           socket.uncork();
           const sent = this.message.batch(input);
           socket.cork();
