@@ -30,13 +30,14 @@ export type { MainIo } from './io.js';
 
 
 /**
- * Standard input. A regular file (`mailprobe ... < message.eml`) is read in 1 MB pieces
- * rather than Node's 64 KB: each read is a trip to the thread pool, and a 100 MB message
- * took twice as long in 64 KB pieces as through a pipe.
+ * Standard input. A regular file (`mailprobe ... < message.eml`), a pipe (`cat message.eml
+ * | mailprobe ...`) or a socket is read by a FileInput, into buffers used again (see there);
+ * a file in 1 MB pieces rather than Node's 64 KB, each read being a trip to the thread pool.
  */
 function standardInput(): Readable & { isTTY?: boolean } {
   try {
-    if (fstatSync(0).isFile()) return new FileInput(0);
+    const stat = fstatSync(0);
+    if (stat.isFile() || stat.isFIFO() || stat.isSocket()) return new FileInput(0, !stat.isFile());
   } catch {
     // No usable fd 0: Node's own stdin says what there is.
   }

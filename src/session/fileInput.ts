@@ -1,53 +1,132 @@
-// Standard input when it is a regular file (`mailprobe ... < message.eml`), read in 1 MB
-// pieces into buffers that are used again. Node's own file stream reads each piece into a
-// new buffer, and memory a process touches for the first time is dear: on a VM a 100 MB
-// message read that way spent more time faulting its buffers in than reading them. A
-// buffer comes back through `recycle` once its reader has copied out all it wanted
-// (LineInput does, for what it stages or cuts into lines); one that is never given back
-// is left to the collector like any other.
+// Standard input when it is a regular file (`mailprobe ... < message.eml`) or a pipe or
+// socket (`cat message.eml | mailprobe ...`), read into 1 MB buffers that are used again.
+// Node's own streams read each piece into new memory, and memory a process touches for the
+// first time is dear: on a VM a 100 MB message read that way spent more time faulting its
+// buffers in than reading them. Each piece read is handed on as a view of its buffer, and
+// comes back through `giveBack` once its reader has copied out all it wanted (LineInput
+// does, for what it stages or cuts into lines); a buffer is read into again once it is full
+// and all its pieces are back. A piece never given back leaves its buffer to the collector.
 import { read } from 'node:fs';
+import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { Readable } from 'node:stream';
 
-/** Bytes read at once: a trip to the thread pool per piece, so not too few. */
+/** The buffers' size: a regular file is read a buffer at a time (a trip to the thread pool each). */
 export const FILE_PIECE_BYTES = 1 << 20;
-/** Buffers kept for reuse: the pieces read ahead (Readable's mark), one being taken, one spare. */
+/** A pipe gives at most its capacity per read (64 KB on Linux): a buffer with less room left is full. */
+const LEAST_READ = 64 << 10;
+/** Buffers kept for reuse. */
 const KEEP = 4;
 
-export class FileInput extends Readable {
-  private readonly free: Buffer[] = [];
-  /** The memory of every buffer this stream made: only those come back. */
-  private readonly own = new WeakSet<ArrayBufferLike>();
+type OnRead = OnReadOpts & { buffer: () => Uint8Array };
 
-  constructor(private readonly fd: number) {
-    // One piece read ahead: what has been read and not taken yet waits with the reader.
+interface Held {
+  memory: Buffer;
+  /** Pieces handed on and not given back yet. */
+  out: number;
+  /** Still being read into. */
+  filling: boolean;
+}
+
+export class FileInput extends Readable {
+  private readonly free: Held[] = [];
+  private readonly held = new WeakMap<Buffer, Held>();
+  private current?: Held;
+  private filled = 0;
+  /** A pipe or socket, read on the event loop into the buffers (Node's `onread`). */
+  private stream?: Socket;
+
+  /** `fromPipe`: fd is a pipe or socket, not a regular file. */
+  constructor(private readonly fd: number, private readonly fromPipe = false) {
+    // One buffer read ahead: what has been read and not taken yet waits with the reader.
     super({ highWaterMark: FILE_PIECE_BYTES });
   }
 
   override _read(): void {
-    const buffer = this.free.pop() ?? this.fresh();
+    if (!this.fromPipe) return this.readFile();
+    if (this.stream) this.stream.resume();
+    else this.stream = this.readPipe();
+  }
+
+  /** A regular file: a buffer at a time, on the thread pool. */
+  private readFile(): void {
+    const held = this.room();
+    const at = this.filled;
     // Position null: from where the descriptor stands, as a shell's `<` leaves it.
-    read(this.fd, buffer, 0, FILE_PIECE_BYTES, null, (error, bytes) => {
+    read(this.fd, held.memory, at, FILE_PIECE_BYTES - at, null, (error, bytes) => {
       if (error) return this.destroy(error);
-      if (bytes === 0) {
-        this.recycle(buffer.buffer);
-        this.push(null);
-        return;
-      }
-      this.push(buffer.subarray(0, bytes));
+      if (bytes === 0) return this.end();
+      this.hand(held, at, bytes);
     });
   }
 
-  private fresh(): Buffer {
-    const buffer = Buffer.allocUnsafeSlow(FILE_PIECE_BYTES);
-    this.own.add(buffer.buffer);
-    return buffer;
+  /**
+   * A pipe or socket: the event loop reads what is there into the room left in the current
+   * buffer; a push the reader has no room for pauses it until _read.
+   */
+  private readPipe(): Socket {
+    let held: Held | undefined;
+    let at = 0;
+    const onread: OnRead = {
+      buffer: () => {
+        held = this.room();
+        at = this.filled;
+        return held.memory.subarray(at);
+      },
+      callback: (bytes) => (held ? this.hand(held, at, bytes) : true),
+    };
+    // Node's Socket takes `onread` (documented with socket.connect) whatever the handle.
+    const stream = new Socket({ fd: this.fd, readable: true, writable: false, onread } as SocketConstructorOpts);
+    stream.on('end', () => this.end());
+    stream.on('error', (error) => this.destroy(error));
+    return stream;
   }
 
-  /**
-   * The piece read into `memory` is no longer looked at by anyone: its buffer may be read
-   * into again. Only the owner of every view of it may say so.
-   */
-  recycle(memory: ArrayBufferLike): void {
-    if (this.free.length < KEEP && this.own.has(memory)) this.free.push(Buffer.from(memory));
+  /** The buffer to read into next: the current one while it has room, else a free or new one. */
+  private room(): Held {
+    if (this.current && FILE_PIECE_BYTES - this.filled >= LEAST_READ) return this.current;
+    if (this.current) this.full(this.current);
+    this.current = this.free.pop() ?? { memory: Buffer.allocUnsafeSlow(FILE_PIECE_BYTES), out: 0, filling: true };
+    this.current.filling = true;
+    this.filled = 0;
+    return this.current;
+  }
+
+  /** `bytes` were read into `held` at `at`: handed on as a piece; false when the reader wants no more now. */
+  private hand(held: Held, at: number, bytes: number): boolean {
+    this.filled = at + bytes;
+    const piece = held.memory.subarray(at, at + bytes);
+    held.out++;
+    this.held.set(piece, held);
+    return this.push(piece);
+  }
+
+  private end(): void {
+    if (this.current) this.full(this.current);
+    this.current = undefined;
+    this.push(null);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.stream?.destroy();
+    callback(error);
+  }
+
+  /** Nothing more is read into `held`: once its pieces are back, it is free. */
+  private full(held: Held): void {
+    held.filling = false;
+    this.reuse(held);
+  }
+
+  private reuse(held: Held): void {
+    if (held.out === 0 && !held.filling && this.free.length < KEEP) this.free.push(held);
+  }
+
+  /** Nobody looks at `piece` (a piece this stream pushed, exactly) any more. */
+  giveBack(piece: Buffer): void {
+    const held = this.held.get(piece);
+    if (!held) return;
+    this.held.delete(piece);
+    held.out--;
+    this.reuse(held);
   }
 }

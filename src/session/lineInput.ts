@@ -29,15 +29,19 @@ export class LineInput {
   private paused = false;
   /** Reading pauses while this much waits (resumes below half). */
   private readonly highWater: number = HIGH_WATER_BYTES;
-  /** With a FileInput: how many of `chunks` and `tail` are views of each buffer it read into. */
-  private readonly views?: Map<ArrayBufferLike, number>;
-  /** Buffers some of whose bytes were handed on as they are (takeContent): never read into again. */
-  private readonly handedOn = new Set<ArrayBufferLike>();
+  /** A FileInput's pieces are given back to it once no view of them is kept. */
+  private readonly source?: FileInput;
+  /** The piece each view in `chunks` and `tail` shows part of (with a FileInput). */
+  private readonly pieceOf = new Map<Buffer, Buffer>();
+  /** How many views of each piece are kept. */
+  private readonly viewsOf = new Map<Buffer, number>();
+  /** Pieces some of whose bytes were handed on as they are (takeContent): never given back. */
+  private readonly handedOn = new Set<Buffer>();
 
   constructor(private readonly input: Readable, private readonly onChange: () => void) {
     if (input instanceof FileInput) {
-      this.views = new Map();
-      // A file is always ready to be read: two pieces ahead keep it going, in buffers used again.
+      this.source = input;
+      // A file or pipe read by a FileInput: two buffers ahead keep it going, in memory used again.
       this.highWater = 2 * FILE_PIECE_BYTES;
     }
     input.on('data', (chunk: Buffer | string) => this.receive(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk));
@@ -58,24 +62,22 @@ export class LineInput {
     if (chunk.length === 0) return;
     this.buffered += chunk.length;
     const first = chunk.indexOf(LF);
-    let views = 1;
     if (first === -1) {
-      this.tail.push(chunk);
+      this.tail.push(this.view(chunk, 0, chunk.length));
     } else {
       // Only the line that straddles two reads is copied; the rest is kept as read.
       const last = chunk.lastIndexOf(LF);
       if (this.tail.length > 0) {
         this.chunks.push(Buffer.concat([...this.tail, chunk.subarray(0, first + 1)]));
         this.dropViews(this.tail);
-        views = last > first ? 1 : 0;
-        if (last > first) this.chunks.push(chunk.subarray(first + 1, last + 1));
+        if (last > first) this.chunks.push(this.view(chunk, first + 1, last + 1));
       } else {
-        this.chunks.push(chunk.subarray(0, last + 1));
+        this.chunks.push(this.view(chunk, 0, last + 1));
       }
-      this.tail = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
-      views += this.tail.length;
+      this.tail = last + 1 < chunk.length ? [this.view(chunk, last + 1, chunk.length)] : [];
     }
-    this.holdViews(chunk, views);
+    // All of it copied into the joined line: nothing keeps it.
+    if (this.source && !this.viewsOf.has(chunk)) this.source.giveBack(chunk);
     if (this.buffered > this.highWater && !this.paused) {
       this.paused = true;
       this.input.pause();
@@ -83,26 +85,30 @@ export class LineInput {
     this.onChange();
   }
 
-  /** `count` views of `chunk`'s buffer are kept (with a FileInput); with none, it goes back at once. */
-  private holdViews(chunk: Buffer, count: number): void {
-    if (!this.views) return;
-    if (count === 0) (this.input as FileInput).recycle(chunk.buffer);
-    else this.views.set(chunk.buffer, (this.views.get(chunk.buffer) ?? 0) + count);
+  /** Bytes start..end of `piece`, kept: counted, with a FileInput, until dropped. */
+  private view(piece: Buffer, start: number, end: number): Buffer {
+    const view = start === 0 && end === piece.length ? piece : piece.subarray(start, end);
+    if (this.source) {
+      this.pieceOf.set(view, piece);
+      this.viewsOf.set(piece, (this.viewsOf.get(piece) ?? 0) + 1);
+    }
+    return view;
   }
 
-  /** These views are no longer kept: a buffer with none left goes back to the FileInput, unless handed on. */
+  /** These views are no longer kept: a piece with none left goes back to the FileInput, unless handed on. */
   private dropViews(dropped: Buffer[]): void {
-    if (!this.views) return;
+    if (!this.source) return;
     for (const view of dropped) {
-      const held = this.views.get(view.buffer);
-      if (held === undefined) continue; // a copy (a joined line), not a piece as read
-      const left = held - 1;
+      const piece = this.pieceOf.get(view);
+      if (!piece) continue; // a copy (a joined line), not a view of a piece
+      this.pieceOf.delete(view);
+      const left = (this.viewsOf.get(piece) ?? 1) - 1;
       if (left > 0) {
-        this.views.set(view.buffer, left);
+        this.viewsOf.set(piece, left);
         continue;
       }
-      this.views.delete(view.buffer);
-      if (!this.handedOn.delete(view.buffer)) (this.input as FileInput).recycle(view.buffer);
+      this.viewsOf.delete(piece);
+      if (!this.handedOn.delete(piece)) this.source.giveBack(piece);
     }
   }
 
@@ -201,8 +207,9 @@ export class LineInput {
     if (scanned.convert) {
       const out = Buffer.allocUnsafe(region.length + scanned.lines);
       bytes = out.subarray(0, withEndings(region, ending, out));
-    } else if (this.views?.has(head.buffer)) {
-      this.handedOn.add(head.buffer);
+    } else {
+      const piece = this.pieceOf.get(head);
+      if (piece) this.handedOn.add(piece);
     }
     this.advance(lineStart);
     return { bytes, lines: scanned.lines };

@@ -31,15 +31,16 @@ describe('bulk content from standard input', () => {
   // What the server must keep: CRLF everywhere, the user's ".." unstuffed to ".".
   const expected = lines.map((line) => line.replace(/^\.\./, '.') + '\r\n').join('');
 
-  for (const [via, endings, body] of [['file', 'mixed', mixed], ['pipe', 'mixed', mixed], ['file', 'CRLF', crlf], ['pipe', 'CRLF', crlf]] as const) {
+  const vias = ['file', 'pipe', 'shell pipe'] as const;
+  for (const [via, endings, body] of vias.flatMap((each) => [[each, 'mixed', mixed], [each, 'CRLF', crlf]] as const)) {
     const input = `EHLO bulk.test\r\nMAIL FROM:<a@bulk.test>\r\nRCPT TO:<b@bulk.test>\r\nDATA\r\n${body}.\r\nQUIT\r\n`;
     it(`arrives byte for byte over STARTTLS, stdin as a ${via}, line endings ${endings}`, async () => {
-      const saveDir = join(dir, `${via}-${endings}`);
+      const saveDir = join(dir, `${via.replace(' ', '-')}-${endings}`);
       const sink = await startSink({ host: '127.0.0.1', port: 0, certPem, keyPem, saveDir, maxSize: 64 << 20 });
       try {
-        const file = join(dir, `input-${via}-${endings}.txt`);
+        const file = join(dir, `input-${via.replace(' ', '-')}-${endings}.txt`);
         writeFileSync(file, input, 'latin1');
-        const result = await runMailprobe(['-connect', `127.0.0.1:${sink.port}`, '-starttls', 'smtp', '-quiet'], via === 'file' ? { inputFile: file } : { input: Buffer.from(input, 'latin1') });
+        const result = await runMailprobe(['-connect', `127.0.0.1:${sink.port}`, '-starttls', 'smtp', '-quiet'], via === 'file' ? { inputFile: file } : { input: Buffer.from(input, 'latin1'), shellPipe: via === 'shell pipe' });
         expect(result.stderr).toBe('');
         expect(result.code).toBe(0);
         expect(result.stdout).toMatch(/250 2\.0\.0 Ok: queued as/);

@@ -21,6 +21,8 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Standard input redirected from this file (as `mailprobe ... < file`), not a pipe. */
   inputFile?: string;
+  /** `input` through a shell pipe (`cat | mailprobe ...`): a FIFO, not the socket Node gives a child. */
+  shellPipe?: boolean;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
   /** Keep stdin open until the process ends (no end of input). */
@@ -37,7 +39,8 @@ export function runMailprobe(args: string[], options: RunOptions = {}): Promise<
   if (options.env?.FORCE_COLOR) env.FORCE_COLOR = options.env.FORCE_COLOR;
   // GNU time reports the child's peak RSS on a file of its own, so stderr stays mailprobe's.
   const rssFile = options.measureMemory ? `${tmpdir()}/mailprobe-rss-${process.pid}-${Math.random().toString(36).slice(2)}` : undefined;
-  const command = rssFile ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
+  const run = rssFile ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
+  const command = options.shellPipe ? ['/bin/sh', '-c', 'cat | "$0" "$@"', ...run] : run;
   const fd = options.inputFile ? openSync(options.inputFile, 'r') : undefined;
   const child = spawn(command[0], command.slice(1), { env, stdio: [fd ?? 'pipe', 'pipe', 'pipe'] });
   if (fd !== undefined) closeSync(fd);
