@@ -1,6 +1,6 @@
 // main(argv, io) → exit code. Nothing below bin/ calls process.exit.
 import { fstatSync } from 'node:fs';
-import { FileInput } from '../session/fileInput.js';
+import { DescriptorInput } from '../session/descriptorInput.js';
 import type { Readable } from 'node:stream';
 import { EXIT_CODES, MailprobeError, messageOf, usageError } from '../errors.js';
 import { runFirstAnswering, runSession } from '../session/run.js';
@@ -31,13 +31,13 @@ export type { MainIo } from './io.js';
 
 /**
  * Standard input. A regular file (`mailprobe ... < message.eml`), a pipe (`cat message.eml
- * | mailprobe ...`) or a socket is read by a FileInput, into buffers used again (see there);
+ * | mailprobe ...`) or a socket is read by a DescriptorInput, into buffers used again (see there);
  * a file in 1 MB pieces rather than Node's 64 KB, each read being a trip to the thread pool.
  */
 function standardInput(): Readable & { isTTY?: boolean } {
   try {
     const stat = fstatSync(0);
-    if (stat.isFile() || stat.isFIFO() || stat.isSocket()) return new FileInput(0, !stat.isFile());
+    if (stat.isFile() || stat.isFIFO() || stat.isSocket()) return new DescriptorInput(0, !stat.isFile());
   } catch {
     // No usable fd 0: Node's own stdin says what there is.
   }

@@ -2,9 +2,10 @@
 // line is asked for (a CR before the LF is dropped: the session adds the line ending the
 // user chose). Message content is taken as whole runs of lines, never split into lines
 // in JavaScript (see lineScan.ts), which is what lets a 100 MB DATA go at the speed of the
-// TLS connection. Reading pauses while much waits.
+// TLS connection. Reading pauses while much waits. Pieces of a DescriptorInput go back to
+// it once nothing here looks at them, so that its buffers are read into again.
 import type { Readable } from 'node:stream';
-import { FILE_PIECE_BYTES, FileInput } from './fileInput.js';
+import { PIECE_BYTES, DescriptorInput } from './descriptorInput.js';
 import { isDotLine, MAX_SCAN_BYTES, scanContent, withEndings, type ContentBatch, type ContentScan } from './lineScan.js';
 
 const HIGH_WATER_BYTES = 8 << 20;
@@ -29,9 +30,9 @@ export class LineInput {
   private paused = false;
   /** Reading pauses while this much waits (resumes below half). */
   private readonly highWater: number = HIGH_WATER_BYTES;
-  /** A FileInput's pieces are given back to it once no view of them is kept. */
-  private readonly source?: FileInput;
-  /** The piece each view in `chunks` and `tail` shows part of (with a FileInput). */
+  /** A DescriptorInput's pieces are given back to it once no view of them is kept. */
+  private readonly source?: DescriptorInput;
+  /** The piece each view in `chunks` and `tail` shows part of (with a DescriptorInput). */
   private readonly pieceOf = new Map<Buffer, Buffer>();
   /** How many views of each piece are kept. */
   private readonly viewsOf = new Map<Buffer, number>();
@@ -39,10 +40,10 @@ export class LineInput {
   private readonly handedOn = new Set<Buffer>();
 
   constructor(private readonly input: Readable, private readonly onChange: () => void) {
-    if (input instanceof FileInput) {
+    if (input instanceof DescriptorInput) {
       this.source = input;
-      // A file or pipe read by a FileInput: two buffers ahead keep it going, in memory used again.
-      this.highWater = 2 * FILE_PIECE_BYTES;
+      // A file or pipe read into buffers used again: two buffers ahead keep it going.
+      this.highWater = 2 * PIECE_BYTES;
     }
     input.on('data', (chunk: Buffer | string) => this.receive(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk));
     input.on('end', () => {
@@ -85,7 +86,7 @@ export class LineInput {
     this.onChange();
   }
 
-  /** Bytes start..end of `piece`, kept: counted, with a FileInput, until dropped. */
+  /** Bytes start..end of `piece`, kept: counted, with a DescriptorInput, until dropped. */
   private view(piece: Buffer, start: number, end: number): Buffer {
     const view = start === 0 && end === piece.length ? piece : piece.subarray(start, end);
     if (this.source) {
@@ -95,7 +96,7 @@ export class LineInput {
     return view;
   }
 
-  /** These views are no longer kept: a piece with none left goes back to the FileInput, unless handed on. */
+  /** These views are no longer kept: a piece with none left goes back to the DescriptorInput, unless handed on. */
   private dropViews(dropped: Buffer[]): void {
     if (!this.source) return;
     for (const view of dropped) {

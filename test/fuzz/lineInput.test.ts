@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FILE_PIECE_BYTES, FileInput } from '../../src/session/fileInput.js';
+import { PIECE_BYTES, DescriptorInput } from '../../src/session/descriptorInput.js';
 import { LineInput, type ContentRun } from '../../src/session/lineInput.js';
 import { ContentBatch } from '../../src/session/lineScan.js';
 import { budget, bytesArb, cutsArb, latin1, split } from './support.js';
@@ -37,10 +37,10 @@ class FakeInput extends EventEmitter {
 }
 
 /**
- * A FileInput that reads nothing itself: the test hands it pieces, each in memory of its
+ * A DescriptorInput that reads nothing itself: the test hands it pieces, each in memory of its
  * own, and overwrites each piece given back at once, as the next read into it would.
  */
-class HandFedFile extends FileInput {
+class HandFedDescriptor extends DescriptorInput {
   readonly givenBack = new Set<Buffer>();
   constructor() {
     super(-1);
@@ -54,7 +54,7 @@ class HandFedFile extends FileInput {
   }
 }
 
-/** `piece` copied into memory of its own, as a FileInput reads each piece. */
+/** `piece` copied into memory of its own, as a DescriptorInput reads each piece. */
 function ownMemory(piece: Buffer): Buffer {
   const copy = Buffer.from(new ArrayBuffer(piece.length));
   piece.copy(copy);
@@ -85,7 +85,7 @@ function takeRun(input: LineInput, limit: number, ending: '\r\n' | '\n'): Run | 
 }
 
 function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], ending: '\r\n' | '\n', file = false): void {
-  const source = file ? new HandFedFile() : new FakeInput();
+  const source = file ? new HandFedDescriptor() : new FakeInput();
   const input = new LineInput(source as unknown as Readable, () => {});
   // With a file: every piece's buffer comes back once nothing looks at it, except those
   // whose bytes a run took as they are.
@@ -142,7 +142,7 @@ function drive(bytes: Buffer, sizes: readonly number[], ops: readonly Op[], endi
   while (unreleased.length > 0) releaseOldest();
   expect(input.done()).toBe(true);
   expect(got).toEqual(expected);
-  if (source instanceof HandFedFile) {
+  if (source instanceof HandFedDescriptor) {
     const owed = [...pieces].filter((piece) => !handedOn.has(piece.buffer));
     expect(owed.filter((piece) => !source.givenBack.has(piece))).toEqual([]);
     expect(source.givenBack.size).toBe(owed.length);
@@ -175,9 +175,9 @@ describe('LineInput: lines and content runs from piped input', () => {
   });
 
   it('from a file: pauses it with two pieces waiting, not megabytes', () => {
-    const source = new HandFedFile();
+    const source = new HandFedDescriptor();
     const input = new LineInput(source, () => {});
-    const piece = latin1(`${'x'.repeat(1022)}\r\n`.repeat(FILE_PIECE_BYTES / 1024));
+    const piece = latin1(`${'x'.repeat(1022)}\r\n`.repeat(PIECE_BYTES / 1024));
     source.emit('data', ownMemory(piece));
     source.emit('data', ownMemory(piece));
     expect(source.isPaused()).toBe(false);
@@ -186,7 +186,7 @@ describe('LineInput: lines and content runs from piped input', () => {
     // A piece is two batches: staged in both, its buffer comes back.
     for (const expected of [0, 1]) {
       const batch = ContentBatch.open() as ContentBatch;
-      expect(input.stageContent(batch, 1 << 20, '\r\n')).toBe(FILE_PIECE_BYTES / 1024 / 2);
+      expect(input.stageContent(batch, 1 << 20, '\r\n')).toBe(PIECE_BYTES / 1024 / 2);
       batch.release();
       expect(source.givenBack.size).toBe(expected);
     }

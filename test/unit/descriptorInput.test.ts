@@ -1,20 +1,19 @@
-// FileInput, standard input read into buffers used again: from a regular file, a pipe and a
-// pipe someone made non-blocking, every byte arrives in order, a piece not given back keeps
-// its bytes however far reading goes on, and buffers are read into again once given back.
+// DescriptorInput, standard input read into buffers used again: from a regular file, a pipe
+// and a pipe someone made non-blocking, every byte arrives in order, a piece not given back
+// keeps its bytes however far reading goes on, and buffers are read into again once given back.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FILE_PIECE_BYTES, FileInput } from '../../src/session/fileInput.js';
+import { PIECE_BYTES, DescriptorInput } from '../../src/session/descriptorInput.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'mailprobe-fileinput-'));
+const dir = mkdtempSync(join(tmpdir(), 'mailprobe-descriptorinput-'));
 afterAll(() => execFileSync('rm', ['-rf', dir]));
 
 /** 5.5 MB that differ from one offset to the next, so a piece read into the wrong place shows. */
 function content(): Buffer {
-  const bytes = Buffer.alloc(5.5 * FILE_PIECE_BYTES);
+  const bytes = Buffer.alloc(5.5 * PIECE_BYTES);
   for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32LE(i, i);
   return bytes;
 }
@@ -24,7 +23,7 @@ function content(): Buffer {
  * checks every piece still holds what it held when it came; returns the bytes in order and
  * how many distinct buffers the pieces were read into.
  */
-function readAll(input: FileInput, hold: number | ((piece: number) => number)): Promise<{ bytes: Buffer; buffers: number; pieces: number }> {
+function readAll(input: DescriptorInput, hold: number | ((piece: number) => number)): Promise<{ bytes: Buffer; buffers: number; pieces: number }> {
   const holding = typeof hold === 'number' ? () => hold : hold;
   const copies: Buffer[] = [];
   const held: { piece: Buffer; copy: Buffer }[] = [];
@@ -64,7 +63,7 @@ function readAll(input: FileInput, hold: number | ((piece: number) => number)): 
   });
 }
 
-describe('FileInput', () => {
+describe('DescriptorInput', () => {
   const expected = content();
   const file = join(dir, 'message');
   writeFileSync(file, expected);
@@ -72,7 +71,7 @@ describe('FileInput', () => {
   it('a regular file: in 1 MB pieces, each buffer read into again once given back', async () => {
     const fd = openSync(file, 'r');
     try {
-      const got = await readAll(new FileInput(fd), 0);
+      const got = await readAll(new DescriptorInput(fd), 0);
       expect(got.bytes.equals(expected)).toBe(true);
       expect(got.pieces).toBe(6);
       expect(got.buffers).toBeLessThanOrEqual(2);
@@ -84,7 +83,7 @@ describe('FileInput', () => {
   it('a piece not given back keeps its bytes while reading goes on', async () => {
     const fd = openSync(file, 'r');
     try {
-      const got = await readAll(new FileInput(fd), 3);
+      const got = await readAll(new DescriptorInput(fd), 3);
       expect(got.bytes.equals(expected)).toBe(true);
       expect(got.buffers).toBeGreaterThan(3);
     } finally {
@@ -96,7 +95,7 @@ describe('FileInput', () => {
     for (const pattern of [[0, 2, 0, 1, 3], [1, 0, 0, 2], [3, 0, 1]]) {
       const fd = openSync(file, 'r');
       try {
-        const got = await readAll(new FileInput(fd), (piece) => pattern[piece % pattern.length]);
+        const got = await readAll(new DescriptorInput(fd), (piece) => pattern[piece % pattern.length]);
         expect(got.bytes.equals(expected)).toBe(true);
       } finally {
         closeSync(fd);
@@ -108,9 +107,9 @@ describe('FileInput', () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     spawn('sh', ['-c', 'cat "$0" > "$1"', file, fifo], { stdio: 'ignore' });
-    // Opening a pipe's read end waits for the writer (started above). The FileInput's
+    // Opening a pipe's read end waits for the writer (started above). The DescriptorInput's
     // socket owns the descriptor from then on, and closes it.
-    const got = await readAll(new FileInput(openSync(fifo, 'r'), true), (piece) => [0, 2, 0, 1, 3, 9][piece % 6]);
+    const got = await readAll(new DescriptorInput(openSync(fifo, 'r'), true), (piece) => [0, 2, 0, 1, 3, 9][piece % 6]);
     expect(got.bytes.equals(expected)).toBe(true);
     expect(got.pieces).toBeGreaterThan(6);
     expect(got.buffers).toBeLessThan(got.pieces);
@@ -121,7 +120,7 @@ describe('FileInput', () => {
     execFileSync('mkfifo', [fifo]);
     const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-    const reading = readAll(new FileInput(fd, true), 0);
+    const reading = readAll(new DescriptorInput(fd, true), 0);
     for (const part of ['one\r\n', 'two\r\n', 'three\r\n']) {
       await new Promise((resolve) => setTimeout(resolve, 30));
       writeSync(writer, part);

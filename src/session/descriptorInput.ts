@@ -11,7 +11,7 @@ import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { Readable } from 'node:stream';
 
 /** The buffers' size: a regular file is read a buffer at a time (a trip to the thread pool each). */
-export const FILE_PIECE_BYTES = 1 << 20;
+export const PIECE_BYTES = 1 << 20;
 /** A pipe gives at most its capacity per read (64 KB on Linux): a buffer with less room left is full. */
 const LEAST_READ = 64 << 10;
 /** Buffers kept for reuse. */
@@ -27,7 +27,7 @@ interface Held {
   filling: boolean;
 }
 
-export class FileInput extends Readable {
+export class DescriptorInput extends Readable {
   private readonly free: Held[] = [];
   private readonly held = new WeakMap<Buffer, Held>();
   private current?: Held;
@@ -38,7 +38,7 @@ export class FileInput extends Readable {
   /** `fromPipe`: fd is a pipe or socket, not a regular file. */
   constructor(private readonly fd: number, private readonly fromPipe = false) {
     // One buffer read ahead: what has been read and not taken yet waits with the reader.
-    super({ highWaterMark: FILE_PIECE_BYTES });
+    super({ highWaterMark: PIECE_BYTES });
   }
 
   override _read(): void {
@@ -52,7 +52,7 @@ export class FileInput extends Readable {
     const held = this.room();
     const at = this.filled;
     // Position null: from where the descriptor stands, as a shell's `<` leaves it.
-    read(this.fd, held.memory, at, FILE_PIECE_BYTES - at, null, (error, bytes) => {
+    read(this.fd, held.memory, at, PIECE_BYTES - at, null, (error, bytes) => {
       if (error) return this.destroy(error);
       if (bytes === 0) return this.end();
       this.hand(held, at, bytes);
@@ -83,9 +83,9 @@ export class FileInput extends Readable {
 
   /** The buffer to read into next: the current one while it has room, else a free or new one. */
   private room(): Held {
-    if (this.current && FILE_PIECE_BYTES - this.filled >= LEAST_READ) return this.current;
+    if (this.current && PIECE_BYTES - this.filled >= LEAST_READ) return this.current;
     if (this.current) this.full(this.current);
-    this.current = this.free.pop() ?? { memory: Buffer.allocUnsafeSlow(FILE_PIECE_BYTES), out: 0, filling: true };
+    this.current = this.free.pop() ?? { memory: Buffer.allocUnsafeSlow(PIECE_BYTES), out: 0, filling: true };
     this.current.filling = true;
     this.filled = 0;
     return this.current;
