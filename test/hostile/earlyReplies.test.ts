@@ -144,7 +144,9 @@ describe('replies that answer no command, before STARTTLS', () => {
       await client.line().catch(() => undefined);
     });
     servers.push(server);
-    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-proto', 'irc'], { input: 'STARTTLS\nQUIT\n' });
+    // IRC has no greeting, so a line given at once could go out before the 670 arrives:
+    // typed once the 670 is on screen, as the title says.
+    const result = await runMailprobe(['-connect', `localhost:${server.port}`, '-plain', '-proto', 'irc'], { input: 'STARTTLS\nQUIT\n', typeAfter: /670 \* :go ahead/ });
     expect(result.code).toBe(10);
     expect(server.received).toEqual([]);
     expect(result.stderr).toMatch(/answer no command before STARTTLS/);

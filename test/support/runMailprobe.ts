@@ -27,6 +27,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Keep stdin open until the process ends (no end of input). */
   holdStdin?: boolean;
+  /** Give `input` only once stdout matches this, as a person types after reading the screen. */
+  typeAfter?: RegExp;
   /** Measure the peak resident memory (GNU time); the result then has peakRssKb. */
   measureMemory?: boolean;
   /** Sees stdout as it comes (e.g. to read the port a server prints first). */
@@ -46,14 +48,22 @@ export function runMailprobe(args: string[], options: RunOptions = {}): Promise<
   if (fd !== undefined) closeSync(fd);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
+  const stdin = inputOf(child);
+  const type = () => {
+    if (options.input !== undefined) stdin?.write(options.input);
+    if (!options.holdStdin) stdin?.end();
+  };
+  let waitingToType = options.typeAfter;
   child.stdout.on('data', (c: Buffer) => {
     out.push(c);
     options.onStdout?.(c);
+    if (waitingToType?.test(Buffer.concat(out).toString('utf8'))) {
+      waitingToType = undefined;
+      type();
+    }
   });
   child.stderr.on('data', (c: Buffer) => err.push(c));
-  const stdin = inputOf(child);
-  if (options.input !== undefined) stdin?.write(options.input);
-  if (!options.holdStdin) stdin?.end();
+  if (!waitingToType) type();
   const limit = options.timeoutMs ?? 20_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
