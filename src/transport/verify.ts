@@ -8,7 +8,6 @@ export type Verdict = { verified: true; name: string; by?: string } | { verified
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-
 /** Why the chain is not trusted, from where it ends. */
 function anchorReason(anchor: Anchor, chainLength: number): string | undefined {
   if (anchor.kind === 'trusted') return undefined;

@@ -43,9 +43,10 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Serv
     raw.on('error', () => {});
     let socket: Socket = raw;
     let buffer = '';
-    const lines: string[] = [];
-    const unreadRaw: string[] = []; // `lines` as received, endings kept
+    /** Lines no handler has taken yet, as received (endings kept). */
+    const unread: string[] = [];
     const rawLines: string[] = [];
+    const withoutEnding = (line: string) => line.replace(/\r?\n$/, '');
     let waiting: { resolve(line: string): void; reject(error: Error): void } | undefined;
     let closed = false;
     const onData = (chunk: Buffer) => {
@@ -54,16 +55,13 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Serv
         const withEnding = buffer.slice(0, lf + 1);
         buffer = buffer.slice(lf + 1);
         rawLines.push(withEnding);
-        const line = withEnding.replace(/\r?\n$/, '');
+        const line = withoutEnding(withEnding);
         received.push(line);
         if (waiting) {
           const w = waiting;
           waiting = undefined;
           w.resolve(line);
-        } else {
-          lines.push(line);
-          unreadRaw.push(withEnding);
-        }
+        } else unread.push(withEnding);
       }
     };
     const onClose = () => {
@@ -82,9 +80,8 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Serv
       },
       line: () =>
         new Promise((resolve, reject) => {
-          const next = lines.shift();
-          unreadRaw.shift();
-          if (next !== undefined) resolve(next);
+          const next = unread.shift();
+          if (next !== undefined) resolve(withoutEnding(next));
           else if (closed) reject(new Error('client closed'));
           else waiting = { resolve, reject };
         }),
@@ -95,15 +92,14 @@ export async function fakeServer(handler: Handler, options: { implicitTls?: Serv
           // A ClientHello that came before this handler got here was cut into "lines" (it
           // may hold LF bytes): it goes back to the socket, whose buffered bytes the TLS
           // layer reads when it starts. Anything else unread stays a line, as received.
-          const unread = unreadRaw.join('') + buffer;
-          if (unread.startsWith('\x16')) {
-            received.splice(received.length - lines.length, lines.length);
-            rawLines.splice(rawLines.length - lines.length, lines.length);
-            lines.length = 0;
-            unreadRaw.length = 0;
+          const bytes = unread.join('') + buffer;
+          if (bytes.startsWith('\x16')) {
+            received.splice(received.length - unread.length, unread.length);
+            rawLines.splice(rawLines.length - unread.length, unread.length);
+            unread.length = 0;
             buffer = '';
             socket.pause();
-            socket.unshift(Buffer.from(unread, 'latin1'));
+            socket.unshift(Buffer.from(bytes, 'latin1'));
           }
           const { ALPNProtocols, ...context } = tls;
           const secure = new TLSSocket(socket, { isServer: true, secureContext: createSecureContext(context), ALPNProtocols });

@@ -68,38 +68,33 @@ describe('DescriptorInput', () => {
   const file = join(dir, 'message');
   writeFileSync(file, expected);
 
-  it('a regular file: in 1 MB pieces, each buffer read into again once given back', async () => {
+  /** readAll over the file, opened for it and closed after. */
+  const readFile = async (hold: Parameters<typeof readAll>[1]) => {
     const fd = openSync(file, 'r');
     try {
-      const got = await readAll(new DescriptorInput(fd), 0);
-      expect(got.bytes.equals(expected)).toBe(true);
-      expect(got.pieces).toBe(6);
-      expect(got.buffers).toBeLessThanOrEqual(2);
+      return await readAll(new DescriptorInput(fd), hold);
     } finally {
       closeSync(fd);
     }
+  };
+
+  it('a regular file: in 1 MB pieces, each buffer read into again once given back', async () => {
+    const got = await readFile(0);
+    expect(got.bytes.equals(expected)).toBe(true);
+    expect(got.pieces).toBe(6);
+    expect(got.buffers).toBeLessThanOrEqual(2);
   });
 
   it('a piece not given back keeps its bytes while reading goes on', async () => {
-    const fd = openSync(file, 'r');
-    try {
-      const got = await readAll(new DescriptorInput(fd), 3);
-      expect(got.bytes.equals(expected)).toBe(true);
-      expect(got.buffers).toBeGreaterThan(3);
-    } finally {
-      closeSync(fd);
-    }
+    const got = await readFile(3);
+    expect(got.bytes.equals(expected)).toBe(true);
+    expect(got.buffers).toBeGreaterThan(3);
   });
 
   it('pieces given back early and late, mixed: none is read into while held', async () => {
     for (const pattern of [[0, 2, 0, 1, 3], [1, 0, 0, 2], [3, 0, 1]]) {
-      const fd = openSync(file, 'r');
-      try {
-        const got = await readAll(new DescriptorInput(fd), (piece) => pattern[piece % pattern.length]);
-        expect(got.bytes.equals(expected)).toBe(true);
-      } finally {
-        closeSync(fd);
-      }
+      const got = await readFile((piece) => pattern[piece % pattern.length]);
+      expect(got.bytes.equals(expected)).toBe(true);
     }
   });
 
