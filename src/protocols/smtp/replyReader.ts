@@ -20,33 +20,27 @@ export interface LoadReply {
   raw?: Buffer;
 }
 
-/** A reply as read: its text is decoded only when a report asks (most replies are only a code). */
+/**
+ * A reply as read: its text is decoded only when a report asks (most replies are only a code).
+ * One read from a borrowed buffer (one the socket reuses for its next read, `reader` given)
+ * has its text there while the reply is handled; later the buffer holds other bytes, so the
+ * text is the code alone — never bytes of another reply or connection. One class, not a
+ * subclass for the borrowed kind: a derived constructor per reply showed in profiles.
+ */
 class ReadReply implements LoadReply {
   raw?: Buffer;
   constructor(
     readonly code: number,
-    protected readonly bytes: Buffer,
-    protected readonly start: number,
-    protected readonly end: number,
+    private readonly bytes: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly reader: ReplyReader | undefined,
+    private readonly read: number,
   ) {}
 
   get text(): string {
+    if (this.reader !== undefined && this.reader.reading !== this.read) return String(this.code);
     return this.bytes.toString('latin1', this.start, this.end);
-  }
-}
-
-/**
- * A positive reply read from a borrowed buffer (one the socket reuses for its next read):
- * its text is there while the reply is handled; later the buffer holds other bytes, so the
- * text is the code alone — never bytes of another reply or connection.
- */
-class BorrowedReply extends ReadReply {
-  constructor(code: number, bytes: Buffer, start: number, end: number, private readonly reader: ReplyReader, private readonly read: number) {
-    super(code, bytes, start, end);
-  }
-
-  override get text(): string {
-    return this.reader.reading === this.read ? super.text : String(this.code);
   }
 }
 
@@ -129,8 +123,8 @@ export class ReplyReader {
   }
 
   private replyAt(code: number, bytes: Buffer, start: number, end: number): LoadReply {
-    if (!this.borrowed) return new ReadReply(code, bytes, start, end);
-    return code >= 200 && code < 400 ? new BorrowedReply(code, bytes, start, end, this, this.reads) : keptReply(code, bytes, start, end);
+    if (!this.borrowed) return new ReadReply(code, bytes, start, end, undefined, 0);
+    return code >= 200 && code < 400 ? new ReadReply(code, bytes, start, end, this, this.reads) : keptReply(code, bytes, start, end);
   }
 
   /** The connection is over, for `error` or (none) because it closed: said once. */
