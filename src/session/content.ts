@@ -91,6 +91,8 @@ export class MessageContent {
       if (this.staged.used !== used && this.staged.used < BATCH_BYTES / 2) return this.flushWhenQuiet();
       this.flush();
     }, QUIET_MS);
+    // The connection keeps the process up while there is anything to send; this timer must not.
+    this.quietCheck.unref();
   }
 
   /** Sends what is staged (before any other content, and at the end of input). */

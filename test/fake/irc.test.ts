@@ -286,8 +286,8 @@ describe('IRC: STARTTLS typed by hand in a plaintext session', () => {
 
   it('NOTICEs after the first line do not make a hand-typed STARTTLS look like injection', async () => {
     const server = await serve(async (client) => {
-      // The first line stands for the greeting; the NOTICE and PING after it, in the same
-      // write, are framed before the piped STARTTLS goes out.
+      // IRC has no greeting, so the piped STARTTLS goes out at once: these NOTICEs and the
+      // PING reach mailprobe before or after it, and either way are not the 670 it waits for.
       client.send(`${HOST} NOTICE * :*** Looking up your hostname...\r\n${HOST} NOTICE * :*** Found your hostname\r\nPING :3F2A1B\r\n`);
       await expectLine(client, /^STARTTLS$/);
       client.send(`${HOST} 670 * :go ahead\r\n`);
