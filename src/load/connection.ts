@@ -41,7 +41,7 @@ export interface LoadPlan {
   /** The EHLO/LHLO line, made by the first connection and sent by every one after it. */
   hello?: Buffer;
   /** How a plaintext connection dials, checked by the first and used by every one after it. */
-  dial?: NetConnectOpts;
+  dial?: Readonly<NetConnectOpts>;
 }
 
 /**
@@ -90,7 +90,7 @@ export function makeEnvelope(from: string, to: string[]): Envelope {
 function runPlain(plan: LoadPlan, stats: LoadStats, watchdog: Watchdog, done: () => void): void {
   let socket: Socket;
   try {
-    socket = netConnect((plan.dial ??= { ...dialOptions({ ...plan.session, bind: plan.session.route?.bind }), onread: Conversation.reading() }));
+    socket = netConnect((plan.dial ??= dialOptions({ ...plan.session, bind: plan.session.route?.bind }, Conversation.reading())));
   } catch (error) {
     stats.connectionFailed(messageOf(error));
     return done();
