@@ -69,8 +69,11 @@ export async function groupedRounds<T>(rounds: number, groups: readonly (readonl
   }
 }
 
-/** The median over rounds of base[i] ÷ times[i]: each round's ratio, as throughput. */
-export const pairedRatio = (times: number[], base: number[]) => median(times.map((ms, i) => base[i] / ms));
+/** Each round's base[i] ÷ times[i] (a throughput ratio): their median, and the lowest and highest, as "0.97 (0.91–1.02)". */
+export function pairedRatio(times: number[], base: number[]): string {
+  const ratios = times.map((ms, i) => base[i] / ms);
+  return `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+}
 
 export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
