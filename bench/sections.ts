@@ -56,9 +56,10 @@ export async function interleaved<T>(rounds: number, variants: readonly T[], run
 /**
  * Rounds of groups of variants: the groups' order turned by one each round, as interleaved()
  * does, and a group's variants run back to back, their order reversed every other round. A
- * tool and its floor make a group: on this machine a run of 20,000 connections moves by up to
- * ±10% with what the runs before it left behind (sockets in TIME_WAIT, the server's state),
- * so a pair run side by side meets the same conditions, and the ratio is taken per round.
+ * tool and its floor make a group: on this machine the same run of 20,000 connections takes
+ * 2.6 s at one time and 4.4 s minutes later (the VM's CPU, sockets left in TIME_WAIT, the
+ * server's state), so a pair run side by side meets the same conditions, and the ratio is
+ * taken per round. Even so, single rounds range widely: results give the lowest and highest.
  */
 export async function groupedRounds<T>(rounds: number, groups: readonly (readonly T[])[], run: (variant: T) => Promise<void>): Promise<void> {
   for (let round = 0; round < rounds; round++) {
