@@ -15,6 +15,7 @@ import { connectUnobserved } from '../client/establish.js';
 import { probeVersions, type VersionProbe } from './probe.js';
 import { resumptionCheck } from './resumption.js';
 import { exitCodeOf, worst, type CheckResult, type TargetReport } from './types.js';
+import { now } from '../clock.js';
 
 export interface CheckOptions extends ExpiryThresholds {
   user?: string;
@@ -100,7 +101,7 @@ async function sendCheck(established: Established, send: { from: string; to: str
 }
 
 export async function runTarget(options: SessionOptions, check: CheckOptions): Promise<TargetReport> {
-  const started = performance.now();
+  const started = now();
   const report: TargetReport = {
     target: formatHostPort(options.host, options.port),
     host: options.host,
@@ -114,7 +115,7 @@ export async function runTarget(options: SessionOptions, check: CheckOptions): P
   };
   let refused: MailprobeError | undefined;
   const finish = () => {
-    report.timings.totalMs = Math.round(performance.now() - started);
+    report.timings.totalMs = Math.round(now() - started);
     if (report.verdict !== 'error') report.verdict = worst(report.checks);
     // Credentials held back by the policy: the same exit code as everywhere else (13).
     report.exitCode = refused ? refused.exitCode : exitCodeOf(report.verdict);

@@ -18,6 +18,7 @@ import { UNOBSERVED, type ConnectionObserver } from './events.js';
 import { peekFirstLine } from './peek.js';
 import { injectionError } from './injection.js';
 import type { SessionOptions } from './options.js';
+import { now } from '../clock.js';
 
 export interface Established {
   connection: ServerConnection;
@@ -76,8 +77,8 @@ export async function establish(options: SessionOptions, observer: ConnectionObs
   checkTlsSettings(options.tls);
   const via = options.route && describeHop(options.route.hop);
   observer.event({ kind: 'connecting', where: via ? `${where} ${via}` : where, mode: describeMode(options) });
-  const started = performance.now();
-  const since = () => Math.round((performance.now() - started) * 10) / 10;
+  const started = now();
+  const since = () => Math.round((now() - started) * 10) / 10;
   const opening = openRoute({ host: options.host, port: options.port, family: options.family }, options.route, options.timeoutMs);
   // Once the connect has gone out (next tick), the TLS options are made while the network works.
   if (options.mode !== 'plain') setImmediate(() => prepareTls(options.tls));

@@ -2,6 +2,7 @@
 // stopped. One run's lanes share one budget; with --workers, the threads share one through
 // a SharedArrayBuffer, so a fast thread takes more messages and Ctrl-C or a refused login in
 // any thread stops them all at once.
+import { now } from '../clock.js';
 
 export interface Budget {
   /** Takes one message; false when the run is over (count spent, time up, or stopped). */
@@ -24,8 +25,8 @@ export interface BudgetLimits {
 /** The clock is read only when the run has a duration. */
 function timeIsUp(durationMs: number | undefined): () => boolean {
   if (durationMs === undefined) return () => false;
-  const deadline = performance.now() + durationMs;
-  return () => performance.now() >= deadline;
+  const deadline = now() + durationMs;
+  return () => now() >= deadline;
 }
 
 export function localBudget(limits: BudgetLimits): Budget {

@@ -16,6 +16,7 @@ import { defaultClientName } from '../client/clientName.js';
 import type { Watchdog, Watched } from './watchdog.js';
 import type { LoadPlan } from './connection.js';
 import { BROKEN, capabilitiesOf, CRLF, dialogueFor, DOT, DOT_QUIT, DOT_RSET, helloCommand, QUIT, QUIT_WAIT_MS, RSET, type Dialogue } from './dialogue.js';
+import { now } from '../clock.js';
 
 type Phase = 'connecting' | 'greeting' | 'hello' | 'envelope' | 'dot' | 'final' | 'rset' | 'quit' | 'closed';
 
@@ -99,7 +100,7 @@ export class Conversation implements ReplyHandler, Watched {
     const { plan, socket } = this;
     this.phase = 'greeting';
     this.stats.connectionsOpened++;
-    this.stats.connectMs.push(performance.now() - this.started);
+    this.stats.connectMs.push(now() - this.started);
     // The EHLO line (the local address literal on a host without a domain name) is the same
     // for every connection of the run: made once.
     plan.hello ??= Buffer.from(`${helloCommand(plan.session, plan.session.clientName ?? defaultClientName(socket))}${CRLF}`, 'latin1');
@@ -117,7 +118,7 @@ export class Conversation implements ReplyHandler, Watched {
 
   /** The socket's events, one listener each for the connection's whole life. */
   private attach(socket: OwnedSocket, phase: Phase): void {
-    this.started = performance.now();
+    this.started = now();
     this.socket = socket;
     socket[OWNER] = this;
     this.phase = phase;
@@ -230,7 +231,7 @@ export class Conversation implements ReplyHandler, Watched {
     const { pipelining, bdat, lmtp } = this.dialogue;
     // The next message is taken from the budget first: the last one needs no RSET.
     this.more = ++this.sent < plan.perConnection && plan.take();
-    this.started = this.envelopeAhead ? this.aheadAt : performance.now();
+    this.started = this.envelopeAhead ? this.aheadAt : now();
     this.phase = 'envelope';
     this.replies = 0;
     this.accepted = 0;
@@ -310,7 +311,7 @@ export class Conversation implements ReplyHandler, Watched {
         if (this.more && this.dialogue.pipelining) {
           socket.write(this.plan.envelope.pipelined.data);
           this.envelopeAhead = true;
-          this.aheadAt = performance.now();
+          this.aheadAt = now();
         }
       }
       socket.uncork();
@@ -363,7 +364,7 @@ export class Conversation implements ReplyHandler, Watched {
   private messageDone(): void {
     const { stats } = this;
     const decided = this.decided as LoadReply;
-    stats.messageMs.push(performance.now() - this.started);
+    stats.messageMs.push(now() - this.started);
     if (decided.code >= 200 && decided.code < 300) stats.accepted++;
     else stats.failed(decided.code, decided.text);
     if (this.more) this.startMessage();

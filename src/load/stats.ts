@@ -1,4 +1,5 @@
 // Counters and latency samples for a load run, and the percentiles of the report.
+import { now } from '../clock.js';
 
 export interface LatencySummary {
   count: number;
@@ -35,7 +36,7 @@ export class LoadStats {
   readonly connectMs: number[] = [];
   readonly tlsMs: number[] = [];
   readonly messageMs: number[] = [];
-  readonly started = performance.now();
+  readonly started = now();
 
   /** A message refused (or broken off) with this reply; `reply` is its last line. */
   failed(code: number, reply: string): void {
@@ -55,7 +56,7 @@ export class LoadStats {
   }
 
   elapsedMs(): number {
-    return performance.now() - this.started;
+    return now() - this.started;
   }
 
   /** The counters the progress line shows, as another thread posts them. */
