@@ -4,22 +4,27 @@
 // (scripts/build.mjs) writes the cache with compileBundle below: cache and use must compile
 // exactly the same text, so there is one function for both.
 const { readFileSync } = require('node:fs');
-const Module = require('node:module');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
 const BUNDLE = join(__dirname, '..', 'dist', 'mailprobe.cjs');
 const CACHE = `${BUNDLE}.cache`;
 
-/** The bundle's text in Node's module wrapper, compiled (with V8's cache when given). */
+/**
+ * The bundle's text in a CommonJS module's wrapper, compiled (with V8's cache when given).
+ * The wrapper is Node's own, written out: node:module is ~0.7 ms of a start to load.
+ */
 function compileBundle(text, cachedData) {
-  return new vm.Script(Module.wrap(text), { filename: BUNDLE, cachedData });
+  return new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${text}\n});`, { filename: BUNDLE, cachedData });
 }
 
-/** Runs the compiled bundle's top level; returns its exports. */
+/**
+ * Runs the compiled bundle's top level; returns its exports. Its require is this file's: the
+ * bundle requires only built-ins and packages, which resolve the same from bin/ as from dist/.
+ */
 function runBundle(script) {
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, Module.createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+  script.runInThisContext()(module.exports, require, module, BUNDLE, dirname(BUNDLE));
   return module.exports;
 }
 

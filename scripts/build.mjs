@@ -28,8 +28,10 @@ await build({
   minifySyntax: true,
   charset: 'ascii',
   legalComments: 'none',
-  define: { MAILPROBE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': 'mailprobeBundleUrl' },
-  banner: { js: 'var mailprobeBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // import.meta.url, made when first read: only the lazy requires of packages read it, and
+  // pathToFileURL is ~0.5 ms of a start.
+  define: { MAILPROBE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': 'mailprobeBundle.url' },
+  banner: { js: 'var mailprobeBundle = { get url() { return require("node:url").pathToFileURL(__filename).href; } };' },
   logLevel: 'warning',
   // The ASN.1 schemas (OCSP responses, certificate extensions) and the DNS packet codec are
   // required from node_modules when a flag or command needs them, not compiled into every

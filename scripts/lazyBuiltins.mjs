@@ -9,7 +9,7 @@ import { builtinModules, createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 /** Built-ins a run needs only for some commands or flags. */
-const LAZY = ['child_process', 'cluster', 'crypto', 'dgram', 'https', 'timers/promises', 'tls', 'worker_threads'];
+const LAZY = ['child_process', 'cluster', 'crypto', 'dgram', 'https', 'module', 'timers/promises', 'tls', 'worker_threads'];
 
 const NAMESPACE = 'mailprobe-lazy-builtin';
 
