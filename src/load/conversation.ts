@@ -101,7 +101,7 @@ export class Conversation implements ReplyHandler, Watched {
     this.phase = 'greeting';
     this.stats.connectionsOpened++;
     this.stats.connectMs.push(now() - this.started);
-    // The EHLO line (with a local address literal where no domain name) is made once per run.
+    // The EHLO line (an address literal when the host has no domain name) is made once per run.
     plan.hello ??= Buffer.from(`${helloCommand(plan.session, plan.session.clientName ?? defaultClientName(socket))}${CRLF}`, 'latin1');
   }
 
