@@ -23,13 +23,12 @@ interface Held {
   memory: Buffer;
   /** Pieces handed on and not given back yet. */
   out: number;
-  /** Still being read into. */
-  filling: boolean;
 }
 
 export class DescriptorInput extends Readable {
   private readonly free: Held[] = [];
   private readonly held = new WeakMap<Buffer, Held>();
+  /** The buffer being read into; never free while it is. */
   private current?: Held;
   private filled = 0;
   /** A pipe or socket, read on the event loop into the buffers (Node's `onread`). */
@@ -84,9 +83,8 @@ export class DescriptorInput extends Readable {
   /** The buffer to read into next: the current one while it has room, else a free or new one. */
   private room(): Held {
     if (this.current && PIECE_BYTES - this.filled >= LEAST_READ) return this.current;
-    if (this.current) this.full(this.current);
-    this.current = this.free.pop() ?? { memory: Buffer.allocUnsafeSlow(PIECE_BYTES), out: 0, filling: true };
-    this.current.filling = true;
+    this.full();
+    this.current = this.free.pop() ?? { memory: Buffer.allocUnsafeSlow(PIECE_BYTES), out: 0 };
     this.filled = 0;
     return this.current;
   }
@@ -101,8 +99,7 @@ export class DescriptorInput extends Readable {
   }
 
   private end(): void {
-    if (this.current) this.full(this.current);
-    this.current = undefined;
+    this.full();
     this.push(null);
   }
 
@@ -111,14 +108,15 @@ export class DescriptorInput extends Readable {
     callback(error);
   }
 
-  /** Nothing more is read into `held`: once its pieces are back, it is free. */
-  private full(held: Held): void {
-    held.filling = false;
-    this.reuse(held);
+  /** Nothing more is read into the current buffer: once its pieces are back, it is free. */
+  private full(): void {
+    const held = this.current;
+    this.current = undefined;
+    if (held) this.reuse(held);
   }
 
   private reuse(held: Held): void {
-    if (held.out === 0 && !held.filling && this.free.length < KEEP) this.free.push(held);
+    if (held.out === 0 && held !== this.current && this.free.length < KEEP) this.free.push(held);
   }
 
   /** Nobody looks at `piece` (a piece this stream pushed, exactly) any more. */
