@@ -45,17 +45,13 @@ export function timed(command: string[], options: { stdinFile?: string; stdinVia
  * loaded by the run before, the page cache, the CPU's clock).
  */
 export async function interleaved<T>(rounds: number, variants: readonly T[], run: (variant: T, index: number) => Promise<void>): Promise<void> {
-  for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < variants.length; k++) {
-      const index = (round + k) % variants.length;
-      await run(variants[index], index);
-    }
-  }
+  await groupedRounds(rounds, variants.map((variant, index) => [{ variant, index }]), ({ variant, index }) => run(variant, index));
 }
 
 /**
- * Rounds of groups of variants: the groups' order turned by one each round, as interleaved()
- * does, and a group's variants run back to back, their order reversed every other round. A
+ * Rounds of groups of variants: the groups' order turned by one each round (interleaved() is
+ * this with groups of one), and a group's variants run back to back, their order reversed
+ * every other round. A
  * tool and its floor make a group: on this machine the same run of 20,000 connections takes
  * 2.6 s at one time and 4.4 s minutes later (the VM's CPU, sockets left in TIME_WAIT, the
  * server's state), so a pair run side by side meets the same conditions, and the ratio is
