@@ -4,8 +4,11 @@
 // Usage: node sinkFloor.mjs
 import { createServer } from 'node:net';
 
+// As mailprobe sink does (src/transport/listener.ts): on Linux an accepted socket inherits
+// the listener's TCP_NODELAY, set there once instead of with a system call per connection.
+let listenerNoDelay = false;
 const server = createServer((socket) => {
-  socket.setNoDelay(true);
+  if (!listenerNoDelay) socket.setNoDelay(true);
   let buffer = '';
   let inData = false;
   socket.write('220 floor ESMTP\r\n');
@@ -42,5 +45,8 @@ const server = createServer((socket) => {
   });
   socket.on('error', () => {});
 });
-server.listen(0, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${server.address().port}`));
+server.listen(0, '127.0.0.1', () => {
+  listenerNoDelay = process.platform === 'linux' && server._handle.setNoDelay(true) === 0;
+  console.log(`listening on 127.0.0.1:${server.address().port}`);
+});
 process.on('SIGINT', () => process.exit(0));

@@ -5,6 +5,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { MailprobeError, messageOf, usageError } from '../errors.js';
 import { formatHostPort } from '../transport/address.js';
+import { noDelayOnListener } from '../transport/listener.js';
 import { SinkConnection, type SinkContext } from './connection.js';
 import { FaultPlan } from './faults.js';
 import { resolveSinkOptions, type SinkOptions } from './options.js';
@@ -90,6 +91,7 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> 
     server.listen(resolved.port, resolved.host, () => resolve());
   });
   server.on('error', () => {}); // after listening, accept errors (EMFILE) must not crash the sink
+  noDelayOnListener(server);
   const address = server.address() as AddressInfo;
   const tickMs = idleTickMs(resolved.idleTimeoutMs);
   const idleWatch = setInterval(() => {
