@@ -18,7 +18,7 @@ import type { BdatChunk } from './bdatChunk.js';
 import { CommandLines } from './commandLines.js';
 import { DotDecoder } from './dotDecoder.js';
 import { DiskBudget } from './messageFile.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type OutboxOwner } from './outbox.js';
 import { SHUTDOWN, SinkSession, type SinkContext, type SinkWire } from './session.js';
 
 export type { SinkContext } from './session.js';
@@ -29,9 +29,11 @@ const EMPTY: Buffer = Buffer.alloc(0);
 /** Stop reading a client that pipelines faster than the replies can go out. */
 const MAX_BACKLOG = 256;
 
-export class SinkConnection implements SinkWire {
+/** A reset is normal for a sink; 'close' follows. One listener for every socket. */
+const ignoreError = (): void => {};
+
+export class SinkConnection implements SinkWire, OutboxOwner {
   state: SinkState = 'GREETING';
-  /** Resolves when the socket has closed. */
   /** Set once the socket has closed; waiters (a stopping sink) are told then. */
   private ended = false;
   private endWaiters?: (() => void)[];
@@ -59,29 +61,20 @@ export class SinkConnection implements SinkWire {
   constructor(
     socket: Socket,
     private readonly context: SinkContext,
-    /** Called once the socket has closed (the listener's bookkeeping: no promise per connection). */
-    onClosed: () => void = () => {},
+    /** Called once the socket has closed: the listener's bookkeeping, one function for all its connections. */
+    onClosed?: (connection: SinkConnection) => void,
   ) {
     this.socket = socket;
     this.session = new SinkSession(this, context);
-    this.outbox = new Outbox(
-      (text) => {
-        this.active = true;
-        this.pending += text;
-        this.queueOutput();
-      },
-      context.options.delayMs,
-      () => this.socket.destroy(),
-      () => this.resume(),
-    );
+    this.outbox = new Outbox(this, context.options.delayMs);
     if (context.store) this.disk = new DiskBudget(() => this.resume());
-    socket.once('close', () => {
+    socket.on('close', () => {
       this.ended = true;
       this.session.closed();
-      onClosed();
-      for (const wake of this.endWaiters ?? []) wake();
+      onClosed?.(this);
+      if (this.endWaiters) for (const wake of this.endWaiters) wake();
     });
-    socket.on('error', () => {}); // a reset is normal for a sink; 'close' follows
+    socket.on('error', ignoreError);
     this.listen(socket);
     this.outbox.reply(this.session.greeting());
     // Written at once (no --delay, nothing queued): reading starts now, without a promise.
@@ -210,11 +203,11 @@ export class SinkConnection implements SinkWire {
   }
 
   private readLine(): boolean {
-    const { consumed, ended, line, tooLong } = this.lines.read(this.input);
-    this.take(consumed);
-    if (tooLong) this.session.lineTooLong();
-    else if (line !== undefined) this.session.line(line);
-    return ended;
+    const lines = this.lines;
+    this.take(lines.read(this.input));
+    if (lines.tooLong) this.session.lineTooLong();
+    else if (lines.line !== undefined) this.session.line(lines.line);
+    return lines.ended;
   }
 
   private readContent(): boolean {
@@ -235,6 +228,22 @@ export class SinkConnection implements SinkWire {
     this.state = 'LINES';
     this.session.chunkEnded(chunk);
     return true;
+  }
+
+  // ---- The Outbox's owner ----
+
+  deliver(text: string): void {
+    this.active = true;
+    this.pending += text;
+    this.queueOutput();
+  }
+
+  outboxFailed(): void {
+    this.socket.destroy();
+  }
+
+  outboxIdle(): void {
+    this.resume();
   }
 
   // ---- The Wire: what the session asks ----

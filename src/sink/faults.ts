@@ -23,6 +23,9 @@ export interface FaultDecision {
   drop: boolean;
 }
 
+/** Most runs inject nothing: their transactions share one decision. */
+const NO_FAULT: FaultDecision = Object.freeze({ drop: false, failCode: undefined });
+
 export interface FaultSettings {
   failRate: number;
   failCode: number;
@@ -45,6 +48,7 @@ export class FaultPlan {
   }
 
   decide(): FaultDecision {
+    if (this.settings.disconnectRate <= 0 && this.settings.failRate <= 0) return NO_FAULT;
     const drop = this.chance(this.settings.disconnectRate);
     const fail = !drop && this.chance(this.settings.failRate);
     return { drop, failCode: fail ? this.settings.failCode : undefined };

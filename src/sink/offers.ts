@@ -12,8 +12,18 @@ export interface HelloAnswer {
   accepted: boolean;
 }
 
-function multiline(code: number, lines: string[]): string {
-  return lines.map((line, i) => `${code}${i === lines.length - 1 ? ' ' : '-'}${line}\r\n`).join('');
+/** The EHLO reply's extension lines, made once per sink and offer instead of at every greeting. */
+const extensionLines = new WeakMap<ResolvedSinkOptions, string[]>();
+
+function extensions(options: ResolvedSinkOptions, offer: { starttls: boolean; auth: boolean }): string {
+  let made = extensionLines.get(options);
+  if (!made) extensionLines.set(options, (made = []));
+  const index = (offer.starttls ? 1 : 0) + (offer.auth ? 2 : 0);
+  if (made[index] !== undefined) return made[index];
+  const keywords = ['PIPELINING', `SIZE ${options.maxSize}`, '8BITMIME', 'ENHANCEDSTATUSCODES', 'CHUNKING'];
+  if (offer.starttls) keywords.push('STARTTLS');
+  if (offer.auth) keywords.push(`AUTH ${SINK_MECHANISMS.join(' ')}`);
+  return (made[index] = keywords.map((keyword, i) => `250${i === keywords.length - 1 ? ' ' : '-'}${keyword}\r\n`).join(''));
 }
 
 export function helloAnswer(verb: HelloVerb, name: string, options: ResolvedSinkOptions, offer: { starttls: boolean; auth: boolean }): HelloAnswer {
@@ -22,10 +32,7 @@ export function helloAnswer(verb: HelloVerb, name: string, options: ResolvedSink
   if (!options.lmtp && verb === 'LHLO') return refuse('500 5.5.1 Error: this is SMTP, say EHLO or HELO\r\n');
   if (name === '') return refuse(`501 5.5.4 Syntax: ${verb} hostname\r\n`);
   if (verb === 'HELO') return { reply: `250 ${options.hostname}\r\n`, accepted: true };
-  const keywords = ['PIPELINING', `SIZE ${options.maxSize}`, '8BITMIME', 'ENHANCEDSTATUSCODES', 'CHUNKING'];
-  if (offer.starttls) keywords.push('STARTTLS');
-  if (offer.auth) keywords.push(`AUTH ${SINK_MECHANISMS.join(' ')}`);
-  return { reply: multiline(250, [`${options.hostname} greets ${name}`, ...keywords]), accepted: true };
+  return { reply: `250-${options.hostname} greets ${name}\r\n${extensions(options, offer)}`, accepted: true };
 }
 
 export function greeting(options: ResolvedSinkOptions): string {

@@ -1,6 +1,16 @@
 // Replies leave in the order their commands came, even when some wait: for --delay, for a
 // message being saved, for the STARTTLS switch. With no delay and nothing waiting, a reply
-// is written at once (the fast path: no promise, no timer).
+// is handed to the connection at once (the fast path: no promise, no timer).
+
+/** Where an outbox's replies go: its connection (an interface, not closures: a sink makes one a connection). */
+export interface OutboxOwner {
+  /** Writes a reply, now. */
+  deliver(text: string): void;
+  /** A queued action failed: the connection is given up. */
+  outboxFailed(error: unknown): void;
+  /** The queue has emptied (reading may resume after backpressure). */
+  outboxIdle(): void;
+}
 
 export class Outbox {
   private tail?: Promise<void>;
@@ -8,11 +18,8 @@ export class Outbox {
   private queued = 0;
 
   constructor(
-    private readonly write: (text: string) => void,
+    private readonly owner: OutboxOwner,
     private readonly delayMs: number,
-    private readonly onError: (error: unknown) => void,
-    /** Called when the queue has emptied (to resume reading after backpressure). */
-    private readonly onIdle: () => void = () => {},
   ) {}
 
   get backlog(): number {
@@ -24,7 +31,7 @@ export class Outbox {
   }
 
   reply(text: string): void {
-    if (this.delayMs === 0 && this.tail === undefined) this.write(text);
+    if (this.delayMs === 0 && this.tail === undefined) this.owner.deliver(text);
     else this.replyLater(async () => text);
   }
 
@@ -33,7 +40,7 @@ export class Outbox {
     this.then(async () => {
       const text = await make();
       if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-      this.write(text);
+      this.owner.deliver(text);
     });
   }
 
@@ -42,12 +49,12 @@ export class Outbox {
     this.queued++;
     const tail = (this.tail ?? Promise.resolve())
       .then(action)
-      .catch(this.onError)
+      .catch((error: unknown) => this.owner.outboxFailed(error))
       .finally(() => {
         this.queued--;
         if (this.tail === tail) {
           this.tail = undefined;
-          this.onIdle();
+          this.owner.outboxIdle();
         }
       });
     this.tail = tail;

@@ -73,15 +73,15 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkHandle> 
     closing: false,
   };
   const connections = new Set<SinkConnection>();
+  const closed = (connection: SinkConnection) => {
+    connections.delete(connection);
+    stats.open--;
+  };
   // Replies are small and each answers what was just read: Nagle would only delay them.
   const server = createServer({ noDelay: true }, (socket: Socket) => {
     stats.connections++;
     stats.open++;
-    const connection: SinkConnection = new SinkConnection(socket, context, () => {
-      connections.delete(connection);
-      stats.open--;
-    });
-    connections.add(connection);
+    connections.add(new SinkConnection(socket, context, closed));
   });
   const where = formatHostPort(resolved.host, resolved.port);
   await new Promise<void>((resolve, reject) => {

@@ -60,7 +60,8 @@ export class SinkSession {
   private tls = false;
   /** The next line answers an AUTH challenge. */
   private awaitingAuth = false;
-  private readonly login: SinkLogin;
+  /** Made at the first AUTH: most sessions never log in. */
+  private loginState?: SinkLogin;
   private tx?: SinkTransaction;
   private readonly options: ResolvedSinkOptions;
 
@@ -69,7 +70,11 @@ export class SinkSession {
     private readonly context: SinkContext,
   ) {
     this.options = context.options;
-    this.login = new SinkLogin(this.options.auth, () => context.stats.authFailed++);
+  }
+
+  private get login(): SinkLogin {
+    const context = this.context;
+    return (this.loginState ??= new SinkLogin(this.options.auth, () => context.stats.authFailed++));
   }
 
   greeting(): string {
@@ -84,7 +89,7 @@ export class SinkSession {
 
   lineTooLong(): void {
     if (this.awaitingAuth) {
-      this.login.abort();
+      this.loginState?.abort();
       this.awaitingAuth = false;
     }
     this.wire.reply(`500 5.5.2 Error: line too long (over ${MAX_COMMAND_LINE} bytes)\r\n`);
@@ -95,7 +100,7 @@ export class SinkSession {
     this.tls = true;
     this.hello = 'none';
     this.endTransaction();
-    this.login.forget();
+    this.loginState?.forget();
   }
 
   /** The connection has closed: a message cut off mid-way leaves no file. */

@@ -92,23 +92,19 @@ export class SinkTransaction {
    * --save is said once the file is kept.
    */
   finish(): Ending {
-    const { stats, store, options } = this.context;
+    const { stats, store } = this.context;
     const recipients = this.recipients;
-    const replies = (code: number, text: (rcpt?: string) => string) =>
-      options.lmtp ? recipients.map((rcpt) => `${code} ${text(rcpt)}\r\n`).join('') : `${code} ${text()}\r\n`;
-    const failCode = this.fault.failCode;
-    const fail = this.tooBig ? { code: 552, text: '5.3.4 Message size exceeds fixed maximum message size' } : failCode !== undefined ? { code: failCode, text: injected(failCode) } : undefined;
-    if (fail) {
+    const failCode = this.tooBig ? 552 : this.fault.failCode;
+    if (failCode !== undefined) {
       this.discard();
-      stats.finished(fail.code, 0);
-      return { reply: replies(fail.code, () => fail.text) };
+      stats.finished(failCode, 0);
+      return { reply: this.refused(failCode, this.tooBig ? '5.3.4 Message size exceeds fixed maximum message size' : injected(failCode)) };
     }
     const message: SinkMessage = { id: this.context.nextId(), from: this.from, recipients, size: this.size };
-    const accepted = () => replies(250, (rcpt) => `2.0.0 ${rcpt ? `<${rcpt}> ` : ''}Ok: queued as ${message.id}`);
     const file = this.file;
     if (!store || !file) {
       stats.finished(250, recipients.length);
-      return { message, reply: accepted() };
+      return { message, reply: this.accepted(message.id) };
     }
     // Kept at once, not when the replies before this one are out: the store knows of it
     // now, so a sink stopping meanwhile waits for it instead of leaving the temporary file.
@@ -117,12 +113,24 @@ export class SinkTransaction {
       message.file = await saved;
       if (message.file === undefined) {
         stats.finished(451, 0);
-        return replies(451, () => '4.3.0 Error: could not save the message');
+        return this.refused(451, '4.3.0 Error: could not save the message');
       }
       stats.finished(250, recipients.length);
-      return accepted();
+      return this.accepted(message.id);
     };
     return { message, later };
+  }
+
+  /** An accepted message's final reply: SMTP's one, or LMTP's one per recipient naming it (RFC 2033 §4.2). */
+  private accepted(id: string): string {
+    if (!this.context.options.lmtp) return `250 2.0.0 Ok: queued as ${id}\r\n`;
+    return this.recipients.map((rcpt) => `250 2.0.0 <${rcpt}> Ok: queued as ${id}\r\n`).join('');
+  }
+
+  /** A refused message's final reply: SMTP's one, or LMTP's the same for each recipient. */
+  private refused(code: number, text: string): string {
+    const reply = `${code} ${text}\r\n`;
+    return this.context.options.lmtp ? reply.repeat(this.recipients.length) : reply;
   }
 
   /** A message file not yet kept is removed. */
