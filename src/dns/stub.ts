@@ -7,9 +7,9 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect as tcpConnect } from 'node:net';
-import { createRequire } from 'node:module';
 import type * as packet from 'dns-packet';
 import { MailprobeError } from '../errors.js';
+import { requireOnUse } from '../requireOnUse.js';
 
 type PacketModule = typeof import('dns-packet');
 let packetModule: PacketModule | undefined;
@@ -17,7 +17,7 @@ let packetModule: PacketModule | undefined;
  * The DNS packet codec, required on first use: the bundle leaves it out (scripts/build.mjs),
  * so a run that asks no DNS question does not load its ~35 KB and its table of record types.
  */
-const codec = (): PacketModule => (packetModule ??= createRequire(import.meta.url)('dns-packet') as PacketModule);
+const codec = (): PacketModule => (packetModule ??= requireOnUse<PacketModule>('dns-packet'));
 
 export interface Nameserver {
   host: string;

@@ -2,9 +2,9 @@
 // user types is printed above the prompt and the half-typed line is redrawn intact. A
 // password or token is asked on the same input, without echo (secretLine.ts).
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import type { Printer } from '../terminal/printer.js';
+import { requireOnUse } from '../requireOnUse.js';
 import { SecretLine, type Key } from './secretLine.js';
 
 export interface TerminalHandlers {
@@ -40,8 +40,7 @@ export async function startTerminalInput(
   printer: Printer,
   handlers: TerminalHandlers,
 ): Promise<TerminalInput> {
-  const lazyRequire = createRequire(import.meta.url);
-  const { clearLine, createInterface, cursorTo, emitKeypressEvents } = lazyRequire('node:readline') as typeof import('node:readline');
+  const { clearLine, createInterface, cursorTo, emitKeypressEvents } = requireOnUse<typeof import('node:readline')>('node:readline');
   const terminal = !!output.isTTY;
   const rl = createInterface({ input, output, terminal, prompt: terminal ? PROMPT : '', historySize: 1000 });
   let closed = false;
