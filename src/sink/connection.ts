@@ -62,7 +62,7 @@ export class SinkConnection implements SinkWire, OutboxOwner {
     socket: Socket,
     private readonly context: SinkContext,
     /** Called once the socket has closed: the listener's bookkeeping, one function for all its connections. */
-    onClosed?: (connection: SinkConnection) => void,
+    onClosed: (connection: SinkConnection) => void,
   ) {
     this.socket = socket;
     this.session = new SinkSession(this, context);
@@ -71,7 +71,7 @@ export class SinkConnection implements SinkWire, OutboxOwner {
     socket.on('close', () => {
       this.ended = true;
       this.session.closed();
-      onClosed?.(this);
+      onClosed(this);
       if (this.endWaiters) for (const wake of this.endWaiters) wake();
     });
     socket.on('error', ignoreError);

@@ -73,8 +73,7 @@ export class SinkSession {
   }
 
   private get login(): SinkLogin {
-    const context = this.context;
-    return (this.loginState ??= new SinkLogin(this.options.auth, () => context.stats.authFailed++));
+    return (this.loginState ??= new SinkLogin(this.options.auth, () => this.context.stats.authFailed++));
   }
 
   greeting(): string {
